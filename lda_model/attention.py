@@ -1,0 +1,152 @@
+"""Long distance attention (LDA): per-patch activation against learned forgery templates.
+
+One LDA module (paper section IV.B) does, for every s x s patch of its input:
+
+    e_i = LayerNorm(E x_i + p_i)      patch embedding E (P -> D) plus position embedding p_i
+    z_i = U e_i                        U maps into the latent forgery-property space (D -> K)
+    a_i = act(z_i . t / sqrt(K))       consult the module's global forgery template t (K,)
+
+so one activation rate per patch. The template is shared by every patch of the sequence
+however far apart the patches are: that is the "long distance" part. `LDAModules` runs
+`num_modules` such modules side by side as one batched einsum, and `LDAAttention` combines
+them with a 1x1 convolution into m maps (section IV.C), for one frame (spatial) or for a
+frame plus its motion residuals laid out as one sequence (temporal, section IV.D).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def patchify(images: torch.Tensor, patch_size: int) -> torch.Tensor:
+    """(B, T, C, H, W) -> (B, T * (H/s) * (W/s), C * s * s), patches in raster order per frame."""
+    b, t, c, h, w = images.shape
+    s = patch_size
+    if h % s or w % s:
+        raise ValueError(f"image size {h}x{w} is not a multiple of patch size {s}")
+    x = images.reshape(b, t, c, h // s, s, w // s, s)  # (B, T, C, gh, s, gw, s)
+    x = x.permute(0, 1, 3, 5, 2, 4, 6)  # (B, T, gh, gw, C, s, s)
+    return x.reshape(b, t * (h // s) * (w // s), c * s * s)  # (B, N, P)
+
+
+def motion_residuals(frames: torch.Tensor) -> torch.Tensor:
+    """(B, n+1, C, H, W) frames -> the temporal model's input [I_t, I_t+1 - I_t, ..., I_t+n - I_t+n-1]."""
+    return torch.cat([frames[:, :1], frames[:, 1:] - frames[:, :-1]], dim=1)  # (B, n+1, C, H, W)
+
+
+class LDAModules(nn.Module):
+    """`num_modules` LDA modules side by side over one patch sequence of length `seq_len`.
+
+    Each module has its own projection E, position embedding, U and template t, stored
+    stacked so all modules run in one einsum. Returns activations (B, M, N).
+    """
+
+    def __init__(
+        self,
+        patch_dim: int,
+        seq_len: int,
+        embed_dim: int,
+        latent_dim: int,
+        num_modules: int,
+        activation: str = "sigmoid",
+        embed_norm: bool = True,
+    ) -> None:
+        super().__init__()
+        self.num_modules = num_modules
+        self.activation = activation
+        self.proj = nn.Parameter(torch.empty(num_modules, patch_dim, embed_dim))  # E: (M, P, D)
+        self.proj_bias = nn.Parameter(torch.zeros(num_modules, 1, embed_dim))  # (M, 1, D)
+        self.pos_embed = nn.Parameter(torch.zeros(num_modules, seq_len, embed_dim))  # (M, N, D)
+        self.norm = nn.LayerNorm(embed_dim) if embed_norm else nn.Identity()
+        self.latent = nn.Parameter(torch.empty(num_modules, embed_dim, latent_dim))  # U: (M, D, K)
+        self.template = nn.Parameter(torch.empty(num_modules, latent_dim))  # t: (M, K)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        patch_dim, embed_dim = self.proj.shape[1:]
+        nn.init.normal_(self.proj, std=1.0 / math.sqrt(patch_dim))
+        nn.init.trunc_normal_(self.pos_embed, std=0.02)
+        nn.init.normal_(self.latent, std=1.0 / math.sqrt(embed_dim))
+        nn.init.normal_(self.template, std=1.0)
+
+    def forward(self, patches: torch.Tensor) -> torch.Tensor:
+        # patches: (B, N, P)
+        e = torch.einsum("bnp,mpd->bmnd", patches, self.proj) + self.proj_bias.unsqueeze(0)  # (B, M, N, D)
+        e = self.norm(e + self.pos_embed.unsqueeze(0))  # (B, M, N, D)
+        z = torch.einsum("bmnd,mdk->bmnk", e, self.latent)  # (B, M, N, K)
+        scores = torch.einsum("bmnk,mk->bmn", z, self.template) / math.sqrt(z.shape[-1])  # (B, M, N)
+        if self.activation == "sigmoid":
+            return torch.sigmoid(scores)
+        # softmax over the whole sequence, scaled so that a flat distribution is 1 per patch
+        return scores.softmax(dim=-1) * scores.shape[-1]
+
+
+class LDAAttention(nn.Module):
+    """LDA over `num_steps` images at once -> m maps per image on the patch grid.
+
+    Spatial model: num_steps = 1 (the frame). Temporal model: num_steps = n + 1 (the frame
+    and its n motion residuals), all patches in one sequence with position embeddings over
+    time and space. The per-module activations of each step are combined by a shared 1x1
+    convolution into `num_maps` maps, squashed by a sigmoid so they can gate features.
+    """
+
+    def __init__(
+        self,
+        image_size: int,
+        patch_size: int,
+        num_steps: int,
+        embed_dim: int,
+        latent_dim: int,
+        num_modules: int,
+        num_maps: int,
+        in_chans: int = 3,
+        activation: str = "sigmoid",
+        embed_norm: bool = True,
+    ) -> None:
+        super().__init__()
+        self.image_size = image_size
+        self.patch_size = patch_size
+        self.num_steps = num_steps
+        self.grid = image_size // patch_size
+        self.lda = LDAModules(
+            patch_dim=in_chans * patch_size * patch_size,
+            seq_len=num_steps * self.grid * self.grid,
+            embed_dim=embed_dim,
+            latent_dim=latent_dim,
+            num_modules=num_modules,
+            activation=activation,
+            embed_norm=embed_norm,
+        )
+        self.combine = nn.Conv2d(num_modules, num_maps, kernel_size=1)  # the paper's 1x1 conv
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, T, C, A, A) images at attention size -> (B, m, T, g, g) maps in (0, 1)."""
+        b, t = images.shape[:2]
+        g = self.grid
+        if t != self.num_steps:
+            raise ValueError(f"expected {self.num_steps} images per sample, got {t}")
+        act = self.lda(patchify(images, self.patch_size))  # (B, M, T*g*g)
+        act = act.reshape(b, -1, t, g, g).transpose(1, 2)  # (B, T, M, g, g)
+        maps = self.combine(act.reshape(b * t, -1, g, g))  # (B*T, m, g, g)
+        maps = torch.sigmoid(maps).reshape(b, t, -1, g, g)  # (B, T, m, g, g)
+        return maps.transpose(1, 2)  # (B, m, T, g, g)
+
+
+def guide_features(features: torch.Tensor, maps: torch.Tensor, mode: str = "multiply") -> torch.Tensor:
+    """Multiply m maps (B, m, g, g) into C feature channels (B, C, H, W).
+
+    The maps are resized to the features' grid (bilinear) and channel c is gated by map
+    floor(c * m / C): m contiguous channel groups, one per map (any C and m work).
+    """
+    b, c, h, w = features.shape
+    m = maps.shape[1]
+    gate = F.interpolate(maps, size=(h, w), mode="bilinear", align_corners=False)  # (B, m, H, W)
+    group = torch.div(torch.arange(c, device=features.device) * m, c, rounding_mode="floor")  # (C,)
+    gate = gate.index_select(1, group)  # (B, C, H, W)
+    if mode == "residual":
+        return features * (1.0 + gate)
+    return features * gate

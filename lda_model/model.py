@@ -1,0 +1,261 @@
+"""`LDADetector`: Xception guided by spatial and temporal long distance attention.
+
+    clip (B, n+1, 3, S, S)  frame t and its next n frames, normalised, S = backbone_size
+      |-- resize to attention_size --> spatial LDA (frame t)            -> maps (B, m, g, g)
+      |-- resize, motion residuals --> temporal LDA (t + n residuals)   -> maps (B, m, n+1, g, g)
+      |                                                                    reduced over time -> (B, m, g, g)
+      `-- frame t --> Xception stages ... [x spatial maps after `spatial_stage`]
+                                      ... [x temporal maps after `temporal_stage`] ... -> pool -> logit
+
+Both branches off is exactly the plain Xception baseline (the paper's Table V, first column).
+"""
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Union
+
+import timm
+import torch
+import torch.nn.functional as F
+from huggingface_hub import PyTorchModelHubMixin, hf_hub_download
+from huggingface_hub.errors import EntryNotFoundError
+from safetensors.torch import load_model as load_safetensors_model
+from torch import nn
+
+from . import backbones  # noqa: F401  (registers the narrow Xceptions with timm)
+from .attention import LDAAttention, guide_features, motion_residuals
+from .config import LDAConfig
+
+SAFETENSORS_FILE = "model.safetensors"
+PICKLE_FILES = ("pytorch_model.bin", "model.bin", "model.pt", "model.pth", "model.ckpt")
+
+
+class UnsafeWeightsError(ValueError):
+    """Raised for checkpoints that exist only as pickles (never loaded: they can run code)."""
+
+
+@dataclass
+class LDAOutput:
+    """What `LDADetector.forward` returns. Maps are `None` when their branch is off."""
+
+    logits: torch.Tensor  # (B,) fake logit; sigmoid -> probability of "manipulated"
+    spatial_maps: Optional[torch.Tensor] = None  # (B, m, g, g), values in (0, 1)
+    temporal_maps: Optional[torch.Tensor] = None  # (B, m, n+1, g, g), per time step, in (0, 1)
+    temporal_guide: Optional[torch.Tensor] = None  # (B, m, g, g), temporal maps reduced over time
+
+    @property
+    def probabilities(self) -> torch.Tensor:
+        return torch.sigmoid(self.logits)
+
+
+class StagedBackbone(nn.Module):
+    """A timm `features_only` backbone cut into its feature stages, so features can be
+    modified between stages (timm's feature wrappers only read them out).
+
+    Stage k ends where `feature_info[k]` is taken. A feature module at the top level
+    (`act2`) ends its stage after that module; a nested one (`block2.rep.0`, the first op of
+    block2 reading block1's output) ends it before its top-level parent. Whatever follows
+    the last feature (global pool, classifier) is dropped.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        model = timm.create_model(name, pretrained=False, features_only=True)
+        self.feature_info = model.feature_info
+        self.channels: list[int] = list(model.feature_info.channels())
+        self.reductions: list[int] = list(model.feature_info.reduction())
+        modules = model.feature_info.module_name()
+        body = getattr(model, "body", None)
+        if body is not None:  # FeatureHookNet: hooks on the original network
+            for handle in model.hooks._handles:
+                handle.remove()
+            children = list(body.named_children())
+        else:  # FeatureListNet / FeatureDictNet: flattened top-level modules
+            children = list(model.items())
+        names = [n for n, _ in children]
+        ends = []
+        for module_name in modules:
+            top = module_name.split(".")[0]
+            if top not in names:
+                raise ValueError(f"feature module {module_name!r} of {name} not found at top level")
+            ends.append(names.index(top) + (0 if "." in module_name else 1))
+        stages, start = [], 0
+        for end in ends:
+            stages.append(nn.Sequential(*[m for _, m in children[start:end]]))
+            start = end
+        self.stages = nn.ModuleList(stages)
+
+    @property
+    def num_features(self) -> int:
+        return self.channels[-1]
+
+
+class LDADetector(
+    nn.Module,
+    PyTorchModelHubMixin,
+    library_name="lda-deepfake",
+    tags=["deepfake-detection", "video-classification", "explainability"],
+    license="mit",
+    paper_url="https://arxiv.org/abs/2106.12832",
+):
+    """Deepfake detector of Lu et al. (2021): Xception + spatial/temporal long distance attention."""
+
+    def __init__(self, config: LDAConfig) -> None:
+        super().__init__()
+        if isinstance(config, dict):  # tolerate plain dicts (e.g. a config.json read by hand)
+            config = LDAConfig.from_dict(config)
+        self.config = config
+        self.backbone = StagedBackbone(config.backbone)
+        n_stages = len(self.backbone.stages)
+        for field in ("spatial_stage", "temporal_stage"):
+            idx = getattr(config, field)
+            if not 0 <= idx < n_stages - 1:
+                raise ValueError(f"{field}={idx} must be in 0..{n_stages - 2} for {config.backbone}")
+        lda = dict(
+            image_size=config.attention_size,
+            patch_size=config.patch_size,
+            embed_dim=config.embed_dim,
+            latent_dim=config.latent_dim,
+            num_modules=config.num_modules,
+            num_maps=config.num_maps,
+            activation=config.activation,
+            embed_norm=config.embed_norm,
+        )
+        self.spatial = LDAAttention(num_steps=1, **lda) if config.use_spatial else nn.Identity()
+        self.temporal = (
+            LDAAttention(num_steps=config.clip_length, **lda) if config.use_temporal else nn.Identity()
+        )
+        self.head_drop = nn.Dropout(config.drop_rate)
+        self.head = nn.Linear(self.backbone.num_features, 1)
+
+    # ---------------------------------------------------------------------------------
+    def attention_input(self, clip: torch.Tensor) -> torch.Tensor:
+        """(B, T, 3, S, S) -> (B, T, 3, A, A): the clip at the LDA modules' size."""
+        b, t, c, h, w = clip.shape
+        a = self.config.attention_size
+        if (h, w) == (a, a):
+            return clip
+        x = F.interpolate(clip.reshape(b * t, c, h, w), size=(a, a), mode="bilinear", antialias=True)
+        return x.reshape(b, t, c, a, a)  # (B, T, 3, A, A)
+
+    def forward_attention(self, clip: torch.Tensor) -> LDAOutput:
+        """Only the attention branches: maps without running the backbone."""
+        cfg = self.config
+        small = self.attention_input(clip)  # (B, n+1, 3, A, A)
+        out = LDAOutput(logits=clip.new_zeros(clip.shape[0]))
+        if cfg.use_spatial:
+            out.spatial_maps = self.spatial(small[:, :1])[:, :, 0]  # (B, m, g, g)
+        if cfg.use_temporal:
+            maps = self.temporal(motion_residuals(small))  # (B, m, n+1, g, g)
+            out.temporal_maps = maps
+            reduce = maps.mean(dim=2) if cfg.temporal_reduce == "mean" else maps.amax(dim=2)
+            out.temporal_guide = reduce  # (B, m, g, g)
+        return out
+
+    def forward_features(self, clip: torch.Tensor) -> tuple[torch.Tensor, LDAOutput]:
+        """(B, n+1, 3, S, S) -> last backbone features (B, C, S/32, S/32) and the maps."""
+        self._check_clip(clip)
+        cfg = self.config
+        out = self.forward_attention(clip)
+        x = clip[:, 0]  # (B, 3, S, S): the backbone sees frame t only
+        for k, stage in enumerate(self.backbone.stages):
+            x = stage(x)
+            if k == cfg.spatial_stage and out.spatial_maps is not None:
+                x = guide_features(x, out.spatial_maps, cfg.guidance)
+            if k == cfg.temporal_stage and out.temporal_guide is not None:
+                x = guide_features(x, out.temporal_guide, cfg.guidance)
+        return x, out
+
+    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
+        x = features.mean(dim=(2, 3))  # (B, C) global average pool
+        return self.head(self.head_drop(x)).squeeze(-1)  # (B,)
+
+    def forward(self, clip: torch.Tensor) -> LDAOutput:
+        features, out = self.forward_features(clip)
+        out.logits = self.forward_head(features)
+        return out
+
+    def _check_clip(self, clip: torch.Tensor) -> None:
+        cfg = self.config
+        want = (cfg.clip_length, 3, cfg.backbone_size, cfg.backbone_size)
+        if clip.ndim != 5 or tuple(clip.shape[1:]) != want:
+            raise ValueError(
+                f"expected a clip of shape (B, {', '.join(map(str, want))}) "
+                f"(frame t + n={cfg.num_frames} next frames at {cfg.backbone_size}px), got {tuple(clip.shape)}"
+            )
+
+    # --- Hub loading: safetensors only, strict ---------------------------------------
+    @classmethod
+    def _from_pretrained(
+        cls,
+        *,
+        model_id: str,
+        revision: Optional[str],
+        cache_dir: Optional[Union[str, Path]],
+        force_download: bool,
+        local_files_only: bool,
+        token: Union[str, bool, None],
+        map_location: str = "cpu",
+        strict: bool = True,
+        **model_kwargs,
+    ) -> "LDADetector":
+        if os.path.isdir(model_id):
+            model_file = os.path.join(model_id, SAFETENSORS_FILE)
+            if not os.path.isfile(model_file):
+                pickles = [p for p in PICKLE_FILES if os.path.isfile(os.path.join(model_id, p))]
+                if pickles:
+                    raise UnsafeWeightsError(
+                        f"{model_id} holds only pickle weights ({', '.join(pickles)}); refusing to load them. "
+                        "Convert them to model.safetensors with a trusted tool first."
+                    )
+                raise FileNotFoundError(f"no {SAFETENSORS_FILE} in {model_id}")
+        else:
+            try:
+                model_file = hf_hub_download(
+                    repo_id=model_id,
+                    filename=SAFETENSORS_FILE,
+                    revision=revision,
+                    cache_dir=cache_dir,
+                    force_download=force_download,
+                    token=token,
+                    local_files_only=local_files_only,
+                )
+            except EntryNotFoundError as err:
+                raise UnsafeWeightsError(
+                    f"{model_id} has no {SAFETENSORS_FILE}; pickle checkpoints are never loaded"
+                ) from err
+        model = cls(**model_kwargs)
+        load_safetensors_model(model, model_file, strict=strict, device=str(map_location))
+        model.eval()
+        return model
+
+    def describe_shapes(self) -> list[tuple[str, tuple[int, ...]]]:
+        """Named tensor shapes for one clip (batch 1), for documentation and the app."""
+        cfg = self.config
+        g, n1, m = cfg.grid_size, cfg.clip_length, cfg.num_maps
+        s, a = cfg.backbone_size, cfg.attention_size
+        rows: list[tuple[str, tuple[int, ...]]] = [("clip", (1, n1, 3, s, s)), ("attention input", (1, n1, 3, a, a))]
+        if cfg.use_spatial:
+            rows += [("spatial patches", (1, g * g, 3 * cfg.patch_size**2)), ("spatial maps", (1, m, g, g))]
+        if cfg.use_temporal:
+            rows += [
+                ("temporal patches", (1, n1 * g * g, 3 * cfg.patch_size**2)),
+                ("temporal maps", (1, m, n1, g, g)),
+                ("temporal guide", (1, m, g, g)),
+            ]
+        size = s
+        for k, (c, r) in enumerate(zip(self.backbone.channels, self.backbone.reductions)):
+            side = -(-size // r)
+            rows.append((f"backbone stage {k}", (1, c, side, side)))
+        rows.append(("logit", (1,)))
+        return rows
+
+    def num_parameters(self, part: str = "all") -> int:
+        module = {"all": self, "backbone": self.backbone, "spatial": self.spatial, "temporal": self.temporal}[part]
+        return sum(p.numel() for p in module.parameters())
+
+
+def config_of(model: LDADetector) -> LDAConfig:
+    return dataclasses.replace(model.config)
