@@ -18,3 +18,31 @@ def tiny_config():
     from lda_model import LDAConfig
 
     return LDAConfig.lite(backbone_size=64, attention_size=32, patch_size=8, embed_dim=16, latent_dim=8, num_modules=3)
+
+
+@pytest.fixture(scope="session")
+def face_clip(tmp_path_factory):
+    """A generated 24-frame 256x256 clip of the bundled public-domain face, gently moving."""
+    from lda_model.synthetic import make_face_clip
+
+    return make_face_clip(tmp_path_factory.mktemp("clips") / "astronaut.mp4", num_frames=24)
+
+
+@pytest.fixture(scope="session")
+def tiny_weights(tmp_path_factory):
+    """A randomly initialised tiny checkpoint folder (tests only)."""
+    from lda_model import LDAConfig, LDADetector
+
+    torch.manual_seed(0)
+    cfg = LDAConfig.lite(backbone_size=64, attention_size=32, patch_size=8, embed_dim=16, latent_dim=8,
+                         num_modules=3, name="tiny-random")
+    path = tmp_path_factory.mktemp("weights") / "tiny"
+    LDADetector(cfg).save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_detector(tiny_weights):
+    from lda_model import LDADetector
+
+    return LDADetector.from_pretrained(tiny_weights)

@@ -1,0 +1,125 @@
+"""Training data: prepared real segments (see `prepare`) + forgeries synthesized on the fly.
+
+`SegmentStore` holds one split's crops and landmarks in memory. `SynthClips` is a map-style
+dataset whose item i is fully determined by (seed, epoch, i): even items are real clips, odd
+items fakes (balanced batches), each `n+1` consecutive frames of a random segment. Fakes come
+from `forgery.forge_clip` (self-blends, and swaps with a donor of *another identity* of the
+same split). Both classes then get the same augmentation, identical for every frame of a clip:
+scale/shift jitter, horizontal flip, brightness/contrast and JPEG re-compression, so that no
+processing difference separates real from fake.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from .forgery import forge_clip
+
+
+@dataclass
+class Segment:
+    item: int
+    index: int
+
+
+class SegmentStore:
+    def __init__(self, root: str | Path, split: str, kinds: tuple[str, ...] = ("video", "image")) -> None:
+        root = Path(root)
+        index = json.loads((root / "index.json").read_text())
+        self.names, self.identities, self.crops, self.landmarks = [], [], [], []
+        for name, meta in sorted(index.items()):
+            if meta["split"] != split or meta["kind"] not in kinds:
+                continue
+            with np.load(root / "items" / f"{name}.npz") as z:
+                self.crops.append(z["crops"])  # (K, L, S, S, 3) uint8
+                self.landmarks.append(z["landmarks"])  # (K, L, 478, 2) float16
+            self.names.append(name)
+            self.identities.append(meta["identity"])
+        if not self.names:
+            raise ValueError(f"no {split} items in {root}")
+        self.segments = [Segment(i, k) for i, c in enumerate(self.crops) for k in range(len(c))]
+        self.segment_length = self.crops[0].shape[1]
+
+    def __len__(self) -> int:
+        return len(self.segments)
+
+
+def augment_clip(frames: np.ndarray, size: int, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
+    """The same random crop/flip/colour/JPEG for every frame of (T, S, S, 3) -> (T, size, size, 3)."""
+    t, s = frames.shape[0], frames.shape[1]
+    scale = 1 + strength * rng.uniform(-0.08, 0.08)
+    side = min(s, s / scale)
+    cx = s / 2 + strength * rng.uniform(-0.04, 0.04) * s
+    cy = s / 2 + strength * rng.uniform(-0.04, 0.04) * s
+    m = np.array([[size / side, 0, size / 2 - size / side * cx], [0, size / side, size / 2 - size / side * cy]])
+    flip = rng.random() < 0.5
+    alpha = 1 + strength * rng.uniform(-0.15, 0.15)
+    beta = strength * rng.uniform(-15, 15)
+    quality = int(rng.integers(60, 96)) if rng.random() < 0.7 * strength else None
+    out = np.empty((t, size, size, 3), dtype=np.uint8)
+    for k in range(t):
+        f = cv2.warpAffine(frames[k], m, (size, size), flags=cv2.INTER_AREA if side > size else cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_REFLECT)
+        if flip:
+            f = f[:, ::-1]
+        f = cv2.convertScaleAbs(f, alpha=alpha, beta=beta)
+        if quality is not None:
+            ok, buf = cv2.imencode(".jpg", f, [cv2.IMWRITE_JPEG_QUALITY, quality])
+            f = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+        out[k] = f
+    return out
+
+
+def to_tensor(frames: np.ndarray, mean: tuple, std: tuple) -> torch.Tensor:
+    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float().div_(255.0)  # (T, 3, H, W)
+    return (x - torch.tensor(mean).view(3, 1, 1)) / torch.tensor(std).view(3, 1, 1)
+
+
+class SynthClips(Dataset):
+    """Balanced real / synthesized-fake clips. Item = (clip (n+1, 3, S, S) float, label float)."""
+
+    def __init__(self, store: SegmentStore, clip_length: int, size: int, length: int, seed: int = 0,
+                 augment: float = 1.0, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)) -> None:
+        if clip_length > store.segment_length:
+            raise ValueError(f"segments hold {store.segment_length} frames, clips need {clip_length}")
+        self.store, self.clip_length, self.size, self.length = store, clip_length, size, length
+        self.seed, self.augment, self.mean, self.std = seed, augment, mean, std
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.length
+
+    def _pick(self, rng: np.random.Generator, avoid_identity: str | None = None):
+        st = self.store
+        for _ in range(20):
+            seg = st.segments[int(rng.integers(len(st.segments)))]
+            if avoid_identity is None or st.identities[seg.item] != avoid_identity:
+                break
+        off = int(rng.integers(st.segment_length - self.clip_length + 1))
+        sl = slice(off, off + self.clip_length)
+        frames = st.crops[seg.item][seg.index, sl]
+        lms = st.landmarks[seg.item][seg.index, sl].astype(np.float32)
+        return frames, lms, st.identities[seg.item]
+
+    def __getitem__(self, i: int):
+        rng = np.random.default_rng([self.seed, self.epoch, i])
+        label = i % 2
+        frames, lms, identity = self._pick(rng)
+        if label:
+            donor = None
+            if rng.random() < 0.4:
+                d_frames, d_lms, _ = self._pick(rng, avoid_identity=identity)
+                donor = (d_frames, d_lms)
+            frames, _, _ = forge_clip(frames, lms, rng, donor=donor)
+        frames = augment_clip(frames, self.size, rng, self.augment)
+        return to_tensor(frames, self.mean, self.std), torch.tensor(float(label))

@@ -1,0 +1,162 @@
+"""Turn folders of real clips and photos into a cache of tracked face crops + landmarks.
+
+    python -m lda_model.prepare --videos ../shared/data/real_faces/videos \
+        --images ../shared/data/real_faces/images \
+        --manifest ../shared/data/real_faces/MANIFEST.tsv --out cache/real_faces
+
+For every clip, `--segments` evenly spaced segments of `--length` consecutive frames are cut
+with one square window per segment (fixed at its first frame, margin as in analysis), and the
+478 landmarks of *every* frame of the segment are kept in crop coordinates (the forgery
+synthesis needs them per frame). A photo becomes one segment of an animated still
+(`synthetic.animate`, small motion). Identities come from the manifest's `identity` column
+(the file stem without one) and decide an identity-disjoint split: `sha1(identity)` mod 10
+-> 0-7 train, 8 val, 9 test. Output: `OUT/index.json` and `OUT/items/<name>.npz` with
+`crops (K, L, S, S, 3) uint8` and `landmarks (K, L, 478, 2) float16`. Training never re-tracks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("GLOG_minloglevel", "2")
+
+import numpy as np
+
+from .faces import DEFAULT_MARGIN, Face, FaceDetector, crop_square, crop_window, match_score, to_crop_coords
+from .synthetic import animate
+from .video import VideoError, analysis_points, count_frames, iter_frames
+
+VIDEO_EXTS = {".mp4", ".webm", ".mov", ".avi", ".mkv"}
+IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".pgm", ".bmp"}
+
+
+def split_of(identity: str) -> str:
+    bucket = int(hashlib.sha1(identity.encode()).hexdigest(), 16) % 10
+    return "train" if bucket < 8 else ("val" if bucket == 8 else "test")
+
+
+def read_manifest(path: str | None) -> dict[str, str]:
+    """file name -> identity."""
+    if not path:
+        return {}
+    with open(path, newline="", encoding="utf-8") as f:
+        return {Path(row["file"]).name: row["identity"] for row in csv.DictReader(f, delimiter="\t")}
+
+
+def _closest(faces: list[Face], box: np.ndarray) -> Face | None:
+    if not faces:
+        return None
+    best = max(faces, key=lambda f: match_score(box, f.box))
+    return best if match_score(box, best.box) > 0.25 else None
+
+
+def segments_from_frames(frames_iter, starts: set[int], length: int, crop: int, margin: float, detector: FaceDetector):
+    """Consume (index, time, rgb) frames; return crops (K, L, S, S, 3) and landmarks (K, L, 478, 2)."""
+    out_crops, out_lms = [], []
+    cur = None  # (window, box, crops, lms, next_index)
+    for index, time_s, rgb in frames_iter:
+        faces = detector.detect(rgb, time_s)
+        if cur is not None and index != cur[4]:
+            cur = None  # gap: drop the partial segment
+        if cur is None and index in starts and faces:
+            face = max(faces, key=lambda f: f.size)
+            window = crop_window(face.landmarks, margin)
+            cur = [window, face.box, [], [], index]
+        if cur is None:
+            continue
+        window, box = cur[0], cur[1]
+        face = _closest(faces, box)
+        if face is None:
+            cur = None  # lost the face mid-segment
+            continue
+        cur[1] = face.box
+        cur[2].append(crop_square(rgb, window, crop))
+        cur[3].append(to_crop_coords(face.landmarks, window, crop))
+        cur[4] = index + 1
+        if len(cur[2]) == length:
+            out_crops.append(np.stack(cur[2]))
+            out_lms.append(np.stack(cur[3]).astype(np.float16))
+            cur = None
+    if not out_crops:
+        return None
+    return np.stack(out_crops), np.stack(out_lms)
+
+
+def prepare_video(path: Path, segments: int, length: int, crop: int, margin: float):
+    n = count_frames(path)
+    starts = analysis_points(n, length, segments)
+    wanted = sorted({s + k for s in starts for k in range(length)})
+    with FaceDetector(max_faces=2) as det:
+        return segments_from_frames(iter_frames(path, wanted, max_side=1280), set(starts), length, crop, margin, det)
+
+
+def prepare_image(path: Path, length: int, crop: int, margin: float, seed: int):
+    import cv2
+
+    img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if img is None:
+        return None
+    rgb = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+    scale = 256 / min(rgb.shape[:2])  # small photos (ORL 92x112) are upscaled for the landmarker
+    if scale > 1:
+        rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    frames = animate(rgb, length, seed=seed, amplitude=0.5)
+    with FaceDetector(max_faces=2) as det:
+        return segments_from_frames(((i, i / 25, f) for i, f in enumerate(frames)), {0}, length, crop, margin, det)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m lda_model.prepare", description=__doc__.split("\n\n")[0])
+    p.add_argument("--videos", action="append", default=[], help="folder of clips (repeatable)")
+    p.add_argument("--images", action="append", default=[], help="folder of photos, searched recursively (repeatable)")
+    p.add_argument("--manifest", default=None, help="TSV with `file` and `identity` columns")
+    p.add_argument("--out", required=True)
+    p.add_argument("--segments", type=int, default=40, help="segments per clip (default 40)")
+    p.add_argument("--length", type=int, default=6, help="frames per segment: n+1 for the largest n (default 6)")
+    p.add_argument("--crop", type=int, default=160, help="crop side in pixels (default 160)")
+    p.add_argument("--margin", type=float, default=DEFAULT_MARGIN)
+    args = p.parse_args(argv)
+
+    out = Path(args.out)
+    (out / "items").mkdir(parents=True, exist_ok=True)
+    identities = read_manifest(args.manifest)
+    files = [(f, "video") for d in args.videos for f in sorted(Path(d).iterdir()) if f.suffix.lower() in VIDEO_EXTS]
+    files += [(f, "image") for d in args.images for f in sorted(Path(d).rglob("*")) if f.suffix.lower() in IMAGE_EXTS]
+    index_path = out / "index.json"
+    index = json.loads(index_path.read_text()) if index_path.exists() else {}
+    start = time.time()
+    for i, (f, kind) in enumerate(files):
+        name = f.stem if kind == "video" else f"img_{f.parent.name}_{f.stem}"
+        if name in index:
+            continue
+        identity = identities.get(f.name, f.stem)
+        try:
+            if kind == "video":
+                res = prepare_video(f, args.segments, args.length, args.crop, args.margin)
+            else:
+                res = prepare_image(f, args.length, args.crop, args.margin, seed=i)
+        except VideoError as err:
+            print(f"skip {f.name}: {err}", file=sys.stderr)
+            continue
+        if res is None:
+            print(f"skip {f.name}: no face", file=sys.stderr)
+            continue
+        crops, lms = res
+        np.savez(out / "items" / f"{name}.npz", crops=crops, landmarks=lms)
+        index[name] = dict(file=str(f), kind=kind, identity=identity, split=split_of(identity), segments=len(crops))
+        index_path.write_text(json.dumps(index, indent=1))
+        print(f"[{i + 1}/{len(files)}] {name}: {len(crops)} segments ({time.time() - start:.0f}s)", flush=True)
+    counts = {s: sum(1 for v in index.values() if v["split"] == s) for s in ("train", "val", "test")}
+    print(f"done: {len(index)} items {counts}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

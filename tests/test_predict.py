@@ -1,0 +1,53 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lda_model.synthetic import write_video
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args, timeout=180):
+    return subprocess.run([sys.executable, "-m", "lda_model.predict", *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_json_per_clip(face_clip, tiny_weights, tmp_path):
+    noface = write_video(tmp_path / "no face here.avi", np.zeros((6, 48, 48, 3), np.uint8))
+    res = run_cli(face_clip, noface, "--weights", tiny_weights, "--json", "--points", "4")
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.strip().splitlines()
+    assert len(lines) == 2
+    rec, empty = map(json.loads, lines)
+    assert rec["video"] == str(face_clip) and rec["faces"] == 1 and rec["label"] in ("REAL", "FAKE")
+    assert rec["weights"] == str(tiny_weights) and rec["threshold"] == 0.5
+    assert {"index", "time_s", "track", "fake_probability", "box"} == set(rec["frames"][0])
+    assert empty["faces"] == 0 and empty["fake_probability"] is None and empty["message"]
+    assert "Traceback" not in res.stderr
+
+
+def test_table_output(face_clip, tiny_weights):
+    res = run_cli(face_clip, "--weights", tiny_weights, "--points", "3", "--threshold", "0.0")
+    assert res.returncode == 0, res.stderr
+    assert "FAKE  fake probability" in res.stdout  # threshold 0: every score is FAKE
+
+
+@pytest.mark.parametrize("content", [None, b"", b"\x00\x01garbage" * 100, b"plain text\n"])
+def test_unreadable_files_one_line_error(tmp_path, tiny_weights, content):
+    path = tmp_path / "bad clip ü.mp4"
+    if content is not None:
+        path.write_bytes(content)
+    res = run_cli(path, "--weights", tiny_weights, "--json")
+    assert res.returncode == 1
+    assert res.stdout == ""
+    err_lines = [line for line in res.stderr.splitlines() if line.startswith("error:")]
+    assert len(err_lines) == 1 and "Traceback" not in res.stderr
+
+
+def test_bad_weights_source(face_clip):
+    res = run_cli(face_clip, "--weights", "not a source!")
+    assert res.returncode == 2 and res.stderr.startswith("error: unknown weights source")

@@ -1,0 +1,50 @@
+import pytest
+
+from lda_model import weights
+from lda_model.weights import WeightsError, load_detector, resolve_source
+
+
+def test_local_folder_first(tiny_weights):
+    info = resolve_source(str(tiny_weights))
+    assert info.kind == "local" and info.location == str(tiny_weights)
+
+
+def test_bundled_name(monkeypatch, tmp_path, tiny_weights):
+    (tmp_path / "m2").symlink_to(tiny_weights, target_is_directory=True)
+    monkeypatch.setattr(weights, "WEIGHTS_DIR", tmp_path)
+    monkeypatch.chdir(tmp_path.parent)
+    info = resolve_source("m2")
+    assert info.kind == "bundled"
+    assert weights.bundled_weights() == ["m2"]
+
+
+def test_hub_ids_and_revisions():
+    info = resolve_source("someorg/lda-lite@v1.0")
+    assert (info.kind, info.location, info.revision) == ("hub", "someorg/lda-lite", "v1.0")
+    assert resolve_source("someorg/lda-lite").revision is None
+
+
+def test_env_default(monkeypatch, tiny_weights):
+    monkeypatch.setenv("LDA_WEIGHTS", str(tiny_weights))
+    assert resolve_source(None).kind == "local"
+
+
+@pytest.mark.parametrize("bad", ["", "a/b/c", "../etc/passwd@x y", "no spaces allowed"])
+def test_unknown_sources(bad):
+    with pytest.raises(WeightsError):
+        resolve_source(bad or " ")
+
+
+def test_loaded_once(tiny_weights):
+    a, _ = load_detector(str(tiny_weights))
+    b, _ = load_detector(str(tiny_weights))
+    assert a is b
+
+
+def test_unknown_repo_offline_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path))
+    with pytest.raises(WeightsError, match="could not load weights from nobody/nothing"):
+        load_detector("nobody/nothing@main")
