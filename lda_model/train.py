@@ -59,6 +59,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--resume", action="store_true", help="continue from OUT/last")
     p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps in total")
     p.add_argument("--name", default=None, help="config.name saved with the weights")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="override any LDAConfig field, e.g. --set embed_dim=32 (repeatable; VALUE is JSON or a string)")
     p.add_argument("--threads", type=int, default=None)
     return p.parse_args(argv)
 
@@ -75,6 +77,14 @@ def build_config(args) -> LDAConfig:
         changes["use_temporal"] = False
     if args.name:
         changes["name"] = args.name
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"error: --set expects FIELD=VALUE, got {item!r}")
+        try:
+            changes[key] = json.loads(value)
+        except json.JSONDecodeError:
+            changes[key] = value
     return getattr(LDAConfig, args.preset)(**changes)
 
 

@@ -1,0 +1,239 @@
+"""Evaluate a checkpoint: detection ACC/AUC, held-out synthesized forgeries, localization.
+
+    python -m lda_model.evaluate --weights SRC --videos DIR --labels TSV [--json] [--roc roc.png]
+    python -m lda_model.evaluate synthetic --data cache/real_faces [--split test] [--weights SRC] [--json]
+    python -m lda_model.evaluate localization --videos DIR [--manifest TSV --split test] [--weights SRC] [--json]
+
+- Detection (default): every clip under DIR listed in TSV (`file` relative to the TSV's folder,
+  `label` REAL/FAKE, optional `group`; `--groups a,b` keeps those groups). Frame level: every
+  analysis point of the main track is a sample with its clip's label; video level: the clip's
+  score (mean of its main track). Prints ACC (threshold 0.5) and AUC for both; writes the
+  video-level ROC curve as a PNG with `--roc`.
+- synthetic: the identity-disjoint split of a `prepare` cache; each item is scored as a real
+  "video" (mean over its segments) and as a fake one (every segment forged by
+  `forgery.forge_clip` with a seed fixed per item), so the AUC is over held-out identities.
+- localization (the paper's Fig. 8 as a number): for each clip's analysis points, a defect
+  (`blur_mouth`, `red_pupil`, `distort_mouth`) is put on frame t..t+n at the regions the
+  landmarks of frame t locate; a hit is when the peak of sum_maps |maps(tampered) -
+  maps(original)| (spatial maps + time-reduced temporal maps, on the patch grid) falls on a
+  patch that overlaps the defect region. Prints {"hit_rate", "n", "chance", "per_defect"}, where
+  chance is the mean fraction of patches overlapping the region (a random peak's hit rate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("GLOG_minloglevel", "2")
+
+import cv2
+import numpy as np
+import torch
+
+from .analysis import analyze_video, crops_to_tensor, extract_faces
+from .defects import apply_defect, attention_difference, localization_hit
+from .faces import to_crop_coords
+from .metrics import binary_metrics, roc_points
+from .video import VideoError
+from .weights import WeightsError, load_detector
+
+LOCALIZATION_DEFECTS = ("blur_mouth", "red_pupil", "distort_mouth")
+
+
+def read_labels(tsv: Path, videos: Path | None, groups: set[str] | None) -> list[tuple[Path, int, str]]:
+    rows = []
+    with open(tsv, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            path = (tsv.parent / row["file"]).resolve()
+            if videos is not None and videos.resolve() not in path.parents:
+                continue
+            if groups and row.get("group") not in groups:
+                continue
+            if path.suffix.lower() not in {".mp4", ".webm", ".mov", ".avi", ".mkv"}:
+                continue
+            rows.append((path, 1 if row["label"].strip().upper() == "FAKE" else 0, row.get("group", "")))
+    return rows
+
+
+def draw_roc(path: str, fpr: np.ndarray, tpr: np.ndarray, auc: float, title: str = "") -> None:
+    """A plain ROC plot with OpenCV (no plotting dependency)."""
+    size, pad = 480, 50
+    img = np.full((size + 2 * pad, size + 2 * pad, 3), 255, np.uint8)
+    cv2.rectangle(img, (pad, pad), (pad + size, pad + size), (0, 0, 0), 1)
+    cv2.line(img, (pad, pad + size), (pad + size, pad), (180, 180, 180), 1)
+    pts = np.stack([pad + fpr * size, pad + size - tpr * size], 1).round().astype(np.int32)
+    cv2.polylines(img, [pts], False, (200, 60, 20), 2)
+    cv2.putText(img, f"{title} AUC = {auc:.3f}", (pad, pad - 15), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1)
+    cv2.putText(img, "false positive rate", (pad + size // 3, pad + size + 35), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1)
+    cv2.putText(img, "TPR", (5, pad + size // 2), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1)
+    cv2.imwrite(path, img)
+
+
+def evaluate_detection(args, detector, info) -> dict:
+    rows = read_labels(Path(args.labels), Path(args.videos) if args.videos else None,
+                       set(args.groups.split(",")) if args.groups else None)
+    if not rows:
+        raise SystemExit("error: no labelled clips matched")
+    v_labels, v_scores, f_labels, f_scores, per_clip, skipped = [], [], [], [], [], []
+    for path, label, group in rows:
+        try:
+            res = analyze_video(path, detector, weights=info.source, num_points=args.points)
+        except VideoError as err:
+            skipped.append({"video": str(path), "reason": str(err)})
+            continue
+        if res.main_track is None:
+            skipped.append({"video": str(path), "reason": "no face"})
+            continue
+        probs = [p.fake_probability for p in res.tracks[res.main_track]]
+        f_labels += [label] * len(probs)
+        f_scores += probs
+        v_labels.append(label)
+        v_scores.append(res.fake_probability)
+        per_clip.append({"video": path.name, "group": group, "label": label, "score": round(res.fake_probability, 4)})
+    out = {"weights": info.source, "video": binary_metrics(np.array(v_labels), np.array(v_scores)),
+           "frame": binary_metrics(np.array(f_labels), np.array(f_scores)), "skipped": skipped, "clips": per_clip}
+    if args.roc and len(set(v_labels)) == 2:
+        fpr, tpr = roc_points(np.array(v_labels), np.array(v_scores))
+        draw_roc(args.roc, fpr, tpr, out["video"]["auc"], "video-level")
+        out["roc"] = args.roc
+    return out
+
+
+@torch.inference_mode()
+def score_clips(detector, clips: np.ndarray, batch: int = 32) -> np.ndarray:
+    """clips (N, n+1, S, S, 3) uint8 -> fake probabilities (N,)."""
+    cfg = detector.config
+    out = []
+    for i in range(0, len(clips), batch):
+        x = crops_to_tensor(clips[i:i + batch], cfg.backbone_size, cfg.mean, cfg.std)
+        out.append(detector(x).probabilities.float().numpy())
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def evaluate_synthetic(args, detector, info) -> dict:
+    from .data import SegmentStore
+    from .forgery import forge_clip
+
+    store = SegmentStore(args.data, args.split)
+    need = detector.config.clip_length
+    labels, scores, per_kind = [], [], {}
+    for item, (crops, lms) in enumerate(zip(store.crops, store.landmarks)):
+        segs = crops[:, :need]
+        real = score_clips(detector, segs)
+        rng = np.random.default_rng([args.seed, item])
+        fakes, kinds = [], []
+        for k in range(len(segs)):
+            donor = None
+            if rng.random() < 0.4 and len(store.crops) > 1:
+                j = int(rng.integers(len(store.crops)))
+                if store.identities[j] != store.identities[item]:
+                    donor = (store.crops[j][0, :need], store.landmarks[j][0, :need].astype(np.float32))
+            f, _, desc = forge_clip(segs[k], lms[k, :need].astype(np.float32), rng, donor=donor)
+            fakes.append(f)
+            kinds.append(f"{desc['kind']}/{desc['temporal']}")
+        fake = score_clips(detector, np.stack(fakes))
+        labels += [0, 1]
+        scores += [float(real.mean()), float(fake.mean())]
+        for kd, s in zip(kinds, fake):
+            per_kind.setdefault(kd, []).append(float(s))
+    out = {"weights": info.source, "split": args.split, "items": len(store.names),
+           "video": binary_metrics(np.array(labels), np.array(scores)),
+           "mean_fake_score_by_kind": {k: round(float(np.mean(v)), 4) for k, v in sorted(per_kind.items())}}
+    return out
+
+
+def evaluate_localization(args, detector, info) -> dict:
+    from .prepare import read_manifest, split_of
+
+    cfg = detector.config
+    paths = []
+    for v in args.videos:
+        p = Path(v)
+        paths += sorted(x for x in p.iterdir() if x.suffix.lower() in {".mp4", ".webm", ".mov", ".avi", ".mkv"}) \
+            if p.is_dir() else [p]
+    if args.split:
+        ids = read_manifest(args.manifest)
+        paths = [p for p in paths if split_of(ids.get(p.name, p.stem)) == args.split]
+    hits = {d: [] for d in LOCALIZATION_DEFECTS}
+    chance = {d: [] for d in LOCALIZATION_DEFECTS}
+    size = cfg.backbone_size
+    for path in paths:
+        try:
+            faces = extract_faces(path, cfg.clip_length, size, num_points=args.points)
+        except VideoError:
+            continue
+        track = faces.main_track
+        if track is None:
+            continue
+        for point in faces.tracks[track]:
+            lms = to_crop_coords(point.landmarks, point.window, size)
+            original = point.crops
+            for defect in LOCALIZATION_DEFECTS:
+                tampered, masks = zip(*(apply_defect(c, lms, defect, args.strength) for c in original))
+                x = crops_to_tensor(np.stack([original, np.stack(tampered)]), size, cfg.mean, cfg.std)
+                with torch.inference_mode():
+                    out = detector(x)
+                maps = [m for m in (out.spatial_maps, out.temporal_guide) if m is not None]
+                if not maps:
+                    raise SystemExit("error: this checkpoint has no attention branch to localize with")
+                diff = attention_difference([m[0].numpy() for m in maps], [m[1].numpy() for m in maps])
+                hit, _, ch = localization_hit(diff, masks[0])
+                hits[defect].append(hit)
+                chance[defect].append(ch)
+    n = sum(len(v) for v in hits.values())
+    return {
+        "weights": info.source,
+        "hit_rate": round(float(np.mean([h for v in hits.values() for h in v])), 4) if n else None,
+        "n": n,
+        "chance": round(float(np.mean([c for v in chance.values() for c in v])), 4) if n else None,
+        "per_defect": {d: {"hit_rate": round(float(np.mean(v)), 4) if v else None, "n": len(v),
+                           "chance": round(float(np.mean(chance[d])), 4) if v else None} for d, v in hits.items()},
+        "clips": len(paths),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    mode = argv.pop(0) if argv and argv[0] in ("synthetic", "localization") else "detection"
+    p = argparse.ArgumentParser(prog=f"python -m lda_model.evaluate{'' if mode == 'detection' else ' ' + mode}")
+    p.add_argument("--weights", default=None)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--points", type=int, default=16, help="analysis points per clip (default 16)")
+    if mode == "detection":
+        p.add_argument("--videos", default=None, help="only clips under this folder")
+        p.add_argument("--labels", required=True)
+        p.add_argument("--groups", default=None, help="comma-separated groups to keep")
+        p.add_argument("--roc", default=None, help="write the video-level ROC curve to this PNG")
+    elif mode == "synthetic":
+        p.add_argument("--data", required=True)
+        p.add_argument("--split", default="test")
+        p.add_argument("--seed", type=int, default=0)
+    else:
+        p.add_argument("--videos", nargs="+", required=True)
+        p.add_argument("--manifest", default=None)
+        p.add_argument("--split", default=None, help="keep clips whose identity falls in this split")
+        p.add_argument("--strength", type=float, default=1.0)
+    args = p.parse_args(argv)
+    try:
+        detector, info = load_detector(args.weights)
+    except WeightsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    run = {"detection": evaluate_detection, "synthetic": evaluate_synthetic, "localization": evaluate_localization}
+    result = run[mode](args, detector, info)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for k, v in result.items():
+            if k not in ("clips",):
+                print(f"{k}: {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

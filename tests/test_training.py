@@ -1,0 +1,163 @@
+"""prepare -> train (resume, DDP on CPU) -> evaluate, on a tiny cache made from generated clips."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from lda_model import LDADetector
+from lda_model.data import SegmentStore, SynthClips, augment_clip
+from lda_model.metrics import binary_metrics
+from lda_model.prepare import main as prepare_main
+from lda_model.prepare import split_of
+from lda_model.synthetic import animate, load_face_photo, write_video
+
+ROOT = Path(__file__).resolve().parents[1]
+# identities whose sha1 bucket lands in each split (see prepare.split_of)
+TRAIN_IDS, VAL_ID, TEST_ID = ["person0", "person1"], "person5", "person12"
+TINY = ["--set", "backbone_size=64", "--set", "attention_size=32", "--set", "embed_dim=16", "--set", "latent_dim=8",
+        "--set", "num_modules=3"]
+
+
+@pytest.fixture(scope="session")
+def tiny_cache(tmp_path_factory):
+    root = tmp_path_factory.mktemp("prep")
+    videos, images = root / "videos", root / "images"
+    videos.mkdir()
+    images.mkdir()
+    photo = load_face_photo()
+    rows = ["file\tidentity"]
+    for k, ident in enumerate(TRAIN_IDS + [VAL_ID, TEST_ID]):
+        name = f"clip{k}.avi"
+        write_video(videos / name, animate(photo, 14, size=(160, 160), seed=k))
+        rows.append(f"videos/{name}\t{ident}")
+    cv2.imwrite(str(images / "still.jpg"), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
+    rows.append(f"images/still.jpg\t{TRAIN_IDS[0]}")
+    (root / "MANIFEST.tsv").write_text("\n".join(rows) + "\n")
+    out = root / "cache"
+    assert prepare_main(["--videos", str(videos), "--images", str(images), "--manifest", str(root / "MANIFEST.tsv"),
+                         "--out", str(out), "--segments", "3", "--length", "6", "--crop", "72"]) == 0
+    return out
+
+
+def test_prepare_cache(tiny_cache):
+    index = json.loads((tiny_cache / "index.json").read_text())
+    assert len(index) == 5
+    assert {v["split"] for v in index.values()} == {"train", "val", "test"}
+    assert all(v["split"] == split_of(v["identity"]) for v in index.values())
+    z = np.load(tiny_cache / "items" / "clip0.npz")
+    assert z["crops"].shape[1:] == (6, 72, 72, 3) and z["landmarks"].shape[1:] == (6, 478, 2)
+    # landmarks are in crop coordinates: inside the crop
+    assert 0 < z["landmarks"][..., 0].mean() < 72
+    assert index["img_images_still"]["segments"] == 1
+
+
+def test_dataset_balanced_and_deterministic(tiny_cache):
+    store = SegmentStore(tiny_cache, "train")
+    ds = SynthClips(store, clip_length=4, size=64, length=8, seed=1)
+    clip, label = ds[3]
+    assert clip.shape == (4, 3, 64, 64) and label.item() == 1.0 and ds[2][1].item() == 0.0
+    assert torch.equal(ds[3][0], clip)  # same (seed, epoch, i): same sample
+    ds.set_epoch(1)
+    assert not torch.equal(ds[3][0], clip)
+    assert -1.01 <= clip.min() and clip.max() <= 1.01
+
+
+def test_augment_is_shared_by_all_frames():
+    frames = np.repeat(load_face_photo()[None, :128, :128], 3, 0)
+    out = augment_clip(frames, 64, np.random.default_rng(0))
+    assert out.shape == (3, 64, 64, 3)
+    assert np.array_equal(out[0], out[1]) and np.array_equal(out[1], out[2])
+
+
+def tiny_train_args(cache, out, *extra):
+    return ["--preset", "lite", "--data", str(cache), "--out", str(out), "--epochs", "2", "--epoch-size", "16",
+            "--val-size", "8", "--batch-size", "4", "--workers", "0", *TINY, *extra]
+
+
+def run_train(args, env_extra=None, launcher=None):
+    env = {**os.environ, **(env_extra or {})}
+    cmd = launcher or [sys.executable, "-m", "lda_model.train"]
+    return subprocess.run(cmd + args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_train_checkpoints_and_resumes(tiny_cache, tmp_path):
+    out = tmp_path / "run"
+    res = run_train(tiny_train_args(tiny_cache, out, "--max-steps", "4"))
+    assert res.returncode == 0, res.stderr[-2000:]
+    lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in lines] == [0] and lines[0]["step"] == 4
+    assert {"val_acc", "val_auc", "train_loss"} <= set(lines[0])
+    assert (out / "last" / "model.safetensors").exists() and (out / "last" / "train_state.safetensors").exists()
+    model = LDADetector.from_pretrained(out / "last")
+    assert model.config.backbone_size == 64  # the tiny test config
+    # resume runs the remaining epoch only, continuing the step count
+    res = run_train(tiny_train_args(tiny_cache, out, "--resume"))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "resumed at epoch 1, step 4" in res.stdout
+    lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in lines] == [0, 1] and lines[1]["step"] == 8
+
+
+def test_train_variant_from_init(tiny_cache, tmp_path):
+    base = tmp_path / "base"
+    assert run_train(tiny_train_args(tiny_cache, base, "--max-steps", "1")).returncode == 0
+    res = run_train(tiny_train_args(tiny_cache, tmp_path / "m2", "--num-maps", "2", "--init", str(base / "last"),
+                                    "--max-steps", "1"))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "spatial.combine.weight" in res.stdout and "backbone" not in res.stdout.split("fresh:")[1].split("]")[0]
+    assert LDADetector.from_pretrained(tmp_path / "m2" / "last").config.num_maps == 2
+
+
+def test_ddp_two_cpu_processes(tiny_cache, tmp_path):
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
+                "-m", "lda_model.train"]
+    res = run_train(tiny_train_args(tiny_cache, tmp_path / "ddp", "--max-steps", "2"), launcher=launcher,
+                    env_extra={"OMP_NUM_THREADS": "1"})
+    assert res.returncode == 0, res.stderr[-3000:]
+    lines = (tmp_path / "ddp" / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["step"] == 2
+
+
+def test_evaluate_synthetic_and_localization(tiny_cache, tiny_weights, face_clip):
+    env = {**os.environ}
+    res = subprocess.run([sys.executable, "-m", "lda_model.evaluate", "synthetic", "--data", str(tiny_cache),
+                          "--weights", str(tiny_weights), "--json"], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    rec = json.loads(res.stdout)
+    assert rec["items"] == 1 and rec["video"]["n"] == 2 and 0 <= rec["video"]["auc"] <= 1
+    res = subprocess.run([sys.executable, "-m", "lda_model.evaluate", "localization", "--videos", str(face_clip),
+                          "--weights", str(tiny_weights), "--points", "2", "--json"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    rec = json.loads(res.stdout)
+    assert rec["n"] == 6 and set(rec["per_defect"]) == {"blur_mouth", "red_pupil", "distort_mouth"}
+    assert 0 <= rec["hit_rate"] <= 1 and 0 < rec["chance"] < 1
+
+
+def test_evaluate_detection(tmp_path, tiny_weights, face_clip):
+    (tmp_path / "clips").mkdir()
+    for k, label in enumerate(["REAL", "FAKE"]):
+        write_video(tmp_path / "clips" / f"c{k}.avi", animate(load_face_photo(), 8, size=(192, 192), seed=k))
+    (tmp_path / "labels.tsv").write_text("file\tlabel\tgroup\nclips/c0.avi\tREAL\ta\nclips/c1.avi\tFAKE\ta\n"
+                                         "clips/missing.avi\tFAKE\ta\n")
+    res = subprocess.run([sys.executable, "-m", "lda_model.evaluate", "--weights", str(tiny_weights), "--labels",
+                          str(tmp_path / "labels.tsv"), "--points", "3", "--roc", str(tmp_path / "roc.png"), "--json"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    rec = json.loads(res.stdout)
+    assert rec["video"]["n"] == 2 and rec["frame"]["n"] == 6 and len(rec["skipped"]) == 1
+    assert cv2.imread(str(tmp_path / "roc.png")) is not None
+
+
+def test_binary_metrics():
+    m = binary_metrics(np.array([0, 0, 1, 1]), np.array([0.1, 0.6, 0.7, 0.9]))
+    assert m["acc"] == 0.75 and m["auc"] == 1.0
+    assert np.isnan(binary_metrics(np.array([1, 1]), np.array([0.2, 0.9]))["auc"])
