@@ -1,26 +1,417 @@
-"""Placeholder UI until the explainability app (issue 5) lands: it shows the model's shapes."""
+"""The Gradio app: `build_demo() -> gr.Blocks`, `main()` launches it.
+
+Tabs: Analyze (verdict, timeline, spatial/temporal maps), Ablations (Table V components, m, n),
+Defect lab (Fig. 8), How it works (live tensor shapes), Model (weights source and model card).
+"""
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 import gradio as gr
+import numpy as np
+import torch
 
-from lda_model import LDAConfig, LDADetector
+from lda_model.analysis import VideoAnalysis
+from lda_model.faces import FaceDetector, to_crop_coords, crop_window, crop_square
+from lda_model.synthetic import load_face_photo
+from lda_model.video import iter_frames
 
-QUEUE_MAX_SIZE = 16
+from . import plots, service, texts
+from .service import UserError
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+EXAMPLES_DIR = ASSETS / "examples"
+QUEUE_MAX_SIZE = int(os.environ.get("LDA_QUEUE_MAX_SIZE", "16"))
+CONCURRENCY = int(os.environ.get("LDA_CONCURRENCY", "1"))  # 2 vCPUs: one analysis at a time is fastest
+CACHE_EXAMPLES = os.environ.get("LDA_CACHE_EXAMPLES", "0") == "1"
+DEFECT_CHOICES = [("Gaussian-blurred mouth", "blur_mouth"), ("red pupils", "red_pupil"),
+                  ("distorted mouth", "distort_mouth"), ("blur a region I mark", "region")]
 
 
-def shapes_markdown(config: LDAConfig) -> str:
-    model = LDADetector(config)
-    rows = "\n".join(f"| {name} | `{tuple(shape)}` |" for name, shape in model.describe_shapes())
-    return f"### `{config.name}` preset\n\n| tensor | shape |\n|---|---|\n{rows}\n"
+def _fail(err: Exception) -> gr.Error:
+    return gr.Error(str(err))
+
+
+# --- Analyze --------------------------------------------------------------------------------
+def verdict_markdown(a: VideoAnalysis) -> str:
+    if a.main_track is None:
+        return "### No face found\nThe clip decoded, but no face was detected at the sampled moments."
+    p, label = a.fake_probability, a.label
+    icon = "🟥" if label == "FAKE" else "🟩"
+    lines = [f"## {icon} {label} — fake probability **{p:.2f}** (threshold {a.threshold:.2f})",
+             f"Weights: `{a.weights}` · {len(a.tracks)} face track(s) · main face: {a.main_track} · "
+             f"{sum(len(v) for v in a.tracks.values())} analysis points · "
+             f"tracking {a.timings.get('faces_s', 0):.1f} s, model {a.timings.get('model_s', 0):.1f} s"]
+    if len(a.tracks) > 1:
+        lines.append("Per face: " + ", ".join(f"face {t}: {a.track_probability(t):.2f}" for t in sorted(a.tracks)))
+    return "\n\n".join(lines)
+
+
+def first_frame_with_boxes(a: VideoAnalysis) -> np.ndarray | None:
+    if not a.tracks:
+        return None
+    first = min((p for pts in a.tracks.values() for p in pts), key=lambda p: p.index)
+    frame = next(iter(iter_frames(a.video, [first.index], max_side=10**6)), None)
+    if frame is None:
+        return None
+    boxes = {t: pts[0].box for t, pts in a.tracks.items() if any(p.index == first.index for p in pts)}
+    boxes = {t: next(p.box for p in a.tracks[t] if p.index == first.index) for t in boxes}
+    return plots.draw_boxes(frame[2], boxes, {t: a.track_probability(t) for t in a.tracks}, a.main_track, a.threshold)
+
+
+def point_figures(a: VideoAnalysis | None, track: int | None, k: int, opacity: float):
+    if a is None or track is None or track not in a.tracks:
+        return None, None, None
+    pts = a.tracks[track]
+    p = pts[int(np.clip(k, 0, len(pts) - 1))]
+    spatial = None
+    if p.spatial_maps is not None:
+        spatial = plots.attention_maps_figure(p.spatial_maps, p.crop, opacity,
+                                              title=f"Spatial attention at t = {p.time_s:.2f} s (p(fake) {p.fake_probability:.2f})")
+    temporal = None
+    if p.temporal_maps is not None:
+        temporal = plots.temporal_maps_figure(p.temporal_maps, p.crops, p.temporal_guide, opacity)
+    timeline = plots.timeline_figure(
+        {t: ([q.time_s for q in v], [q.fake_probability for q in v]) for t, v in a.tracks.items()},
+        a.threshold, selected=(track, p.time_s))
+    return timeline, spatial, temporal
+
+
+def run_analysis(video: str | None, weights: str, points: float, progress=gr.Progress()):
+    """Analyze a clip: returns the predict JSON first (the API's answer), then the views."""
+    try:
+        a = service.analyze(video, weights, int(points), progress=lambda f, d: progress(f, desc=d))
+    except UserError as err:
+        raise _fail(err) from None
+    record = a.to_json()
+    record["video"] = Path(video).name
+    track = a.main_track
+    n_points = len(a.tracks[track]) if track is not None else 1
+    timeline, spatial, temporal = point_figures(a, track, 0, 0.55)
+    tracks = [(f"face {t} ({len(v)} points)", t) for t, v in sorted(a.tracks.items())]
+    return (record, verdict_markdown(a), first_frame_with_boxes(a), timeline,
+            gr.update(choices=tracks, value=track, visible=len(tracks) > 1),
+            gr.update(maximum=max(n_points - 1, 0), value=0, visible=n_points > 1),
+            spatial, temporal, a)
+
+
+def show_point(a: VideoAnalysis | None, track: int | None, k: float, opacity: float):
+    return point_figures(a, track, int(k), opacity)
+
+
+# --- Ablations ------------------------------------------------------------------------------
+def _selected_point(a: VideoAnalysis | None, track, k):
+    if a is None or a.main_track is None:
+        raise gr.Error("Analyze a clip first (Analyze tab).")
+    track = a.main_track if track not in a.tracks else track
+    pts = a.tracks[track]
+    return track, int(np.clip(k, 0, len(pts) - 1))
+
+
+def run_components(video, a: VideoAnalysis | None, track, k, points):
+    track, k = _selected_point(a, track, k)
+    try:
+        results = service.variant_scores(video, service.COMPONENT_VARIANTS, int(points))
+    except UserError as err:
+        raise _fail(err) from None
+    names = list(results)
+    scores = [None if r is None or r.fake_probability is None else r.fake_probability for r in results.values()]
+    rows = [[n, "missing" if r is None else f"{s:.3f}", "missing" if r is None else r.label]
+            for n, r, s in zip(names, results.values(), [s if s is not None else float("nan") for s in scores])]
+    threshold = a.threshold
+    maps = []
+    for name, r in results.items():
+        if r is None or track not in r.tracks:
+            continue
+        p = r.tracks[track][min(k, len(r.tracks[track]) - 1)]
+        for label, m in (("spatial", p.spatial_maps), ("temporal", p.temporal_guide)):
+            if m is not None:
+                maps.append((f"{name}: {label}", m.mean(0), p.crop))
+    fig_maps = None
+    if maps:
+        fig_maps = plots.attention_maps_figure(np.stack([m for _, m, _ in maps]), maps[0][2],
+                                               title="Mean attention map per variant", names=[n for n, _, _ in maps])
+    return plots.scores_figure(names, scores, threshold, "Table V: components"), rows, fig_maps
+
+
+def run_mn(video, a: VideoAnalysis | None, track, k, m, n, points):
+    track, k = _selected_point(a, track, k)
+    m, n = int(m), int(n)
+    if m != 4 and n != 3:
+        raise gr.Error("The bundled variants change one of m and n at a time: keep m = 4 or n = 3.")
+    name = service.PAPER_VARIANTS["m"][m] if m != 4 else service.PAPER_VARIANTS["n"][n]
+    if name not in service.available_weights():
+        raise gr.Error(f"The variant '{name}' is not bundled with this copy of the app.")
+    try:
+        r = service.analyze(video, name, int(points))
+    except UserError as err:
+        raise _fail(err) from None
+    _, spatial, temporal = point_figures(r, track if track in r.tracks else r.main_track, k, 0.55)
+    md = f"### m = {m}, n = {n} (`{name}`): fake probability **{r.fake_probability:.2f}** → {r.label}"
+    return md, spatial, temporal
+
+
+def results_table():
+    from lda_model.cards import variant_results
+
+    rows = variant_results()
+    table = [[r["variant"], r["table"], _fmt(r.get("measured_auc")), _fmt(r.get("measured_acc")),
+              _fmt(r.get("paper_auc")), _fmt(r.get("paper_acc"))] for r in rows]
+    return table, plots.measured_vs_paper_figure(rows)
+
+
+def _fmt(v):
+    return "—" if v is None else f"{v:.3f}"
+
+
+# --- Defect lab -----------------------------------------------------------------------------
+_BUNDLED_FACE: dict = {}
+
+
+def bundled_face_clip(size: int, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """The astronaut photo as a still clip of crops + crop landmarks (computed once)."""
+    key = (size, length)
+    if key not in _BUNDLED_FACE:
+        img = load_face_photo()
+        with FaceDetector() as det:
+            faces = det.detect(img, 0.0)
+        window = crop_window(faces[0].landmarks)
+        crop = crop_square(img, window, size)
+        _BUNDLED_FACE[key] = (np.repeat(crop[None], length, 0), to_crop_coords(faces[0].landmarks, window, size))
+    return _BUNDLED_FACE[key]
+
+
+def run_defect(source, a: VideoAnalysis | None, track, k, weights, kind, strength, x0, y0, x1, y1):
+    try:
+        detector, _ = service.get_detector(weights)
+    except UserError as err:
+        raise _fail(err) from None
+    size = detector.config.backbone_size
+    if source == "analysed clip":
+        track, k = _selected_point(a, track, k)
+        p = a.tracks[track][k]
+        crops, lms = p.crops, p.crop_landmarks
+        if crops.shape[1] != size:
+            raise gr.Error("The analysed clip was cut for other weights; analyse it again with these weights.")
+    else:
+        crops, lms = bundled_face_clip(size, detector.config.clip_length)
+    box = None
+    if kind == "region":
+        box = tuple(v / 100 * size for v in (x0, y0, x1, y1))
+    try:
+        r = service.defect_experiment(detector, crops, lms, kind, strength, box)
+    except UserError as err:
+        raise _fail(err) from None
+    verdict = "✅ inside the defect region" if r.hit else "❌ outside the defect region"
+    md = (f"### The attention difference peaks {verdict}\n"
+          f"Peak patch: row {r.peak[0]}, column {r.peak[1]} · chance of a random patch: {r.chance:.0%} · "
+          f"p(fake): {r.score_before:.3f} → {r.score_after:.3f} ({r.score_after - r.score_before:+.3f})")
+    both = plots.attention_maps_figure(np.concatenate([r.maps_before, r.maps_after]), r.original,
+                                       title="Maps before (left) and after (right) the defect",
+                                       names=[f"before {i + 1}" for i in range(len(r.maps_before))] +
+                                             [f"after {i + 1}" for i in range(len(r.maps_after))])
+    outlined = r.tampered.copy()
+    edge = r.region ^ np.pad(r.region, 1)[2:, 1:-1] | r.region ^ np.pad(r.region, 1)[1:-1, 2:]
+    outlined[edge] = (0, 229, 255)
+    return r.original, outlined, both, plots.difference_figure(r.diff, r.cells, r.tampered, r.peak), md
+
+
+# --- How it works / Model -------------------------------------------------------------------
+def pipeline_html(weights: str | None) -> str:
+    try:
+        detector, info = service.get_detector(weights)
+    except UserError as err:
+        return f"<p>{err}</p>"
+    cfg = detector.config
+    shapes = dict(detector.describe_shapes())
+
+    def box(title, body, colour="#eef"):
+        return (f"<div style='border:1px solid #99a;border-radius:8px;padding:8px 10px;margin:4px;background:{colour};"
+                f"min-width:150px;color:#111'><b>{title}</b><br><span style='font-size:12px'>{body}</span></div>")
+
+    def arrow():
+        return "<div style='align-self:center;font-size:22px;color:#556'>→</div>"
+
+    def fmt(name):
+        return str(tuple(shapes[name])) if name in shapes else "off"
+
+    row1 = [box("clip", f"frame t + n = {cfg.num_frames} next frames<br>{fmt('clip')}"), arrow(),
+            box("face crop", f"MediaPipe landmarks, square window, margin 30%<br>{cfg.backbone_size}² for the backbone, "
+                             f"{cfg.attention_size}² for LDA")]
+    spatial = box("spatial LDA", f"s = {cfg.patch_size} → {cfg.grid_size}×{cfg.grid_size} patches, D = {cfg.embed_dim}, "
+                                 f"{cfg.num_modules} modules → m = {cfg.num_maps} maps<br>{fmt('spatial maps')}", "#fee")
+    temporal = box("temporal LDA", f"frame + {cfg.num_frames} motion residuals, one sequence<br>"
+                                   f"{fmt('temporal maps')} → mean over time {fmt('temporal guide')}", "#efe")
+    stages = "".join(box(f"backbone stage {k}", fmt(f"backbone stage {k}") +
+                         ("<br><b>× spatial maps</b>" if k == cfg.spatial_stage and cfg.use_spatial else "") +
+                         ("<br><b>× temporal maps</b>" if k == cfg.temporal_stage and cfg.use_temporal else ""))
+                     for k in range(len(detector.backbone.stages)))
+    flex = "display:flex;flex-wrap:wrap;align-items:stretch"
+    return (f"<div style='{flex}'>{''.join(row1)}</div><div style='{flex}'>{spatial}{temporal}</div>"
+            f"<div style='{flex}'>{stages}{arrow()}{box('verdict', 'global pool → linear → p(fake)')}</div>"
+            f"<p style='font-size:13px'>Weights <code>{info.source}</code>: {cfg.backbone} · "
+            f"{detector.num_parameters() / 1e6:.2f} M parameters (LDA: spatial "
+            f"{detector.num_parameters('spatial') / 1e6:.2f} M, temporal {detector.num_parameters('temporal') / 1e6:.2f} M)."
+            f"</p>")
+
+
+HYPER_HELP = """
+| symbol | what it changes |
+|---|---|
+| **s** (patch size) | the grid the maps live on: attention_size / s patches per side (224/16 = 14) |
+| **D** (embed dim) | width of each patch's embedding before U maps it to the forgery-property space |
+| **12 modules** | independent latent spaces, each with its own template t: different forgery "properties" |
+| **m** (maps) | how many maps the 1×1 conv makes; each gates its own group of backbone channels |
+| **n** (frames) | how many following frames' motion residuals the temporal branch sees |
+"""
+
+
+def model_card(weights: str | None) -> str:
+    try:
+        _, info = service.get_detector(weights)
+    except UserError as err:
+        raise _fail(err) from None
+    card = info.card()
+    return card or f"No model card found for `{info.source}`."
+
+
+def _safe_card(weights: str | None) -> str:
+    try:
+        return model_card(weights)
+    except gr.Error as err:
+        return str(err)
+
+
+def load_weights(choice: str, custom: str):
+    source = (custom or "").strip() or choice
+    try:
+        detector, info = service.get_detector(source)
+    except UserError as err:
+        raise _fail(err) from None
+    cfg = detector.config
+    gr.Info(f"Loaded {info.source} ({info.kind}).")
+    status = (f"Using **{info.source}** ({info.kind}: `{info.location}`"
+              f"{'@' + info.revision if info.revision else ''}) — {cfg.name}, m = {cfg.num_maps}, n = {cfg.num_frames}.")
+    return source, status, model_card(source), pipeline_html(source)
+
+
+# --- layout ---------------------------------------------------------------------------------
+def example_clips() -> list[list[str]]:
+    return [[str(p)] for p in sorted(EXAMPLES_DIR.glob("*.webm"))]
 
 
 def build_demo() -> gr.Blocks:
-    with gr.Blocks(title="Long distance attention deepfake detector") as demo:
-        gr.Markdown("# Long distance attention deepfake detector\nThe analysis app is under construction.")
-        gr.Markdown(shapes_markdown(LDAConfig.lite()))
+    weights_choices = service.available_weights()
+    default_weights = os.environ.get("LDA_WEIGHTS") or (weights_choices[0] if weights_choices else "default")
+    if default_weights not in weights_choices:
+        weights_choices = [default_weights] + weights_choices
+    with gr.Blocks(title="LDA deepfake explainer") as demo:
+        state = gr.State(None)
+        weights = gr.State(default_weights)
+        gr.Markdown(texts.INTRO)
+        with gr.Tab("Analyze"):
+            with gr.Row():
+                with gr.Column(scale=2):
+                    video = gr.Video(label="Clip (mp4, webm, mov, avi, mkv)", sources=["upload", "webcam"], height=320)
+                    points = gr.Slider(4, 64, value=service.DEFAULT_POINTS, step=1, label="Analysis points per clip")
+                    go_btn = gr.Button("Analyze", variant="primary")
+                    examples = example_clips()
+                    if examples:
+                        gr.Examples(examples, inputs=[video], label="Synthetic demo clips (made by this project)",
+                                    cache_examples=False)
+                with gr.Column(scale=3):
+                    verdict = gr.Markdown("Upload a clip and press **Analyze**.")
+                    frame_img = gr.Image(label="Faces found (first analysed frame)", type="numpy", height=320,
+                                         interactive=False)
+                    gr.Markdown(texts.VERDICT_HELP)
+            timeline = gr.Plot(label="Timeline")
+            with gr.Row():
+                track = gr.Dropdown(label="Face", choices=[], visible=False, interactive=True)
+                point = gr.Slider(0, 1, value=0, step=1, label="Analysis point (move along the timeline)", visible=False)
+                opacity = gr.Slider(0.0, 1.0, value=0.55, step=0.05, label="Heatmap opacity")
+            with gr.Row():
+                spatial_plot = gr.Plot(label="Spatial attention")
+            gr.Markdown(texts.SPATIAL_HELP)
+            temporal_plot = gr.Plot(label="Temporal attention")
+            gr.Markdown(texts.TEMPORAL_HELP)
+            with gr.Accordion("JSON (same as `python -m lda_model.predict --json`)", open=False):
+                record = gr.JSON(label="result")
+        with gr.Tab("Ablations"):
+            gr.Markdown(texts.ABLATION_HELP)
+            comp_btn = gr.Button("Compare components (Table V) on this clip")
+            comp_plot = gr.Plot()
+            comp_table = gr.Dataframe(headers=["variant", "p(fake)", "label"], interactive=False)
+            comp_maps = gr.Plot()
+            with gr.Row():
+                m_sel = gr.Slider(1, 5, value=4, step=1, label="m: attention maps (Table VI)")
+                n_sel = gr.Slider(2, 5, value=3, step=1, label="n: following frames (Table VII)")
+                mn_btn = gr.Button("Run this variant")
+            mn_md = gr.Markdown()
+            with gr.Row():
+                mn_spatial = gr.Plot()
+            mn_temporal = gr.Plot()
+            gr.Markdown("#### Measured numbers of the shipped variants (from their model cards) and the paper's")
+            res_table = gr.Dataframe(headers=["variant", "table", "measured AUC", "measured ACC", "paper AUC", "paper ACC"],
+                                     interactive=False)
+            res_plot = gr.Plot()
+        with gr.Tab("Defect lab"):
+            gr.Markdown(texts.DEFECT_HELP)
+            with gr.Row():
+                source = gr.Radio(["analysed clip", "bundled face"], value="bundled face", label="Face")
+                kind = gr.Dropdown(DEFECT_CHOICES, value="blur_mouth", label="Defect")
+                strength = gr.Slider(0.1, 2.0, value=1.0, step=0.1, label="Strength")
+            with gr.Row(visible=False) as region_row:
+                x0 = gr.Slider(0, 100, value=30, label="region left (%)")
+                y0 = gr.Slider(0, 100, value=60, label="top (%)")
+                x1 = gr.Slider(0, 100, value=70, label="right (%)")
+                y1 = gr.Slider(0, 100, value=80, label="bottom (%)")
+            defect_btn = gr.Button("Apply the defect", variant="primary")
+            defect_md = gr.Markdown()
+            with gr.Row():
+                before_img = gr.Image(label="original", interactive=False, height=256)
+                after_img = gr.Image(label="with the defect (region outlined)", interactive=False, height=256)
+                diff_plot = gr.Plot()
+            defect_maps = gr.Plot()
+        with gr.Tab("How it works"):
+            pipeline = gr.HTML(pipeline_html(default_weights))
+            gr.Markdown(HYPER_HELP)
+        with gr.Tab("Model"):
+            with gr.Row():
+                weights_dd = gr.Dropdown(weights_choices, value=default_weights,
+                                         label="Bundled checkpoints")
+                custom = gr.Textbox(label="…or a local folder / Hub repo (org/name@revision)")
+                load_btn = gr.Button("Load")
+            weights_md = gr.Markdown(f"Using **{default_weights}**.")
+            with gr.Accordion("Model card", open=False):
+                card_md = gr.Markdown(_safe_card(default_weights))
+
+        go_btn.click(run_analysis, [video, weights, points],
+                     [record, verdict, frame_img, timeline, track, point, spatial_plot, temporal_plot, state],
+                     api_name="analyze", concurrency_limit=CONCURRENCY)
+        for ctl in (track, point, opacity):
+            ctl.change(show_point, [state, track, point, opacity], [timeline, spatial_plot, temporal_plot],
+                       api_visibility="private", show_progress="hidden")
+        comp_btn.click(run_components, [video, state, track, point, points], [comp_plot, comp_table, comp_maps],
+                       api_visibility="private", concurrency_limit=CONCURRENCY)
+        mn_btn.click(run_mn, [video, state, track, point, m_sel, n_sel, points], [mn_md, mn_spatial, mn_temporal],
+                     api_visibility="private", concurrency_limit=CONCURRENCY)
+        kind.change(lambda k: gr.update(visible=k == "region"), kind, region_row, api_visibility="private")
+        defect_btn.click(run_defect, [source, state, track, point, weights, kind, strength, x0, y0, x1, y1],
+                         [before_img, after_img, defect_maps, diff_plot, defect_md], api_visibility="private",
+                         concurrency_limit=CONCURRENCY)
+        load_btn.click(load_weights, [weights_dd, custom], [weights, weights_md, card_md, pipeline],
+                       api_visibility="private")
+        demo.load(results_table, None, [res_table, res_plot], api_visibility="private")
     return demo
 
 
 def main() -> None:
-    build_demo().queue(max_size=QUEUE_MAX_SIZE).launch()
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    demo = build_demo()
+    demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=CONCURRENCY)
+    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+                max_file_size=f"{int(service.MAX_UPLOAD_MB)}mb", theme=gr.themes.Soft())

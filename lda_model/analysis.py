@@ -31,11 +31,15 @@ import cv2
 import numpy as np
 import torch
 
-from .faces import DEFAULT_MARGIN, FaceDetector, FaceTracker, crop_square, crop_window
+from .faces import DEFAULT_MARGIN, FaceDetector, FaceTracker, crop_square, crop_window, to_crop_coords
 from .model import LDADetector
 from .video import DEFAULT_MAX_SIDE, VideoError, VideoInfo, analysis_points, count_frames, iter_frames, probe_video
 
 DEFAULT_NUM_POINTS = 32
+# Analysis points are planned as if every point needed this many frames (n = 5, the largest n
+# of the paper's Table VII), whatever the model's n: then every checkpoint, the CLI and the app
+# look at the same moments of a clip. Clips shorter than this plan with what they have.
+PLAN_LENGTH = 6
 DEFAULT_THRESHOLD = 0.5
 Progress = Callable[[float, str], None]
 
@@ -102,7 +106,8 @@ def extract_faces(
     info = probe_video(path)
     total = info.frame_count
     for attempt in range(2):
-        points = analysis_points(total, clip_length, num_points)
+        plan = max(clip_length, min(PLAN_LENGTH, total))
+        points = analysis_points(total, plan, num_points)
         tracks = _track_and_crop(path, points, clip_length, crop_size, margin, max_side, max_faces, progress, deadline)
         if tracks is not None:
             break
@@ -198,6 +203,7 @@ class PointResult:
     temporal_guide: np.ndarray | None  # (m, g, g)
     crop: np.ndarray  # (S, S, 3) uint8: frame t as the model saw it
     crops: np.ndarray  # (n+1, S, S, 3) uint8: frames t..t+n
+    crop_landmarks: np.ndarray  # (478, 2) frame t's landmarks in crop pixels
 
 
 @dataclass
@@ -307,6 +313,7 @@ def run_detector(
                     temporal_guide=None if out.temporal_guide is None else out.temporal_guide[i].float().numpy(),
                     crop=p.crops[0],
                     crops=p.crops[:need],
+                    crop_landmarks=to_crop_coords(p.landmarks, p.window, faces.crop_size),
                 )
             )
         progress(min(1.0, (b + len(chunk)) / len(jobs)), "running the model")

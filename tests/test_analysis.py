@@ -7,21 +7,22 @@ from lda_model import analysis
 from lda_model.analysis import TrackCache, analyze_video, extract_faces
 from lda_model.faces import crop_square
 from lda_model.synthetic import animate, load_face_photo, write_video
-from lda_model.video import VideoError, iter_frames
+from lda_model.video import VideoError, analysis_points, iter_frames
 
 
 def test_extract_faces_one_track_same_window_crops(face_clip):
     faces = extract_faces(face_clip, clip_length=4, crop_size=64, num_points=5)
     assert list(faces.tracks) == [0] and faces.main_track == 0
     pts = faces.tracks[0]
-    assert [p.index for p in pts] == [0, 5, 10, 15, 20]
-    p = pts[1]
+    # points are planned for PLAN_LENGTH frames whatever n is, so all checkpoints see the same moments
+    assert [p.index for p in pts] == analysis_points(24, analysis.PLAN_LENGTH, 5) == [0, 4, 9, 14, 18]
+    p = pts[2]
     assert p.crops.shape == (4, 64, 64, 3) and p.landmarks.shape == (478, 2)
     # frames t..t+3 are all cut with the window fixed at frame t
-    frames = {i: f for i, _, f in iter_frames(face_clip, [5, 6, 7, 8])}
+    frames = {i: f for i, _, f in iter_frames(face_clip, [9, 10, 11, 12])}
     for k in range(4):
-        np.testing.assert_array_equal(p.crops[k], crop_square(frames[5 + k], p.window, 64))
-    assert p.time_s == pytest.approx(0.2)
+        np.testing.assert_array_equal(p.crops[k], crop_square(frames[9 + k], p.window, 64))
+    assert p.time_s == pytest.approx(9 / 25)
 
 
 def test_motion_shows_in_residuals_not_in_a_still(tmp_path):

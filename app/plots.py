@@ -1,0 +1,162 @@
+"""Pure functions from arrays to plotly figures (and small RGB images). No model, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+HEAT = "Inferno"
+TRACK_COLOURS = ["#e4572e", "#17bebb", "#ffc914", "#76b041", "#6a4c93", "#2e86ab"]
+
+
+def _crop_image(crop: np.ndarray, grid: int) -> go.Image:
+    """The face crop stretched over the patch grid [-0.5, g-0.5] so heatmap cells sit on their patches."""
+    s = crop.shape[0]
+    d = grid / s
+    return go.Image(z=crop, x0=-0.5 + d / 2, y0=-0.5 + d / 2, dx=d, dy=d, hoverinfo="skip")
+
+
+def _heat(z: np.ndarray, opacity: float, zmin: float, zmax: float, show_scale: bool, name: str) -> go.Heatmap:
+    g = z.shape[0]
+    rows, cols = np.mgrid[0:g, 0:g]
+    return go.Heatmap(
+        z=z, colorscale=HEAT, opacity=opacity, zmin=zmin, zmax=zmax, showscale=show_scale, name=name,
+        customdata=np.stack([rows, cols], -1),
+        hovertemplate=f"{name}<br>patch row %{{customdata[0]}}, column %{{customdata[1]}}<br>value %{{z:.3f}}<extra></extra>",
+        colorbar=dict(thickness=10, len=0.8) if show_scale else None,
+    )
+
+
+def _square_axes(fig: go.Figure, grid: int, rows: int, cols: int) -> None:
+    for r in range(1, rows + 1):
+        for c in range(1, cols + 1):
+            fig.update_xaxes(range=[-0.5, grid - 0.5], showticklabels=False, showgrid=False, zeroline=False,
+                             constrain="domain", row=r, col=c)
+            fig.update_yaxes(range=[grid - 0.5, -0.5], showticklabels=False, showgrid=False, zeroline=False,
+                             scaleanchor=f"x{'' if (r - 1) * cols + c == 1 else (r - 1) * cols + c}", row=r, col=c)
+
+
+def attention_maps_figure(maps: np.ndarray, crop: np.ndarray, opacity: float = 0.55,
+                          title: str = "Spatial attention", names: Sequence[str] | None = None) -> go.Figure:
+    """m maps (m, g, g) as per-patch heatmaps over the face crop (S, S, 3), one panel each."""
+    m, g = maps.shape[0], maps.shape[-1]
+    names = list(names or [f"map {k + 1}" for k in range(m)])
+    fig = make_subplots(rows=1, cols=m, subplot_titles=names, horizontal_spacing=0.02)
+    lo, hi = float(maps.min()), float(maps.max())
+    for k in range(m):
+        fig.add_trace(_crop_image(crop, g), row=1, col=k + 1)
+        fig.add_trace(_heat(maps[k], opacity, lo, hi + 1e-6, k == m - 1, names[k]), row=1, col=k + 1)
+    _square_axes(fig, g, 1, m)
+    fig.update_layout(title=title, height=260, margin=dict(l=10, r=10, t=60, b=10))
+    return fig
+
+
+def residual_image(crops: np.ndarray, k: int, gain: float = 4.0) -> np.ndarray:
+    """Panel k of the temporal input as a picture: frame t (k = 0) or |I_t+k - I_t+k-1| amplified."""
+    if k == 0:
+        return crops[0]
+    diff = np.abs(crops[k].astype(np.int16) - crops[k - 1].astype(np.int16)) * gain
+    return np.clip(diff, 0, 255).astype(np.uint8)
+
+
+def temporal_maps_figure(temporal: np.ndarray, crops: np.ndarray, guide: np.ndarray | None = None,
+                         opacity: float = 0.55) -> go.Figure:
+    """Temporal maps (m, n+1, g, g) over frame t and its motion residuals, plus the reduced map per row."""
+    m, steps, g = temporal.shape[0], temporal.shape[1], temporal.shape[-1]
+    cols = steps + (1 if guide is not None else 0)
+    titles = []
+    for r in range(m):
+        titles += ["frame t" if k == 0 else f"residual t+{k}" for k in range(steps)]
+        if guide is not None:
+            titles.append(f"map {r + 1}: over time")
+    fig = make_subplots(rows=m, cols=cols, subplot_titles=titles, horizontal_spacing=0.01, vertical_spacing=0.04)
+    lo, hi = float(temporal.min()), float(temporal.max()) + 1e-6
+    for r in range(m):
+        for k in range(steps):
+            fig.add_trace(_crop_image(residual_image(crops, k), g), row=r + 1, col=k + 1)
+            fig.add_trace(_heat(temporal[r, k], opacity, lo, hi, r == 0 and k == 0, f"map {r + 1}, step {k}"),
+                          row=r + 1, col=k + 1)
+        if guide is not None:
+            fig.add_trace(_crop_image(crops[0], g), row=r + 1, col=cols)
+            fig.add_trace(_heat(guide[r], opacity, lo, hi, False, f"map {r + 1}, reduced"), row=r + 1, col=cols)
+    _square_axes(fig, g, m, cols)
+    fig.update_annotations(font_size=10)
+    fig.update_layout(title="Temporal attention", height=170 * m + 60, margin=dict(l=10, r=10, t=60, b=10))
+    return fig
+
+
+def timeline_figure(tracks: dict[int, tuple[Sequence[float], Sequence[float]]], threshold: float,
+                    selected: tuple[int, float] | None = None) -> go.Figure:
+    """Per-track fake probability over time; `selected` = (track, time) is marked."""
+    fig = go.Figure()
+    for tid, (times, probs) in sorted(tracks.items()):
+        fig.add_trace(go.Scatter(x=list(times), y=list(probs), mode="lines+markers", name=f"face {tid}",
+                                 line=dict(color=TRACK_COLOURS[tid % len(TRACK_COLOURS)]),
+                                 hovertemplate="t = %{x:.2f} s<br>p(fake) = %{y:.3f}<extra>face " + str(tid) + "</extra>"))
+    fig.add_hline(y=threshold, line_dash="dash", line_color="grey", annotation_text=f"threshold {threshold:.2f}")
+    if selected is not None:
+        fig.add_vline(x=selected[1], line_color="black", line_width=1)
+    fig.update_layout(title="Fake probability over time", xaxis_title="time (s)", yaxis_title="p(fake)",
+                      yaxis_range=[0, 1], height=280, margin=dict(l=10, r=10, t=50, b=10), legend=dict(orientation="h"))
+    return fig
+
+
+def scores_figure(names: Sequence[str], scores: Sequence[float | None], threshold: float,
+                  title: str = "Fake probability by variant") -> go.Figure:
+    vals = [np.nan if s is None else s for s in scores]
+    colours = ["#c0392b" if (v == v and v >= threshold) else "#27ae60" for v in vals]
+    fig = go.Figure(go.Bar(x=list(names), y=vals, marker_color=colours, text=[f"{v:.3f}" if v == v else "n/a" for v in vals],
+                           textposition="outside", hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
+    fig.add_hline(y=threshold, line_dash="dash", line_color="grey")
+    fig.update_layout(title=title, yaxis_range=[0, 1.1], yaxis_title="p(fake)", height=300,
+                      margin=dict(l=10, r=10, t=50, b=10))
+    return fig
+
+
+def measured_vs_paper_figure(rows: Sequence[dict], metric: str = "auc") -> go.Figure:
+    """Grouped bars: for each variant, the measured value and (where known) the paper's."""
+    names = [r["variant"] for r in rows]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(name="measured here", x=names, y=[r.get(f"measured_{metric}") for r in rows]))
+    if any(r.get(f"paper_{metric}") is not None for r in rows):
+        fig.add_trace(go.Bar(name="paper", x=names, y=[r.get(f"paper_{metric}") for r in rows]))
+    fig.update_layout(barmode="group", title=f"{metric.upper()}: measured vs paper", height=300,
+                      margin=dict(l=10, r=10, t=50, b=10), yaxis_range=[0, 1.05])
+    return fig
+
+
+def difference_figure(diff: np.ndarray, region_cells: np.ndarray, crop: np.ndarray, peak: tuple[int, int],
+                      opacity: float = 0.6) -> go.Figure:
+    """|attention(tampered) - attention(original)| per patch, defect region outlined, peak marked."""
+    g = diff.shape[0]
+    fig = go.Figure([_crop_image(crop, g), _heat(diff, opacity, 0.0, float(diff.max()) + 1e-6, True, "difference")])
+    ys, xs = np.nonzero(region_cells)
+    for y, x in zip(ys, xs):
+        fig.add_shape(type="rect", x0=x - 0.5, x1=x + 0.5, y0=y - 0.5, y1=y + 0.5, line=dict(color="#00e5ff", width=2))
+    fig.add_trace(go.Scatter(x=[peak[1]], y=[peak[0]], mode="markers", marker=dict(symbol="x", size=14, color="white",
+                             line=dict(width=2, color="black")), name="peak", hovertemplate="peak<extra></extra>"))
+    fig.update_xaxes(range=[-0.5, g - 0.5], showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(range=[g - 0.5, -0.5], showticklabels=False, showgrid=False, zeroline=False, scaleanchor="x")
+    fig.update_layout(title="Attention difference (tampered − original)", height=380, showlegend=False,
+                      margin=dict(l=10, r=10, t=50, b=10))
+    return fig
+
+
+def draw_boxes(frame: np.ndarray, boxes: dict[int, np.ndarray], probs: dict[int, float], main: int | None,
+               threshold: float) -> np.ndarray:
+    """A copy of the RGB frame with one labelled box per face track."""
+    out = frame.copy()
+    scale = max(1.0, max(out.shape[:2]) / 640)
+    for tid, box in boxes.items():
+        x0, y0, x1, y1 = (int(round(v)) for v in box)
+        p = probs.get(tid)
+        colour = (220, 50, 40) if p is not None and p >= threshold else (40, 180, 90)
+        cv2.rectangle(out, (x0, y0), (x1, y1), colour, max(1, int(2 * scale)))
+        label = f"face {tid}{' (main)' if tid == main else ''}: {p:.2f}" if p is not None else f"face {tid}"
+        cv2.putText(out, label, (x0, max(12, y0 - 6)), cv2.FONT_HERSHEY_SIMPLEX, 0.5 * scale, colour,
+                    max(1, int(scale)), cv2.LINE_AA)
+    return out

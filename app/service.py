@@ -1,0 +1,144 @@
+"""What the UI does, without the UI: limits, model loading, analysis, ablations, defect lab.
+
+Everything here is plain Python on top of `lda_model`, so it is testable without a browser.
+`UserError` carries messages meant for the person using the app (the UI turns them into
+`gr.Error`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lda_model.analysis import TrackCache, VideoAnalysis, analyze_video, crops_to_tensor
+from lda_model.defects import apply_defect, attention_difference, grid_region, localization_hit
+from lda_model.faces import FaceModelError
+from lda_model.model import LDADetector
+from lda_model.video import VideoError, probe_video
+from lda_model.weights import WeightsError, WeightsInfo, bundled_weights, load_detector
+
+# --- limits (environment variables override; defaults fit a 2-vCPU, 16 GB Space) -----------
+MAX_UPLOAD_MB = float(os.environ.get("LDA_MAX_UPLOAD_MB", "200"))
+MAX_DURATION_S = float(os.environ.get("LDA_MAX_DURATION_S", "600"))
+MAX_FRAMES = int(os.environ.get("LDA_MAX_FRAMES", "36000"))
+TIME_LIMIT_S = float(os.environ.get("LDA_TIME_LIMIT_S", "180"))
+DEFAULT_POINTS = int(os.environ.get("LDA_POINTS", "32"))
+CACHE_CLIP_LENGTH = 6  # crops for t..t+5 are cached, so every n in 2..5 reuses one face track
+
+COMPONENT_VARIANTS = {  # the paper's Table V, as bundled checkpoints
+    "backbone only": "backbone_only",
+    "spatial only": "spatial_only",
+    "temporal only": "temporal_only",
+    "spatial + temporal": "default",
+}
+PAPER_VARIANTS = {"m": {1: "m1", 2: "m2", 3: "m3", 4: "default", 5: "m5"},
+                  "n": {2: "n2", 3: "default", 4: "n4", 5: "n5"}}
+
+TRACKS = TrackCache(max_items=8)
+_LOCK = threading.Lock()  # one analysis at a time touches the shared cache
+
+
+class UserError(Exception):
+    """A problem the user can fix (bad file, unknown weights...)."""
+
+
+def check_upload(path: str | os.PathLike | None) -> None:
+    if not path:
+        raise UserError("Please upload a video (or record one with the webcam) first.")
+    p = Path(path)
+    if not p.is_file():
+        raise UserError("The uploaded file is no longer available; please upload it again.")
+    size_mb = p.stat().st_size / 1e6
+    if size_mb > MAX_UPLOAD_MB:
+        raise UserError(f"The file is {size_mb:.0f} MB; the limit is {MAX_UPLOAD_MB:.0f} MB.")
+    try:
+        info = probe_video(p)
+    except VideoError as err:
+        raise UserError(f"Cannot read this file as a video: {err}") from err
+    if info.duration_s > MAX_DURATION_S:
+        raise UserError(f"The clip is {info.duration_s:.0f} s long; the limit is {MAX_DURATION_S:.0f} s.")
+    if info.frame_count > MAX_FRAMES:
+        raise UserError(f"The clip has {info.frame_count} frames; the limit is {MAX_FRAMES}.")
+
+
+def get_detector(source: str | None) -> tuple[LDADetector, WeightsInfo]:
+    try:
+        return load_detector(source or None)
+    except WeightsError as err:
+        raise UserError(str(err)) from err
+
+
+def available_weights() -> list[str]:
+    names = bundled_weights()
+    return (["default"] if "default" in names else []) + [n for n in names if n != "default"]
+
+
+def analyze(path: str, source: str | None, num_points: int = DEFAULT_POINTS, progress=None) -> VideoAnalysis:
+    check_upload(path)
+    detector, info = get_detector(source)
+    try:
+        with _LOCK:
+            return analyze_video(path, detector, weights=info.source, num_points=int(num_points),
+                                 clip_length=CACHE_CLIP_LENGTH, cache=TRACKS, time_limit_s=TIME_LIMIT_S,
+                                 progress=progress or (lambda f, d: None))
+    except (VideoError, FaceModelError) as err:
+        raise UserError(str(err)) from err
+
+
+def variant_scores(path: str, variants: dict[str, str], num_points: int) -> dict[str, VideoAnalysis | None]:
+    """Run several bundled checkpoints on the same (cached) face track; missing ones give None."""
+    have = set(bundled_weights())
+    out: dict[str, VideoAnalysis | None] = {}
+    for label, name in variants.items():
+        out[label] = analyze(path, name, num_points) if name in have else None
+    return out
+
+
+# --- the defect lab ------------------------------------------------------------------------
+@dataclass
+class DefectResult:
+    original: np.ndarray  # (S, S, 3) frame t crop
+    tampered: np.ndarray  # (S, S, 3)
+    region: np.ndarray  # (S, S) bool
+    cells: np.ndarray  # (g, g) bool
+    maps_before: np.ndarray  # (m, g, g) spatial maps (or temporal guide when no spatial branch)
+    maps_after: np.ndarray
+    diff: np.ndarray  # (g, g)
+    peak: tuple[int, int]
+    hit: bool
+    chance: float
+    score_before: float
+    score_after: float
+
+
+@torch.inference_mode()
+def defect_experiment(detector: LDADetector, crops: np.ndarray, landmarks: np.ndarray, kind: str,
+                      strength: float, box: tuple[float, float, float, float] | None = None) -> DefectResult:
+    """Put a defect on every frame of a clip (n+1, S, S, 3) at landmark-located regions (crop
+    coordinates) and compare the attention maps before and after."""
+    cfg = detector.config
+    need = cfg.clip_length
+    if len(crops) < need:
+        crops = np.concatenate([crops, np.repeat(crops[-1:], need - len(crops), 0)])
+    crops = crops[:need]
+    try:
+        tampered, masks = zip(*(apply_defect(c, landmarks, kind, strength, box) for c in crops))
+    except ValueError as err:
+        raise UserError(str(err)) from err
+    x = crops_to_tensor(np.stack([crops, np.stack(tampered)]), cfg.backbone_size, cfg.mean, cfg.std)
+    out = detector(x)
+    maps = [m for m in (out.spatial_maps, out.temporal_guide) if m is not None]
+    if not maps:
+        raise UserError("These weights have no attention branch (backbone only): pick another checkpoint.")
+    before, after = [m[0].numpy() for m in maps], [m[1].numpy() for m in maps]
+    diff = attention_difference(before, after)
+    hit, peak, chance = localization_hit(diff, masks[0])
+    probs = out.probabilities.numpy()
+    return DefectResult(crops[0], tampered[0], masks[0], grid_region(masks[0], diff.shape[0]), before[0], after[0],
+                        diff, peak, hit, chance, float(probs[0]), float(probs[1]))
+

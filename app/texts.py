@@ -1,0 +1,45 @@
+"""The app's explanations (it teaches): plain words next to every panel."""
+
+INTRO = """
+# 🔍 Why does this face look manipulated?
+Upload a short clip of a face. A **long distance attention** detector
+([Lu et al., 2021](https://arxiv.org/abs/2106.12832)) scores every sampled moment and shows
+**where it looked**: per-patch *spatial* attention on the frame and *temporal* attention on the
+motion between frames. Everything runs on CPU; nothing leaves this machine.
+"""
+
+VERDICT_HELP = """
+**How to read the verdict.** The score is the mean probability of "manipulated" over the sampled
+moments of the main face. It is FAKE when the score reaches the threshold. A detector trained on
+*synthesized* forgeries (see the model card) can be fooled by real manipulations it never saw:
+treat the score as evidence, and look at the maps.
+"""
+
+SPATIAL_HELP = """
+**Spatial attention** — the frame is cut into a grid of patches (14 × 14). Each of 12 long
+distance attention modules compares every patch with a learned global *forgery template* and
+gives it an activation; a 1×1 convolution mixes them into *m* maps. Bright patches are where the
+maps let shallow backbone features through: blending borders, odd textures, colour seams.
+Hover a cell to see its row, column and value.
+"""
+
+TEMPORAL_HELP = """
+**Temporal attention** — the model sees frame *t* and the **motion residuals** of the next *n*
+frames (the difference between consecutive frames, shown amplified). All patches of all time steps
+form one sequence, so a patch can be compared with any patch at any time. Each row is one map at
+each time step; the last column is that map averaged over time, which gates mid-level features.
+Flicker around the face border in the residuals is a typical deepfake trace.
+"""
+
+ABLATION_HELP = """
+**Ablations** re-run only the model on the cached face track (no re-tracking). *Components*
+compares the paper's Table V variants; *m* (number of attention maps) and *n* (number of
+following frames) are the paper's Tables VI and VII.
+"""
+
+DEFECT_HELP = """
+**Defect lab** — the paper's Fig. 8, live. Put a visible defect on the face at a place the
+landmarks locate, and see whether the attention maps *move to it*: the difference map
+(tampered − original) should peak inside the outlined region. *Chance* is how often a random
+patch would land inside the region.
+"""

@@ -1,0 +1,111 @@
+"""The app end to end: launched on a free port, called through gradio_client and driven in Chromium."""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "assets" / "examples" / "fake_selfblend.webm"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tiny_weights, tmp_path_factory):
+    """`python app.py` in a subprocess, as a user would start it, on a free loopback port."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("app") / "app.log"
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1",
+           "LDA_WEIGHTS": str(tiny_weights), "LDA_POINTS": "6", "GRADIO_ANALYTICS_ENABLED": "False",
+           "LDA_QUEUE_MAX_SIZE": "4"}
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(log.read_text())
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        proc.kill()
+        raise RuntimeError("the app did not start: " + log.read_text())
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def test_analyze_api_matches_the_cli(server, face_clip, tiny_weights):
+    from gradio_client import Client, handle_file
+
+    client = Client(server, verbose=False)
+    assert "/analyze" in client.view_api(return_format="dict")["named_endpoints"]
+    result = client.predict(handle_file(str(face_clip)), 6, api_name="/analyze")
+    record = result[0]
+    assert record["faces"] == 1 and record["label"] in ("REAL", "FAKE") and len(record["frames"]) == 6
+    cli = subprocess.run([sys.executable, "-m", "lda_model.predict", str(face_clip), "--weights", str(tiny_weights),
+                          "--json", "--points", "6"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    expected = json.loads(cli.stdout)
+    assert record["fake_probability"] == pytest.approx(expected["fake_probability"], abs=1e-5)
+    assert [f["index"] for f in record["frames"]] == [f["index"] for f in expected["frames"]]
+
+
+def test_bad_upload_is_a_message_and_the_app_keeps_serving(server, tmp_path, face_clip):
+    from gradio_client import Client, handle_file
+    from gradio_client.exceptions import AppError
+
+    bad = tmp_path / "noise.mp4"
+    bad.write_bytes(np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    client = Client(server, verbose=False)
+    with pytest.raises(AppError, match="Cannot read this file as a video"):
+        client.predict(handle_file(str(bad)), 6, api_name="/analyze")
+    assert client.predict(handle_file(str(face_clip)), 6, api_name="/analyze")[0]["faces"] == 1
+
+
+def test_browser_upload_verdict_and_maps(server, tmp_path):
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing: .ci/run installs it")
+        pytest.skip("chromium not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                           "--disable-component-update", "--disable-sync", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1400, "height": 2400})
+        page.goto(server, wait_until="domcontentloaded")
+        page.get_by_role("button", name="Analyze").wait_for(timeout=60_000)
+        page.locator("input[type=file]").first.set_input_files(str(EXAMPLE))
+        page.wait_for_timeout(1500)
+        page.get_by_role("button", name="Analyze").click()
+        page.get_by_text("fake probability").first.wait_for(timeout=120_000)
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=60_000)
+        heatmaps = page.locator(".js-plotly-plot .heatmaplayer, .js-plotly-plot .hm").count()
+        shot = Path(os.environ.get("LDA_SCREENSHOT_DIR", tmp_path)) / "app_analyze.png"
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shot), full_page=True)
+        text = page.inner_text("body")
+        browser.close()
+    assert "FAKE" in text or "REAL" in text
+    assert heatmaps > 0
+    assert shot.stat().st_size > 10_000

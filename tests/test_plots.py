@@ -1,0 +1,80 @@
+import numpy as np
+import plotly.graph_objects as go
+
+from app import plots
+
+
+def test_attention_maps_figure_one_panel_per_map_on_the_real_grid():
+    maps = np.random.default_rng(0).random((3, 14, 14)).astype(np.float32)
+    crop = np.zeros((128, 128, 3), np.uint8)
+    fig = plots.attention_maps_figure(maps, crop, opacity=0.4)
+    heats = [t for t in fig.data if isinstance(t, go.Heatmap)]
+    images = [t for t in fig.data if isinstance(t, go.Image)]
+    assert len(heats) == 3 and len(images) == 3
+    assert np.asarray(heats[1].z).shape == (14, 14) and heats[1].opacity == 0.4
+    np.testing.assert_allclose(np.asarray(heats[2].z), maps[2])
+    assert "patch row" in heats[0].hovertemplate and "column" in heats[0].hovertemplate
+    # the crop spans exactly the grid: 128 px -> 14 cells
+    assert images[0].dx * 128 == 14
+    # one colour scale for all panels, so maps are comparable
+    assert len({(h.zmin, h.zmax) for h in heats}) == 1
+
+
+def test_temporal_figure_grid_and_residuals():
+    rng = np.random.default_rng(1)
+    temporal = rng.random((2, 4, 14, 14))
+    crops = rng.integers(0, 255, (4, 64, 64, 3), dtype=np.uint8)
+    fig = plots.temporal_maps_figure(temporal, crops, guide=temporal.mean(1))
+    heats = [t for t in fig.data if isinstance(t, go.Heatmap)]
+    assert len(heats) == 2 * (4 + 1)
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles[:5] == ["frame t", "residual t+1", "residual t+2", "residual t+3", "map 1: over time"]
+
+
+def test_residual_image():
+    crops = np.zeros((3, 4, 4, 3), np.uint8)
+    crops[1] += 10
+    np.testing.assert_array_equal(plots.residual_image(crops, 0), crops[0])
+    assert plots.residual_image(crops, 1).max() == 40  # |10 - 0| x gain 4
+    assert plots.residual_image(crops, 2).max() == 40
+
+
+def test_timeline_marks_threshold_and_selection():
+    fig = plots.timeline_figure({0: ([0.0, 1.0], [0.2, 0.8]), 1: ([0.5], [0.4])}, 0.5, selected=(0, 1.0))
+    assert [t.name for t in fig.data] == ["face 0", "face 1"]
+    assert list(fig.data[0].y) == [0.2, 0.8]
+    shapes = fig.layout.shapes
+    assert any(s.y0 == 0.5 and s.y1 == 0.5 for s in shapes) and any(s.x0 == 1.0 for s in shapes)
+
+
+def test_scores_figure_colours_by_threshold():
+    fig = plots.scores_figure(["a", "b", "c"], [0.2, 0.9, None], 0.5)
+    bar = fig.data[0]
+    assert bar.marker.color[0] != bar.marker.color[1]
+    assert bar.text[2] == "n/a"
+
+
+def test_difference_figure_outlines_region():
+    diff = np.zeros((14, 14))
+    diff[3, 4] = 1
+    cells = np.zeros((14, 14), bool)
+    cells[3, 4] = cells[3, 5] = True
+    fig = plots.difference_figure(diff, cells, np.zeros((64, 64, 3), np.uint8), (3, 4))
+    assert len(fig.layout.shapes) == 2
+    peak = [t for t in fig.data if isinstance(t, go.Scatter)][0]
+    assert list(peak.x) == [4] and list(peak.y) == [3]
+
+
+def test_measured_vs_paper_skips_missing_paper_values():
+    rows = [{"variant": "default", "measured_auc": 0.9, "paper_auc": None}]
+    fig = plots.measured_vs_paper_figure(rows)
+    assert [t.name for t in fig.data] == ["measured here"]
+    rows[0]["paper_auc"] = 0.99
+    assert [t.name for t in plots.measured_vs_paper_figure(rows).data] == ["measured here", "paper"]
+
+
+def test_draw_boxes_does_not_touch_input():
+    frame = np.zeros((100, 100, 3), np.uint8)
+    out = plots.draw_boxes(frame, {0: np.array([10, 10, 50, 50])}, {0: 0.9}, 0, 0.5)
+    assert frame.sum() == 0 and out.sum() > 0
+    assert tuple(out[10, 30]) == (220, 50, 40)  # red: above threshold
