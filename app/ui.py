@@ -308,7 +308,8 @@ def build_demo() -> gr.Blocks:
     default_weights = os.environ.get("LDA_WEIGHTS") or (weights_choices[0] if weights_choices else "default")
     if default_weights not in weights_choices:
         weights_choices = [default_weights] + weights_choices
-    with gr.Blocks(title="LDA deepfake explainer") as demo:
+    # uploads and outputs older than an hour are deleted (checked hourly): nothing piles up on a Space
+    with gr.Blocks(title="LDA deepfake explainer", delete_cache=(3600, 3600)) as demo:
         state = gr.State(None)
         weights = gr.State(default_weights)
         gr.Markdown(texts.INTRO)

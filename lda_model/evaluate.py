@@ -158,7 +158,8 @@ def evaluate_localization(args, detector, info) -> dict:
             if p.is_dir() else [p]
     if args.split:
         ids = read_manifest(args.manifest)
-        paths = [p for p in paths if split_of(ids.get(p.name, p.stem)) == args.split]
+        keep = set(args.split.split(","))
+        paths = [p for p in paths if split_of(ids.get(p.name, p.stem)) in keep]
     hits = {d: [] for d in LOCALIZATION_DEFECTS}
     chance = {d: [] for d in LOCALIZATION_DEFECTS}
     size = cfg.backbone_size
@@ -216,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         p.add_argument("--videos", nargs="+", required=True)
         p.add_argument("--manifest", default=None)
-        p.add_argument("--split", default=None, help="keep clips whose identity falls in this split")
+        p.add_argument("--split", default=None, help="keep clips whose identity falls in these splits (e.g. val,test)")
         p.add_argument("--strength", type=float, default=1.0)
     args = p.parse_args(argv)
     try:

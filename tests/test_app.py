@@ -30,7 +30,7 @@ def server(tiny_weights, tmp_path_factory):
     log = tmp_path_factory.mktemp("app") / "app.log"
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1",
            "LDA_WEIGHTS": str(tiny_weights), "LDA_POINTS": "6", "GRADIO_ANALYTICS_ENABLED": "False",
-           "LDA_QUEUE_MAX_SIZE": "4"}
+           "LDA_QUEUE_MAX_SIZE": "10"}
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
@@ -109,3 +109,33 @@ def test_browser_upload_verdict_and_maps(server, tmp_path):
     assert "FAKE" in text or "REAL" in text
     assert heatmaps > 0
     assert shot.stat().st_size > 10_000
+
+
+def test_concurrent_analyze_calls_agree(server, face_clip):
+    """8 simultaneous /analyze calls (short load test; benchmarks/load.py is the long one)."""
+    from gradio_client import Client, handle_file
+
+    client = Client(server, verbose=False)
+    alone = client.predict(handle_file(str(face_clip)), 4, api_name="/analyze")[0]
+    jobs = [client.submit(handle_file(str(face_clip)), 4, api_name="/analyze") for _ in range(8)]
+    results = [job.result(timeout=300)[0] for job in jobs]
+    assert all(r["fake_probability"] == alone["fake_probability"] for r in results)
+    assert all(r["frames"] == alone["frames"] for r in results)
+
+
+def test_full_queue_rejects_politely_and_keeps_serving(server, face_clip):
+    from gradio_client import Client, handle_file
+    from gradio_client.utils import QueueError
+
+    client = Client(server, verbose=False)
+    jobs = [client.submit(handle_file(str(face_clip)), 4, api_name="/analyze") for _ in range(24)]
+    ok, rejected = 0, 0
+    for job in jobs:
+        try:
+            job.result(timeout=300)
+            ok += 1
+        except QueueError as err:
+            assert "Queue is full" in str(err)
+            rejected += 1
+    assert rejected > 0 and ok >= 10  # the queue holds 10 waiting jobs (LDA_QUEUE_MAX_SIZE)
+    assert client.predict(handle_file(str(face_clip)), 4, api_name="/analyze")[0]["faces"] == 1

@@ -48,3 +48,26 @@ def test_unknown_repo_offline_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path))
     with pytest.raises(WeightsError, match="could not load weights from nobody/nothing"):
         load_detector("nobody/nothing@main")
+
+
+def test_publish_uploads_only_safe_files(tiny_weights, tmp_path):
+    from lda_model.publish import main as publish
+
+    calls = []
+
+    class FakeApi:
+        def create_repo(self, repo, **kw):
+            calls.append(("create", repo, kw))
+
+        def upload_folder(self, **kw):
+            calls.append(("upload", kw))
+            return type("Info", (), {"commit_url": "https://example.invalid/commit/1"})()
+
+    assert publish([str(tiny_weights), "--repo", "me/lda"], api=FakeApi()) == 0
+    assert calls[0][:2] == ("create", "me/lda")
+    upload = calls[1][1]
+    assert upload["repo_id"] == "me/lda" and "model.safetensors" in upload["allow_patterns"]
+    assert not any(p.endswith((".bin", ".pt")) for p in upload["allow_patterns"])
+    (tmp_path / "pytorch_model.bin").write_bytes(b"x")
+    with pytest.raises(SystemExit, match="needs config.json"):
+        publish([str(tmp_path), "--repo", "me/lda"], api=FakeApi())

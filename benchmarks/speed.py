@@ -1,0 +1,180 @@
+"""Where the time goes: the whole pipeline on generated clips, stage by stage.
+
+    python -m benchmarks.speed [--preset lite|paper] [--quick] [--json] [--video PATH] [--weights SRC]
+
+Prints, from one run: per-stage time for one clip (decode, face tracking, cropping, model,
+plotting), end-to-end and model-only analysed points per second, the LDA overhead (full model
+over the same preset with both branches off, same inputs), scaling with clip length (x1, x2,
+x4) and with n (2..5), peak resident memory, the machine's fp32 matmul throughput and the
+model's FLOPs (so the achieved fraction is printed). `--json` prints one JSON object whose
+fields are documented in the README ("Speed"). Randomly initialised weights of the preset
+are used unless `--weights` is given (speed does not depend on the values).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("GLOG_minloglevel", "2")
+
+import numpy as np
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from lda_model import LDAConfig, LDADetector
+from lda_model.analysis import DEFAULT_NUM_POINTS, PLAN_LENGTH, analyze_video, crops_to_tensor, extract_faces
+from lda_model.faces import FaceDetector, crop_square, crop_window
+from lda_model.synthetic import animate, load_face_photo, write_video
+from lda_model.video import analysis_points, frames_needed, iter_frames, probe_video
+
+
+def timed(fn, *args, repeat: int = 1, **kwargs):
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn(*args, **kwargs)
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def make_clip(folder: Path, seconds: float, size=(1280, 720), fps: float = 30.0, name: str = "clip") -> Path:
+    frames = animate(load_face_photo(), int(seconds * fps), size=size, seed=1, amplitude=0.5)
+    return write_video(folder / f"{name}_{int(seconds)}s.mp4", frames, fps)
+
+
+def matmul_gflops(n: int = 2048, repeat: int = 5) -> float:
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    torch.mm(a, b)
+    t, _ = timed(torch.mm, a, b, repeat=repeat)
+    return 2 * n**3 / t / 1e9
+
+
+def model_flops(model: LDADetector, clip: torch.Tensor) -> float:
+    with FlopCounterMode(display=False) as counter, torch.inference_mode():
+        model(clip)
+    return float(counter.get_total_flops())
+
+
+@torch.inference_mode()
+def model_time(model: LDADetector, clip: torch.Tensor, repeat: int = 3) -> float:
+    model(clip)  # warm-up
+    t, _ = timed(model, clip, repeat=repeat)
+    return t
+
+
+def stages(path: Path, model: LDADetector, points: int) -> dict:
+    cfg = model.config
+    info = probe_video(path)
+    pts = analysis_points(info.frame_count, max(cfg.clip_length, PLAN_LENGTH), points)
+    need = frames_needed(pts, cfg.clip_length)
+    t_decode, frames = timed(lambda: list(iter_frames(path, need)))
+    anchors = [f for f in frames if f[0] in set(pts)]
+    t0 = time.perf_counter()
+    with FaceDetector() as det:
+        faces = [det.detect(rgb, ts) for _, ts, rgb in anchors]
+    t_track = time.perf_counter() - t0
+    windows = [crop_window(f[0].landmarks) for f in faces if f]
+    by_index = {i: rgb for i, _, rgb in frames}
+    t0 = time.perf_counter()
+    crops = np.stack([np.stack([crop_square(by_index[t + k], w, cfg.backbone_size) for k in range(cfg.clip_length)])
+                      for t, w in zip(pts, windows)])
+    t_crop = time.perf_counter() - t0
+    t_model, _ = timed(lambda: model_time(model, crops_to_tensor(crops, cfg.backbone_size, cfg.mean, cfg.std), 1))
+    analysis = analyze_video(path, model, num_points=points)
+    from app import plots
+
+    p = analysis.tracks[analysis.main_track][0]
+    t0 = time.perf_counter()
+    if p.spatial_maps is not None:
+        plots.attention_maps_figure(p.spatial_maps, p.crop).to_json()
+    if p.temporal_maps is not None:
+        plots.temporal_maps_figure(p.temporal_maps, p.crops, p.temporal_guide).to_json()
+    t_plot = time.perf_counter() - t0
+    return {"decode_s": t_decode, "tracking_s": t_track, "crop_s": t_crop, "model_s": t_model, "plot_s": t_plot,
+            "points": len(pts), "frames_decoded": len(frames)}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.speed", description=__doc__.split("\n\n")[0])
+    p.add_argument("--preset", choices=["lite", "paper"], default="lite")
+    p.add_argument("--quick", action="store_true", help="shorter clips, fewer repeats")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--video", default=None, help="also time this real clip end to end")
+    p.add_argument("--weights", default=None)
+    p.add_argument("--threads", type=int, default=None)
+    args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    if args.weights:
+        from lda_model.weights import load_detector
+
+        model = load_detector(args.weights)[0]
+    else:
+        model = LDADetector(getattr(LDAConfig, args.preset)()).eval()
+    cfg = model.config
+    base = LDADetector(cfg.replace(use_spatial=False, use_temporal=False)).eval()
+    seconds = 3.0 if args.quick else 10.0
+    repeat = 2 if args.quick else 3
+    out: dict = {"preset": cfg.name, "torch_threads": torch.get_num_threads(), "cpu_count": os.cpu_count()}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        clip = make_clip(tmp, seconds)
+        info = probe_video(clip)
+        out["clip"] = {"seconds": seconds, "width": info.width, "height": info.height, "fps": info.fps}
+        st = stages(clip, model, DEFAULT_NUM_POINTS)
+        out["stages"] = {k: round(v, 4) if isinstance(v, float) else v for k, v in st.items()}
+        t_e2e, res = timed(analyze_video, clip, model, num_points=DEFAULT_NUM_POINTS)
+        n_pts = sum(len(v) for v in res.tracks.values())
+        out["end_to_end_s"] = round(t_e2e, 3)
+        out["end_to_end_points_per_s"] = round(n_pts / t_e2e, 2)
+        out["model_points_per_s"] = round(st["points"] / st["model_s"], 2)
+        out["end_to_end_over_model"] = round(out["end_to_end_points_per_s"] / out["model_points_per_s"], 3)
+        # scaling with clip length at default settings
+        out["scaling"] = {}
+        for mult in (1, 2, 4):
+            c = make_clip(tmp, seconds * mult, size=(640, 360), name=f"scale{mult}")
+            t, _ = timed(analyze_video, c, model, num_points=DEFAULT_NUM_POINTS)
+            t_all, _ = timed(analyze_video, c, model, num_points=DEFAULT_NUM_POINTS * mult)
+            out["scaling"][f"x{mult}"] = {"seconds": seconds * mult, "default_points_s": round(t, 3),
+                                          f"{DEFAULT_NUM_POINTS * mult}_points_s": round(t_all, 3)}
+        if args.video:
+            t, r = timed(analyze_video, args.video, model, num_points=DEFAULT_NUM_POINTS)
+            out["real_clip"] = {"path": args.video, "seconds": round(t, 3), "faces": len(r.tracks)}
+    batch = 8 if args.preset == "lite" else 2
+    clip_t = torch.randn(batch, cfg.clip_length, 3, cfg.backbone_size, cfg.backbone_size)
+    t_full = model_time(model, clip_t, repeat)
+    t_base = model_time(base, clip_t, repeat)
+    out["lda_overhead"] = {"full_ms_per_clip": round(1000 * t_full / batch, 2),
+                           "backbone_only_ms_per_clip": round(1000 * t_base / batch, 2),
+                           "ratio": round(t_full / t_base, 3)}
+    out["num_frames_scaling_ms_per_clip"] = {}
+    for n in (2, 3, 4, 5):
+        m = LDADetector(cfg.replace(num_frames=n)).eval()
+        x = torch.randn(batch, n + 1, 3, cfg.backbone_size, cfg.backbone_size)
+        out["num_frames_scaling_ms_per_clip"][f"n{n}"] = round(1000 * model_time(m, x, repeat) / batch, 2)
+    gflops = matmul_gflops()
+    flops = model_flops(model, clip_t[:1])
+    ms = t_full / batch * 1000
+    out["matmul_gflops"] = round(gflops, 1)
+    out["model_gflops_per_clip"] = round(flops / 1e9, 3)
+    out["model_ms_at_matmul_peak"] = round(flops / (gflops * 1e9) * 1000, 2)
+    out["model_fraction_of_peak"] = round(flops / 1e9 / gflops / (ms / 1000), 3)
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if args.json:
+        print(json.dumps(out))
+    else:
+        for k, v in out.items():
+            print(f"{k:32s} {v}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

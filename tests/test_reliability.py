@@ -1,0 +1,148 @@
+"""Whatever arrives, the library answers with a clear VideoError or a result — never a crash or a hang."""
+
+import time
+import wave
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lda_model.analysis import analyze_video, extract_faces
+from lda_model.faces import crop_square
+from lda_model.synthetic import animate, load_face_photo, write_video
+from lda_model.video import VideoError, iter_frames, probe_video
+
+
+@pytest.fixture(scope="module")
+def small_clip(tmp_path_factory):
+    frames = animate(load_face_photo(), 10, size=(160, 160), seed=2)
+    return write_video(tmp_path_factory.mktemp("rel") / "small.avi", frames)
+
+
+def test_truncated_file(tmp_path, small_clip, tiny_detector):
+    data = small_clip.read_bytes()
+    cut = tmp_path / "truncated.avi"
+    cut.write_bytes(data[: len(data) // 3])
+    try:
+        res = analyze_video(cut, tiny_detector)
+        assert res.to_json()["faces"] in (0, 1)  # what survived decodes, or a clear error
+    except VideoError as err:
+        assert str(err)
+    head = tmp_path / "header_only.avi"
+    head.write_bytes(data[:200])
+    with pytest.raises(VideoError):
+        analyze_video(head, tiny_detector)
+
+
+def test_image_renamed_to_mp4(tmp_path, tiny_detector):
+    path = tmp_path / "photo.mp4"
+    ok, buf = cv2.imencode(".jpg", load_face_photo())
+    path.write_bytes(buf.tobytes())
+    with pytest.raises(VideoError):
+        analyze_video(path, tiny_detector)  # one frame at most: not enough for n + 1
+
+
+def test_audio_only(tmp_path, tiny_detector):
+    path = tmp_path / "voice.mp4"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes((np.sin(np.arange(8000) / 5) * 3000).astype(np.int16).tobytes())
+    with pytest.raises(VideoError):
+        analyze_video(path, tiny_detector)
+
+
+@pytest.mark.parametrize("frames", [1, 2])
+def test_too_few_frames(tmp_path, tiny_detector, frames):
+    path = write_video(tmp_path / f"f{frames}.avi", animate(load_face_photo(), frames))
+    with pytest.raises(VideoError, match="needs at least"):
+        analyze_video(path, tiny_detector)
+
+
+def test_greyscale_clip(tmp_path, tiny_detector):
+    grey = cv2.cvtColor(load_face_photo(), cv2.COLOR_RGB2GRAY)
+    frames = animate(np.stack([grey] * 3, -1), 8, seed=4)
+    path = tmp_path / "grey.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (512, 512), isColor=False)
+    for f in frames:
+        writer.write(f[..., 0])
+    writer.release()
+    res = analyze_video(path, tiny_detector, num_points=3)
+    assert res.to_json()["faces"] == 1
+
+
+def test_tiny_face_is_no_face(tmp_path, tiny_detector):
+    small = cv2.resize(load_face_photo(), (40, 40))
+    canvas = np.full((8, 360, 480, 3), 90, np.uint8)
+    canvas[:, 100:140, 200:240] = small
+    path = write_video(tmp_path / "tiny.avi", canvas)
+    assert analyze_video(path, tiny_detector, num_points=3).to_json()["faces"] == 0
+
+
+def test_4k_clip_is_downscaled(tmp_path):
+    frames = animate(load_face_photo(), 6, size=(3840, 2160), amplitude=0.2)
+    path = write_video(tmp_path / "uhd.avi", frames)
+    faces = extract_faces(path, clip_length=4, crop_size=64, num_points=2)
+    assert faces.frame_scale == pytest.approx(0.5)
+    assert len(faces.tracks) == 1
+    box = faces.tracks[0][0].box / faces.frame_scale  # reported in original pixels
+    assert box[2] > 1000
+
+
+def test_corrupted_frames_in_the_middle(tmp_path, tiny_detector):
+    path = write_video(tmp_path / "c.avi", animate(load_face_photo(), 30, size=(160, 160), seed=5))
+    data = bytearray(path.read_bytes())
+    rng = np.random.default_rng(0)
+    mid = len(data) // 2
+    for pos in rng.integers(mid - 2000, mid + 2000, 300):
+        data[pos] = rng.integers(0, 256)
+    bad = tmp_path / "corrupt.avi"
+    bad.write_bytes(bytes(data))
+    try:
+        res = analyze_video(bad, tiny_detector, num_points=8)
+        assert res.to_json()["faces"] <= 1
+    except VideoError:
+        pass
+
+
+# --- fuzzing: mutated video bytes and odd crop geometry --------------------------------------
+_SEED_CLIP = None
+
+
+def seed_clip_bytes(tmp_dir) -> bytes:
+    global _SEED_CLIP
+    if _SEED_CLIP is None:
+        _SEED_CLIP = write_video(tmp_dir / "seed.avi", animate(load_face_photo(), 5, size=(64, 64))).read_bytes()
+    return _SEED_CLIP
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzz_decoding(tmp_path, data):
+    raw = bytearray(seed_clip_bytes(tmp_path))
+    for _ in range(data.draw(st.integers(1, 40))):
+        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(0, 255))
+    if data.draw(st.booleans()):
+        raw = raw[: data.draw(st.integers(0, len(raw)))]
+    path = tmp_path / "fuzz.avi"
+    path.write_bytes(bytes(raw))
+    start = time.time()
+    try:
+        probe_video(path)
+        for _, _, frame in iter_frames(path, list(range(8))):
+            assert frame.ndim == 3 and frame.shape[2] == 3
+    except VideoError:
+        pass
+    assert time.time() - start < 10
+
+
+@settings(max_examples=60, deadline=None)
+@given(h=st.integers(1, 80), w=st.integers(1, 80), cx=st.floats(-200, 300), cy=st.floats(-200, 300),
+       side=st.floats(0.1, 500), size=st.integers(1, 64), grey=st.booleans())
+def test_fuzz_crop(h, w, cx, cy, side, size, grey):
+    frame = np.random.default_rng(0).integers(0, 255, (h, w) if grey else (h, w, 3), dtype=np.uint8)
+    out = crop_square(frame, np.array([cx, cy, side], np.float32), size)
+    assert out.shape[:2] == (size, size) and out.dtype == np.uint8
