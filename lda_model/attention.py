@@ -74,11 +74,17 @@ class LDAModules(nn.Module):
         nn.init.normal_(self.template, std=1.0)
 
     def forward(self, patches: torch.Tensor) -> torch.Tensor:
-        # patches: (B, N, P)
-        e = torch.einsum("bnp,mpd->bmnd", patches, self.proj) + self.proj_bias.unsqueeze(0)  # (B, M, N, D)
-        e = self.norm(e + self.pos_embed.unsqueeze(0))  # (B, M, N, D)
-        z = torch.einsum("bmnd,mdk->bmnk", e, self.latent)  # (B, M, N, K)
-        scores = torch.einsum("bmnk,mk->bmn", z, self.template) / math.sqrt(z.shape[-1])  # (B, M, N)
+        # patches: (B, N, P). All modules' projections run as one GEMM, and U and t are folded
+        # into one read-out vector per module (z . t = LN(e) . (U t)), so the (B, M, N, K)
+        # latent tensor is never materialised. Mathematically the same as the per-module form.
+        b, n, p = patches.shape
+        m, _, d = self.proj.shape
+        weight = self.proj.permute(1, 0, 2).reshape(p, m * d)  # (P, M*D)
+        e = (patches @ weight).view(b, n, m, d)  # (B, N, M, D)
+        e = e + (self.proj_bias.transpose(0, 1) + self.pos_embed.transpose(0, 1))  # + (N, M, D)
+        e = self.norm(e)  # (B, N, M, D)
+        readout = torch.einsum("mdk,mk->md", self.latent, self.template) / math.sqrt(self.latent.shape[-1])  # (M, D)
+        scores = (e * readout).sum(-1).transpose(1, 2)  # (B, M, N)
         if self.activation == "sigmoid":
             return torch.sigmoid(scores)
         # softmax over the whole sequence, scaled so that a flat distribution is 1 per patch
