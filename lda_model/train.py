@@ -89,17 +89,27 @@ def build_config(args) -> LDAConfig:
 
 
 def init_from(model: LDADetector, source: str) -> list[str]:
-    """Copy every tensor of `source` whose name and shape fit; return the names left fresh."""
+    """Copy every tensor of `source` whose name and shape fit; return the names left fresh.
+
+    A temporal position embedding made for another n is adapted rather than dropped: the time
+    steps both have are copied, extra steps repeat the last one."""
     from .weights import load_detector
 
     src, _ = load_detector(source)
-    own = model.state_dict()
+    src_sd = src.state_dict()
+    grid2 = model.config.grid_size**2
     fresh = []
     with torch.no_grad():
-        for k, v in own.items():
-            s = src.state_dict().get(k)
+        for k, v in model.state_dict().items():
+            s = src_sd.get(k)
             if s is not None and s.shape == v.shape:
                 v.copy_(s)
+            elif (s is not None and k.endswith("pos_embed") and s.shape[0] == v.shape[0] and s.shape[2] == v.shape[2]
+                  and s.shape[1] % grid2 == 0 and v.shape[1] % grid2 == 0):
+                src_steps = s.view(s.shape[0], -1, grid2, s.shape[2])  # (M, T_src, g*g, D)
+                steps = v.shape[1] // grid2
+                idx = torch.clamp(torch.arange(steps), max=src_steps.shape[1] - 1)
+                v.copy_(src_steps[:, idx].reshape(v.shape))
             else:
                 fresh.append(k)
     return fresh

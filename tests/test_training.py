@@ -161,3 +161,18 @@ def test_binary_metrics():
     m = binary_metrics(np.array([0, 0, 1, 1]), np.array([0.1, 0.6, 0.7, 0.9]))
     assert m["acc"] == 0.75 and m["auc"] == 1.0
     assert np.isnan(binary_metrics(np.array([1, 1]), np.array([0.2, 0.9]))["auc"])
+
+
+def test_init_adapts_temporal_positions_to_another_n(tiny_weights):
+    from lda_model.train import init_from
+
+    src = LDADetector.from_pretrained(tiny_weights)
+    g2 = src.config.grid_size ** 2
+    model = LDADetector(src.config.replace(num_frames=5))
+    fresh = init_from(model, str(tiny_weights))
+    assert not any("pos_embed" in k for k in fresh)
+    new = model.temporal.lda.pos_embed.detach()
+    old = src.temporal.lda.pos_embed.detach()
+    n_old = old.shape[1] // g2
+    torch.testing.assert_close(new[:, : old.shape[1]], old)
+    torch.testing.assert_close(new[:, n_old * g2:(n_old + 1) * g2], old[:, -g2:])  # extra step repeats the last
