@@ -6,7 +6,6 @@ Defect lab (Fig. 8), How it works (live tensor shapes), Model (weights source an
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -315,14 +314,10 @@ def build_demo() -> gr.Blocks:
         gr.Markdown(texts.INTRO)
         with gr.Tab("Analyze"):
             with gr.Row():
-                with gr.Column(scale=2):
+                with gr.Column(scale=2) as left:
                     video = gr.Video(label="Clip (mp4, webm, mov, avi, mkv)", sources=["upload", "webcam"], height=320)
                     points = gr.Slider(4, 64, value=service.DEFAULT_POINTS, step=1, label="Analysis points per clip")
                     go_btn = gr.Button("Analyze", variant="primary")
-                    examples = example_clips()
-                    if examples:
-                        gr.Examples(examples, inputs=[video], label="Synthetic demo clips (made by this project)",
-                                    cache_examples=False)
                 with gr.Column(scale=3):
                     verdict = gr.Markdown("Upload a clip and press **Analyze**.")
                     frame_img = gr.Image(label="Faces found (first analysed frame)", type="numpy", height=320,
@@ -340,6 +335,15 @@ def build_demo() -> gr.Blocks:
             gr.Markdown(texts.TEMPORAL_HELP)
             with gr.Accordion("JSON (same as `python -m lda_model.predict --json`)", open=False):
                 record = gr.JSON(label="result")
+        analyze_outputs = [record, verdict, frame_img, timeline, track, point, spatial_plot, temporal_plot, state]
+        if example_clips():
+            with left:
+                # LDA_CACHE_EXAMPLES=1 caches each example's analysis the first time it is used
+                gr.Examples(example_clips(), inputs=[video], label="Synthetic demo clips (made by this project)",
+                            fn=(lambda v: run_analysis(v, default_weights, service.DEFAULT_POINTS))
+                            if CACHE_EXAMPLES else None,
+                            outputs=analyze_outputs if CACHE_EXAMPLES else None,
+                            cache_examples=CACHE_EXAMPLES, cache_mode="lazy" if CACHE_EXAMPLES else None)
         with gr.Tab("Ablations"):
             gr.Markdown(texts.ABLATION_HELP)
             comp_btn = gr.Button("Compare components (Table V) on this clip")
@@ -389,9 +393,8 @@ def build_demo() -> gr.Blocks:
             with gr.Accordion("Model card", open=False):
                 card_md = gr.Markdown(_safe_card(default_weights))
 
-        go_btn.click(run_analysis, [video, weights, points],
-                     [record, verdict, frame_img, timeline, track, point, spatial_plot, temporal_plot, state],
-                     api_name="analyze", concurrency_limit=CONCURRENCY)
+        go_btn.click(run_analysis, [video, weights, points], analyze_outputs, api_name="analyze",
+                     concurrency_limit=CONCURRENCY)
         for ctl in (track, point, opacity):
             ctl.change(show_point, [state, track, point, opacity], [timeline, spatial_plot, temporal_plot],
                        api_visibility="private", show_progress="hidden")

@@ -29,7 +29,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from lda_model import LDAConfig, LDADetector
-from lda_model.analysis import DEFAULT_NUM_POINTS, PLAN_LENGTH, analyze_video, crops_to_tensor, extract_faces
+from lda_model.analysis import DEFAULT_NUM_POINTS, PLAN_LENGTH, analyze_video, crops_to_tensor
 from lda_model.faces import FaceDetector, crop_square, crop_window
 from lda_model.synthetic import animate, load_face_photo, write_video
 from lda_model.video import analysis_points, frames_needed, iter_frames, probe_video

@@ -11,9 +11,8 @@ Two steps, so the expensive one can be reused:
 
 Video-level score: the **mean fake probability over the analysis points of the main track**
 (the track seen at most analysis points; ties go to the larger face). Label: FAKE when that
-score is >= `threshold` (default 0.5, the decision boundary of the logistic output; a
-checkpoint may record its own in `config.json`'s sibling model card, the CLI's `--threshold`
-overrides it).
+score is >= `threshold` (default 0.5, the decision boundary of the logistic output;
+`predict --threshold` overrides it).
 """
 
 from __future__ import annotations

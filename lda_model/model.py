@@ -10,7 +10,6 @@
 Both branches off is exactly the plain Xception baseline (the paper's Table V, first column).
 """
 
-import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -256,6 +255,3 @@ class LDADetector(
         module = {"all": self, "backbone": self.backbone, "spatial": self.spatial, "temporal": self.temporal}[part]
         return sum(p.numel() for p in module.parameters())
 
-
-def config_of(model: LDADetector) -> LDAConfig:
-    return dataclasses.replace(model.config)

@@ -19,7 +19,6 @@ import json
 import os
 import shlex
 import sys
-from collections import Counter
 from pathlib import Path
 
 os.environ.setdefault("GLOG_minloglevel", "2")

@@ -146,3 +146,26 @@ def test_fuzz_crop(h, w, cx, cy, side, size, grey):
     frame = np.random.default_rng(0).integers(0, 255, (h, w) if grey else (h, w, 3), dtype=np.uint8)
     out = crop_square(frame, np.array([cx, cy, side], np.float32), size)
     assert out.shape[:2] == (size, size) and out.dtype == np.uint8
+
+
+def rotate_mp4_metadata(path, degrees=90):
+    """Set the video track's display matrix (tkhd) like a phone that was held sideways."""
+    data = bytearray(path.read_bytes())
+    i = data.find(b"tkhd")
+    assert i > 0 and data[i + 4] == 0  # version-0 track header
+    m = i + 4 + 4 + 4 * 5 + 8 + 8  # version/flags, 5 words, reserved 8, layer..volume..reserved 8
+    one, minus_one = 0x00010000, 0xFFFF0000
+    matrix = {90: [0, one, 0, minus_one, 0, 0], 180: [minus_one, 0, 0, 0, minus_one, 0]}[degrees]
+    for k, v in enumerate(matrix):
+        data[m + 4 * k:m + 4 * k + 4] = v.to_bytes(4, "big")
+    path.write_bytes(bytes(data))
+
+
+def test_rotated_phone_video(tmp_path, tiny_detector):
+    frames = animate(np.ascontiguousarray(np.rot90(load_face_photo())), 8, size=(320, 240), seed=6, amplitude=0.2)
+    path = write_video(tmp_path / "phone.mp4", frames)
+    rotate_mp4_metadata(path, 90)
+    _, _, frame = next(iter_frames(path, [0]))
+    assert frame.shape[:2] == (320, 240)  # rotation metadata honoured: portrait
+    res = analyze_video(path, tiny_detector, num_points=3)
+    assert res.to_json()["faces"] == 1
