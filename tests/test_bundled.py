@@ -1,0 +1,54 @@
+"""What ships in assets/: checkpoints with honest cards, the landmarker, the demo clips."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from lda_model import LDADetector
+from lda_model.cards import VARIANT_TABLE, read_results
+from lda_model.faces import FACE_MODEL_SHA256
+from lda_model.video import count_frames
+from lda_model.weights import WEIGHTS_DIR, bundled_weights
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets"
+
+
+def test_landmarker_checksum():
+    data = (ASSETS / "models" / "face_landmarker.task").read_bytes()
+    assert hashlib.sha256(data).hexdigest() == FACE_MODEL_SHA256
+    assert (ASSETS / "models" / "LICENSE-face_landmarker.md").read_text().count("Apache") >= 1
+
+
+def test_example_clips_decode():
+    names = json.loads((ASSETS / "examples" / "examples.json").read_text())
+    assert len(names) == 3
+    for name in names:
+        assert count_frames(ASSETS / "examples" / name) == 60
+
+
+def test_default_and_variants_are_bundled():
+    assert set(VARIANT_TABLE) <= set(bundled_weights())
+
+
+@pytest.mark.parametrize("name", sorted(VARIANT_TABLE))
+def test_bundled_checkpoint(name):
+    folder = WEIGHTS_DIR / name
+    assert (folder / "model.safetensors").stat().st_size < 10_000_000
+    model = LDADetector.from_pretrained(folder)
+    cfg = model.config
+    expected = {"m1": ("num_maps", 1), "m2": ("num_maps", 2), "m3": ("num_maps", 3), "m5": ("num_maps", 5),
+                "n2": ("num_frames", 2), "n4": ("num_frames", 4), "n5": ("num_frames", 5),
+                "spatial_only": ("use_temporal", False), "temporal_only": ("use_spatial", False),
+                "backbone_only": ("use_spatial", False)}.get(name, ("num_maps", 4))
+    assert getattr(cfg, expected[0]) == expected[1]
+    assert all(p.dtype == torch.float32 for p in model.parameters())  # fp16 on disk, fp32 in memory
+    card = (folder / "README.md").read_text()
+    assert "What it saw" in card and "from scratch" in card
+    results = read_results(folder)
+    assert 0.0 <= results[("synthetic-test", "auc")] <= 1.0
+    with torch.inference_mode():
+        out = model(torch.zeros(1, cfg.clip_length, 3, cfg.backbone_size, cfg.backbone_size))
+    assert torch.isfinite(out.logits).all()
