@@ -169,3 +169,59 @@ def test_rotated_phone_video(tmp_path, tiny_detector):
     assert frame.shape[:2] == (320, 240)  # rotation metadata honoured: portrait
     res = analyze_video(path, tiny_detector, num_points=3)
     assert res.to_json()["faces"] == 1
+
+
+def _boxes(data, start, end):
+    """(type, start, size) of the ISO-BMFF boxes in data[start:end]."""
+    out, pos = [], start
+    while pos + 8 <= end:
+        size = int.from_bytes(data[pos:pos + 4], "big")
+        out.append((bytes(data[pos + 4:pos + 8]), pos, size))
+        if size < 8:
+            break
+        pos += size
+    return out
+
+
+def make_variable_frame_rate(path, fast_from: int):
+    """Rewrite the mp4's time-to-sample table: frames from `fast_from` on last half as long
+    (shorter, so the declared durations still cover the whole timeline)."""
+    data = bytearray(path.read_bytes())
+    chain, start, end = [], 0, len(data)
+    for name in (b"moov", b"trak", b"mdia", b"minf", b"stbl", b"stts"):
+        box = next(b for b in _boxes(data, start, end) if b[0] == name)
+        chain.append(box)
+        start, end = box[1] + 8, box[1] + box[2]
+    _, pos, size = chain[-1]
+    count = int.from_bytes(data[pos + 16:pos + 20], "big")
+    delta = int.from_bytes(data[pos + 20:pos + 24], "big")
+    entries = [(fast_from, delta), (count - fast_from, delta // 2)]
+    body = (0).to_bytes(4, "big") + len(entries).to_bytes(4, "big") + b"".join(
+        c.to_bytes(4, "big") + d.to_bytes(4, "big") for c, d in entries)
+    new = (8 + len(body)).to_bytes(4, "big") + b"stts" + body
+    grow = len(new) - size
+    data[pos:pos + size] = new
+    for _, p, s in chain[:-1]:
+        data[p:p + 4] = (s + grow).to_bytes(4, "big")
+    mdat = next(b for b in _boxes(data, 0, len(data)) if b[0] == b"mdat")
+    if chain[0][1] < mdat[1]:  # moov before mdat: chunk offsets move with it
+        stbl = chain[-2]
+        stco = next(b for b in _boxes(data, stbl[1] + 8, stbl[1] + stbl[2] + grow) if b[0] == b"stco")
+        n = int.from_bytes(data[stco[1] + 12:stco[1] + 16], "big")
+        for k in range(n):
+            o = stco[1] + 16 + 4 * k
+            data[o:o + 4] = (int.from_bytes(data[o:o + 4], "big") + grow).to_bytes(4, "big")
+    path.write_bytes(bytes(data))
+
+
+def test_variable_frame_rate_times_come_from_the_container(tmp_path, tiny_detector):
+    path = write_video(tmp_path / "vfr.mp4", animate(load_face_photo(), 20, size=(160, 160), seed=7), fps=25)
+    make_variable_frame_rate(path, fast_from=10)
+    times = [t for _, t, _ in iter_frames(path, list(range(20)))]
+    assert len(times) == 20
+    steps = np.diff(times)
+    assert steps[:9] == pytest.approx(0.04, abs=2e-3)  # 25 fps
+    assert steps[10:] == pytest.approx(0.02, abs=2e-3)  # then 50 fps
+    rec = analyze_video(path, tiny_detector, num_points=4).to_json()
+    last = rec["frames"][-1]
+    assert last["time_s"] == pytest.approx(0.4 + (last["index"] - 10) * 0.02, abs=3e-3)  # not index / fps
