@@ -1,5 +1,6 @@
 """Whatever arrives, the library answers with a clear VideoError or a result — never a crash or a hang."""
 
+import os
 import time
 import wave
 
@@ -109,6 +110,10 @@ def test_corrupted_frames_in_the_middle(tmp_path, tiny_detector):
 
 
 # --- fuzzing: mutated video bytes and odd crop geometry --------------------------------------
+# The seed corpus is one generated 5-frame MJPG clip of the bundled face; hypothesis mutates up
+# to 40 bytes and truncates. CI runs a bounded number of examples; a longer run:
+#   LDA_FUZZ_EXAMPLES=2000 python -m pytest tests/test_reliability.py -k fuzz
+FUZZ_EXAMPLES = int(os.environ.get("LDA_FUZZ_EXAMPLES", "25"))
 _SEED_CLIP = None
 
 
@@ -119,7 +124,7 @@ def seed_clip_bytes(tmp_dir) -> bytes:
     return _SEED_CLIP
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_fuzz_decoding(tmp_path, data):
     raw = bytearray(seed_clip_bytes(tmp_path))
@@ -139,7 +144,7 @@ def test_fuzz_decoding(tmp_path, data):
     assert time.time() - start < 10
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=max(60, FUZZ_EXAMPLES), deadline=None)
 @given(h=st.integers(1, 80), w=st.integers(1, 80), cx=st.floats(-200, 300), cy=st.floats(-200, 300),
        side=st.floats(0.1, 500), size=st.integers(1, 64), grey=st.booleans())
 def test_fuzz_crop(h, w, cx, cy, side, size, grey):
