@@ -131,9 +131,13 @@ def measured_vs_paper_figure(rows: Sequence[dict], metric: str = "auc") -> go.Fi
 
 def difference_figure(diff: np.ndarray, region_cells: np.ndarray, crop: np.ndarray, peak: tuple[int, int],
                       opacity: float = 0.6) -> go.Figure:
-    """|attention(tampered) - attention(original)| per patch, defect region outlined, peak marked."""
+    """attention(tampered) - attention(original) per patch (diverging colours: red rose, blue fell),
+    defect region outlined, positive peak marked."""
     g = diff.shape[0]
-    fig = go.Figure([_crop_image(crop, g), _heat(diff, opacity, 0.0, float(diff.max()) + 1e-6, True, "difference")])
+    lim = float(np.abs(diff).max()) + 1e-6
+    heat = _heat(diff, opacity, -lim, lim, True, "difference")
+    heat.colorscale = "RdBu_r"
+    fig = go.Figure([_crop_image(crop, g), heat])
     ys, xs = np.nonzero(region_cells)
     for y, x in zip(ys, xs):
         fig.add_shape(type="rect", x0=x - 0.5, x1=x + 0.5, y0=y - 0.5, y1=y + 0.5, line=dict(color="#00e5ff", width=2))

@@ -111,6 +111,7 @@ class DefectResult:
     diff: np.ndarray  # (g, g)
     peak: tuple[int, int]
     hit: bool
+    rises: bool  # mean change over the region's patches > 0
     chance: float
     score_before: float
     score_after: float
@@ -137,8 +138,8 @@ def defect_experiment(detector: LDADetector, crops: np.ndarray, landmarks: np.nd
         raise UserError("These weights have no attention branch (backbone only): pick another checkpoint.")
     before, after = [m[0].numpy() for m in maps], [m[1].numpy() for m in maps]
     diff = attention_difference(before, after)
-    hit, peak, chance = localization_hit(diff, masks[0])
+    hit, peak, chance, rises = localization_hit(diff, masks[0])
     probs = out.probabilities.numpy()
     return DefectResult(crops[0], tampered[0], masks[0], grid_region(masks[0], diff.shape[0]), before[0], after[0],
-                        diff, peak, hit, chance, float(probs[0]), float(probs[1]))
+                        diff, peak, hit, rises, chance, float(probs[0]), float(probs[1]))
 

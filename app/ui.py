@@ -204,9 +204,11 @@ def run_defect(source, a: VideoAnalysis | None, track, k, weights, kind, strengt
         r = service.defect_experiment(detector, crops, lms, kind, strength, box)
     except UserError as err:
         raise _fail(err) from None
-    verdict = "✅ inside the defect region" if r.hit else "❌ outside the defect region"
-    md = (f"### The attention difference peaks {verdict}\n"
+    verdict = ("✅ attention rose most inside the defect region" if r.hit else
+               "❌ attention did not rise most inside the defect region")
+    md = (f"### {verdict}\n"
           f"Peak patch: row {r.peak[0]}, column {r.peak[1]} · chance of a random patch: {r.chance:.0%} · "
+          f"on average over the region attention {'rose' if r.rises else 'fell'} · "
           f"p(fake): {r.score_before:.3f} → {r.score_after:.3f} ({r.score_after - r.score_before:+.3f})")
     both = plots.attention_maps_figure(np.concatenate([r.maps_before, r.maps_after]), r.original,
                                        title="Maps before (left) and after (right) the defect",

@@ -8,8 +8,15 @@ region (bool mask). Kinds:
 - `distort_mouth`: the mouth region twisted (a smooth local swirl around its centre);
 - `region`: Gaussian blur inside a user-given box (x0, y0, x1, y1).
 
-`localization_hit(before, after, region)` decides whether the attention-map difference peaks
-inside the region (on the patch grid).
+`localization_hit(diff, region)` decides whether the attention-map difference peaks inside the
+region (on the patch grid).
+
+The difference is signed (tampered - original, summed over maps). Caution when reading the
+literal protocol ("the peak lies in the region"): each LDA activation depends only on its own
+patch (content + position), so maps can change only on patches whose pixels changed and the
+peak lands in the region for almost any weights (an untrained lite model scored 1.0 on 24 trials,
+see README). `rises` is the discriminating question: does attention go *up* on the defect on
+average (mean signed change over the region's patches > 0)?
 """
 
 from __future__ import annotations
@@ -91,13 +98,15 @@ def grid_region(mask: np.ndarray, grid: int) -> np.ndarray:
 
 
 def attention_difference(before: list[np.ndarray], after: list[np.ndarray]) -> np.ndarray:
-    """Sum over maps of |after - before|, each (m, g, g) -> (g, g)."""
-    return sum(np.abs(a - b).sum(0) for a, b in zip(after, before))
+    """Signed sum over maps of (after - before), each (m, g, g) -> (g, g)."""
+    return sum((a - b).sum(0) for a, b in zip(after, before))
 
 
-def localization_hit(diff: np.ndarray, region_mask: np.ndarray) -> tuple[bool, tuple[int, int], float]:
-    """Whether the peak cell of `diff` (g, g) overlaps the defect region; also the peak and the
-    chance rate (fraction of cells overlapping the region)."""
+def localization_hit(diff: np.ndarray, region_mask: np.ndarray) -> tuple[bool, tuple[int, int], float, bool]:
+    """(hit, peak, chance, rises): hit = the positive peak cell of `diff` (g, g) overlaps the
+    defect region; chance = fraction of cells overlapping it; rises = the mean change over those
+    cells is positive."""
     cells = grid_region(region_mask, diff.shape[0])
     peak = np.unravel_index(int(np.argmax(diff)), diff.shape)
-    return bool(cells[peak]), (int(peak[0]), int(peak[1])), float(cells.mean())
+    rises = bool(cells.any() and diff[cells].mean() > 0)
+    return bool(cells[peak] and diff[peak] > 0), (int(peak[0]), int(peak[1])), float(cells.mean()), rises

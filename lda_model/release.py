@@ -101,8 +101,10 @@ def main(argv=None) -> int:
         numbers["localization"] = res
         commands.append(("localization", "python -m lda_model.evaluate " + " ".join(shlex.quote(c) for c in cmd)))
         if res["hit_rate"] is not None:
-            results.append({"dataset": "localization-test", "metric": "hit_rate", "value": res["hit_rate"],
-                            "name": "defect localization hit rate"})
+            results.append({"dataset": "localization-heldout", "metric": "hit_rate", "value": res["hit_rate"],
+                            "name": "defect localization hit rate (peak in region)"})
+            results.append({"dataset": "localization-heldout", "metric": "rise_rate", "value": res["rise_rate"],
+                            "name": "attention rises on the defect"})
 
     metrics = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
     state = json.loads((run / "last" / "train_state.json").read_text())

@@ -55,13 +55,22 @@ def test_grid_and_hit():
     assert cells.sum() == 4 and cells[10, 6] and cells[11, 7]
     diff = np.zeros((14, 14))
     diff[10, 7] = 1.0
-    hit, peak, chance = localization_hit(diff, mask)
-    assert hit and peak == (10, 7) and chance == pytest.approx(4 / 196)
+    hit, peak, chance, rises = localization_hit(diff, mask)
+    assert hit and rises and peak == (10, 7) and chance == pytest.approx(4 / 196)
     diff[0, 0] = 2.0
     assert not localization_hit(diff, mask)[0]
+    # attention falling on the defect is no hit: the peak must be a rise
+    fall = np.zeros((14, 14))
+    fall[10, 6] = -1.0
+    assert not localization_hit(fall, mask)[0] and not localization_hit(fall, mask)[3]
+    mixed = np.zeros((14, 14))
+    mixed[10, 6], mixed[11, 7] = 0.5, -2.0  # a small rise at the peak, a larger fall elsewhere in the region
+    hit, _, _, rises = localization_hit(mixed, mask)
+    assert hit and not rises
 
 
-def test_attention_difference():
+def test_attention_difference_is_signed():
     before = [np.zeros((2, 3, 3)), np.ones((2, 3, 3))]
-    after = [np.ones((2, 3, 3)), np.ones((2, 3, 3))]
-    np.testing.assert_array_equal(attention_difference(before, after), np.full((3, 3), 2.0))
+    after = [np.ones((2, 3, 3)), np.zeros((2, 3, 3))]
+    np.testing.assert_array_equal(attention_difference(before, after), np.zeros((3, 3)))
+    np.testing.assert_array_equal(attention_difference(before[:1], after[:1]), np.full((3, 3), 2.0))
