@@ -64,3 +64,25 @@ def variant_results(weights_dir: str | Path | None = None, dataset: str = "synth
         rows.append({"variant": name, "table": table, "measured_auc": res.get((dataset, "auc")),
                      "measured_acc": res.get((dataset, "accuracy")), "paper_auc": p.get("auc"), "paper_acc": p.get("acc")})
     return rows
+
+
+def results_markdown(weights_dir: str | Path | None = None) -> str:
+    """A markdown table of every bundled checkpoint's measured numbers (from its card)."""
+    from .weights import WEIGHTS_DIR
+
+    root = Path(weights_dir or WEIGHTS_DIR)
+    cols = [("synthetic-test", "auc"), ("synthetic-test", "accuracy"), ("external-dev", "auc"),
+            ("external-dev", "accuracy"), ("localization-heldout", "hit_rate"), ("localization-heldout", "rise_rate")]
+    lines = ["| checkpoint | table | synthetic test AUC | ACC | external_dev AUC | ACC | localization hit | rise |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, table in VARIANT_TABLE.items():
+        if not (root / name / "model.safetensors").is_file():
+            continue
+        res = read_results(root / name)
+        cells = [f"{res[c]:.3f}" if c in res else "—" for c in cols]
+        lines.append(f"| `{name}` | {table} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m lda_model.cards  -> the README's results table
+    print(results_markdown())

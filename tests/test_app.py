@@ -101,14 +101,27 @@ def test_browser_upload_verdict_and_maps(server, tmp_path):
         page.get_by_text("fake probability").first.wait_for(timeout=120_000)
         page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=60_000)
         heatmaps = page.locator(".js-plotly-plot .heatmaplayer, .js-plotly-plot .hm").count()
-        shot = Path(os.environ.get("LDA_SCREENSHOT_DIR", tmp_path)) / "app_analyze.png"
-        shot.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(shot), full_page=True)
+        shots = Path(os.environ.get("LDA_SCREENSHOT_DIR", tmp_path))
+        shots.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shots / "app_analyze.png"), full_page=True)
         text = page.inner_text("body")
+        # the defect lab on the bundled face
+        page.get_by_role("tab", name="Defect lab").click()
+        page.get_by_role("button", name="Apply the defect").click()
+        page.get_by_text("on average over the region attention").wait_for(timeout=120_000)
+        page.screenshot(path=str(shots / "app_defect_lab.png"), full_page=True)
+        # the Table V components on the analysed clip, through the bundled variants
+        page.get_by_role("tab", name="Ablations").click()
+        page.get_by_role("button", name="Compare components (Table V) on this clip").click()
+        page.get_by_text("spatial + temporal").first.wait_for(timeout=180_000)
+        page.wait_for_timeout(1000)
+        page.screenshot(path=str(shots / "app_ablations.png"), full_page=True)
+        ablation_text = page.inner_text("body")
         browser.close()
     assert "FAKE" in text or "REAL" in text
     assert heatmaps > 0
-    assert shot.stat().st_size > 10_000
+    assert (shots / "app_analyze.png").stat().st_size > 10_000
+    assert "backbone only" in ablation_text and "temporal only" in ablation_text
 
 
 def test_concurrent_analyze_calls_agree(server, face_clip):
