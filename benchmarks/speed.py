@@ -94,7 +94,7 @@ def stages(path: Path, model: LDADetector, points: int) -> dict:
     crops = np.stack([np.stack([crop_square(by_index[t + k], w, cfg.backbone_size) for k in range(cfg.clip_length)])
                       for t, w in zip(pts, windows)])
     t_crop = time.perf_counter() - t0
-    t_model, _ = timed(lambda: model_time(model, crops_to_tensor(crops, cfg.backbone_size, cfg.mean, cfg.std), 1))
+    t_model = model_time(model, crops_to_tensor(crops, cfg.backbone_size, cfg.mean, cfg.std), 1)  # warm, batched
     analysis = analyze_video(path, model, num_points=points)
     from app import plots
 
