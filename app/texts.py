@@ -40,6 +40,9 @@ following frames) are the paper's Tables VI and VII.
 DEFECT_HELP = """
 **Defect lab** — the paper's Fig. 8, live. Put a visible defect on the face at a place the
 landmarks locate, and see whether the attention maps *move to it*: the difference map
-(tampered − original) should peak inside the outlined region. *Chance* is how often a random
-patch would land inside the region.
+(tampered − original; red = attention rose, blue = it fell) should peak, positively, inside the
+outlined region. *Chance* is how often a random patch would land inside the region. Each patch's
+activation depends on that patch alone, so only the patches the defect touched can change at all:
+the telling question is whether attention *rises* there on average (an untrained model rises on
+about half of such trials, the bundled `default` on 70 %; see the README).
 """

@@ -378,8 +378,8 @@ def build_demo() -> gr.Blocks:
             defect_btn = gr.Button("Apply the defect", variant="primary")
             defect_md = gr.Markdown()
             with gr.Row():
-                before_img = gr.Image(label="original", interactive=False, height=256)
-                after_img = gr.Image(label="with the defect (region outlined)", interactive=False, height=256)
+                before_img = gr.Image(label="original", interactive=False, height=256, width=256)
+                after_img = gr.Image(label="with the defect (region outlined)", interactive=False, height=256, width=256)
                 diff_plot = gr.Plot()
             defect_maps = gr.Plot()
         with gr.Tab("How it works"):
