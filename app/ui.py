@@ -50,14 +50,14 @@ def verdict_markdown(a: VideoAnalysis) -> str:
 
 
 def first_frame_with_boxes(a: VideoAnalysis) -> np.ndarray | None:
+    """The first analysed frame with a labelled box for every face seen there."""
     if not a.tracks:
         return None
-    first = min((p for pts in a.tracks.values() for p in pts), key=lambda p: p.index)
-    frame = next(iter(iter_frames(a.video, [first.index], max_side=10**6)), None)
+    first = min(p.index for pts in a.tracks.values() for p in pts)
+    frame = next(iter(iter_frames(a.video, [first], max_side=10**6)), None)
     if frame is None:
         return None
-    boxes = {t: pts[0].box for t, pts in a.tracks.items() if any(p.index == first.index for p in pts)}
-    boxes = {t: next(p.box for p in a.tracks[t] if p.index == first.index) for t in boxes}
+    boxes = {t: p.box for t, pts in a.tracks.items() for p in pts if p.index == first}
     return plots.draw_boxes(frame[2], boxes, {t: a.track_probability(t) for t in a.tracks}, a.main_track, a.threshold)
 
 
