@@ -32,7 +32,8 @@ import torch
 
 from .faces import DEFAULT_MARGIN, FaceDetector, FaceTracker, crop_square, crop_window, to_crop_coords
 from .model import LDADetector
-from .video import DEFAULT_MAX_SIDE, VideoError, VideoInfo, analysis_points, count_frames, iter_frames, probe_video
+from .video import (DEFAULT_MAX_SIDE, VideoError, VideoInfo, analysis_points, count_frames, iter_frames, prefetch,
+                    probe_video)
 
 DEFAULT_NUM_POINTS = 32
 # Analysis points are planned as if every point needed this many frames (n = 5, the largest n
@@ -127,7 +128,7 @@ def _track_and_crop(path, points, clip_length, crop_size, margin, max_side, max_
     open_points: list[tuple[FacePoint, list[np.ndarray], int]] = []  # point, crops so far, track
     anchors_seen = 0
     with FaceDetector(max_faces=max_faces) as detector:
-        for index, time_s, rgb in iter_frames(path, wanted, max_side=max_side):
+        for index, time_s, rgb in prefetch(iter_frames(path, wanted, max_side=max_side)):  # decode ahead
             if deadline is not None and time.perf_counter() > deadline:
                 raise VideoError("the clip took too long to analyse (time limit reached)")
             still_open = []

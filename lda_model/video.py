@@ -143,3 +143,62 @@ def iter_frames(
             pos += 1
     finally:
         cap.release()
+
+
+class _Failed:
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+
+_END = object()
+
+
+def prefetch(items: Iterator, depth: int = 8) -> Iterator:
+    """Run an iterator (e.g. `iter_frames`) in a background thread, `depth` items ahead.
+
+    OpenCV releases the GIL while it decodes, so decoding overlaps the consumer's work (face
+    landmarks, crops). Memory stays bounded by `depth` items; errors are re-raised in the
+    consumer; closing the consumer stops the producer and closes its iterator.
+    """
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    break
+            else:
+                put(_END)
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            put(_Failed(exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=run, name="frame-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _END:
+                return
+            if isinstance(item, _Failed):
+                raise item.exc
+            yield item
+    finally:
+        stop.set()
+        worker.join(timeout=10)

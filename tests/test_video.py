@@ -74,3 +74,33 @@ def test_bad_files_are_clear_errors(tmp_path, name, content, match):
 def test_missing_file(tmp_path):
     with pytest.raises(VideoError, match="no such file"):
         probe_video(tmp_path / "nope.mp4")
+
+
+def test_prefetch_order_errors_and_early_close():
+    from lda_model.video import prefetch
+
+    assert list(prefetch(iter(range(50)), depth=3)) == list(range(50))
+
+    def boom():
+        yield 1
+        raise VideoError("broken in the middle")
+
+    it = prefetch(boom())
+    assert next(it) == 1
+    with pytest.raises(VideoError, match="broken"):
+        next(it)
+    closed = []
+
+    def endless():
+        try:
+            i = 0
+            while True:
+                yield i
+                i += 1
+        finally:
+            closed.append(True)
+
+    it = prefetch(endless(), depth=2)
+    assert [next(it) for _ in range(5)] == [0, 1, 2, 3, 4]
+    it.close()
+    assert closed == [True]  # the producer stopped and closed its iterator
