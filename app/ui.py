@@ -6,6 +6,7 @@ Defect lab (Fig. 8), How it works (live tensor shapes), Model (weights source an
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -117,9 +118,9 @@ def run_components(video, a: VideoAnalysis | None, track, k, points):
     except UserError as err:
         raise _fail(err) from None
     names = list(results)
-    scores = [None if r is None or r.fake_probability is None else r.fake_probability for r in results.values()]
-    rows = [[n, "missing" if r is None else f"{s:.3f}", "missing" if r is None else r.label]
-            for n, r, s in zip(names, results.values(), [s if s is not None else float("nan") for s in scores])]
+    scores = [None if r is None else r.fake_probability for r in results.values()]
+    rows = [[n, "missing" if s is None else f"{s:.3f}", "missing" if r is None else r.label]
+            for n, r, s in zip(names, results.values(), scores)]
     threshold = a.threshold
     maps = []
     for name, r in results.items():
@@ -167,20 +168,15 @@ def _fmt(v):
 
 
 # --- Defect lab -----------------------------------------------------------------------------
-_BUNDLED_FACE: dict = {}
-
-
+@functools.lru_cache(maxsize=4)
 def bundled_face_clip(size: int, length: int) -> tuple[np.ndarray, np.ndarray]:
-    """The astronaut photo as a still clip of crops + crop landmarks (computed once)."""
-    key = (size, length)
-    if key not in _BUNDLED_FACE:
-        img = load_face_photo()
-        with FaceDetector() as det:
-            faces = det.detect(img, 0.0)
-        window = crop_window(faces[0].landmarks)
-        crop = crop_square(img, window, size)
-        _BUNDLED_FACE[key] = (np.repeat(crop[None], length, 0), to_crop_coords(faces[0].landmarks, window, size))
-    return _BUNDLED_FACE[key]
+    """The astronaut photo as a still clip of crops + crop landmarks (computed once per size)."""
+    img = load_face_photo()
+    with FaceDetector() as det:
+        face = det.detect(img, 0.0)[0]
+    window = crop_window(face.landmarks)
+    crop = crop_square(img, window, size)
+    return np.repeat(crop[None], length, 0), to_crop_coords(face.landmarks, window, size)
 
 
 def run_defect(source, a: VideoAnalysis | None, track, k, weights, kind, strength, x0, y0, x1, y1):

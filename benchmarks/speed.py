@@ -77,6 +77,23 @@ def model_time(model: LDADetector, clip: torch.Tensor, repeat: int = 3) -> float
     return t
 
 
+def train_step_time(cfg: LDAConfig, batch: int = 16, repeat: int = 3) -> float:
+    """Seconds for one forward + backward + SGD step at `batch` clips (random weights and data)."""
+    model = LDADetector(cfg).train()
+    opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
+    clip = torch.randn(batch, cfg.clip_length, 3, cfg.backbone_size, cfg.backbone_size)
+    label = torch.randint(0, 2, (batch,)).float()
+
+    def step():
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(model(clip).logits, label)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    step()
+    return timed(step, repeat=repeat)[0]
+
+
 def stages(path: Path, model: LDADetector, points: int) -> dict:
     cfg = model.config
     info = probe_video(path)
@@ -207,6 +224,7 @@ def main(argv=None) -> int:
         m = LDADetector(cfg.replace(num_frames=n)).eval()
         x = torch.randn(batch, n + 1, 3, cfg.backbone_size, cfg.backbone_size)
         out["num_frames_scaling_ms_per_clip"][f"n{n}"] = round(1000 * model_time(m, x, repeat) / batch, 2)
+    out["train_step_ms_per_clip"] = round(1000 * train_step_time(cfg) / 16, 2)
     gflops = matmul_gflops()
     flops = model_flops(model, clip_t[:1])
     ms = t_full / batch * 1000

@@ -32,8 +32,8 @@ import torch
 
 from .faces import DEFAULT_MARGIN, FaceDetector, FaceTracker, crop_square, crop_window, to_crop_coords
 from .model import LDADetector
-from .video import (DEFAULT_MAX_SIDE, VideoError, VideoInfo, analysis_points, count_frames, iter_frames, prefetch,
-                    probe_video)
+from .video import (DEFAULT_MAX_SIDE, VideoError, VideoInfo, analysis_points, count_frames, frames_needed, iter_frames,
+                    prefetch, probe_video)
 
 DEFAULT_NUM_POINTS = 32
 # Analysis points are planned as if every point needed this many frames (n = 5, the largest n
@@ -83,11 +83,8 @@ class ClipFaces:
 
 
 def file_hash(path: str | os.PathLike) -> str:
-    h = hashlib.sha1()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha1").hexdigest()
 
 
 def extract_faces(
@@ -122,7 +119,7 @@ def extract_faces(
 
 def _track_and_crop(path, points, clip_length, crop_size, margin, max_side, max_faces, progress, deadline):
     anchors = set(points)
-    wanted = sorted({t + k for t in points for k in range(clip_length)})
+    wanted = frames_needed(points, clip_length)
     tracker = FaceTracker()
     tracks: dict[int, list[FacePoint]] = {}
     open_points: list[tuple[FacePoint, list[np.ndarray], int]] = []  # point, crops so far, track

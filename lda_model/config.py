@@ -148,7 +148,8 @@ class LDAConfig:
         """Small enough to train on 2 CPU cores and ship under 10 MB: Xception's topology at
         1/4 width (`lda_xception_w25`, see backbones.py) at 128x128, LDA at 112x112 with 8x8
         patches (still a 14x14 grid), D = 64, latent 32, 12 modules, m = 4, n = 3.
-        Measured cost: README, "Model sizes"."""
+        Measured cost (fwd + bwd per clip at batch 16): `train_step_ms_per_clip` of
+        `python -m benchmarks.speed`, in the README's "Speed" table."""
         base = dict(
             name="lite",
             backbone="lda_xception_w25",

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from .analysis import crops_to_tensor
 from .forgery import forge_clip
 
 
@@ -77,11 +78,6 @@ def augment_clip(frames: np.ndarray, size: int, rng: np.random.Generator, streng
     return out
 
 
-def to_tensor(frames: np.ndarray, mean: tuple, std: tuple) -> torch.Tensor:
-    x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float().div_(255.0)  # (T, 3, H, W)
-    return (x - torch.tensor(mean).view(3, 1, 1)) / torch.tensor(std).view(3, 1, 1)
-
-
 class SynthClips(Dataset):
     """Balanced real / synthesized-fake clips. Item = (clip (n+1, 3, S, S) float, label float)."""
 
@@ -122,4 +118,4 @@ class SynthClips(Dataset):
                 donor = (d_frames, d_lms)
             frames, _, _ = forge_clip(frames, lms, rng, donor=donor)
         frames = augment_clip(frames, self.size, rng, self.augment)
-        return to_tensor(frames, self.mean, self.std), torch.tensor(float(label))
+        return crops_to_tensor(frames, self.size, self.mean, self.std), torch.tensor(float(label))

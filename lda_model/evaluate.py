@@ -39,8 +39,8 @@ import numpy as np
 import torch
 
 from .analysis import analyze_video, crops_to_tensor, extract_faces
-from .defects import apply_defect, attention_difference, localization_hit
 from .faces import to_crop_coords
+from .localization import defect_experiment
 from .metrics import binary_metrics, roc_points
 from .video import VideoError
 from .weights import WeightsError, load_detector
@@ -177,20 +177,14 @@ def evaluate_localization(args, detector, info) -> dict:
             continue
         for point in faces.tracks[track]:
             lms = to_crop_coords(point.landmarks, point.window, size)
-            original = point.crops
             for defect in LOCALIZATION_DEFECTS:
-                tampered, masks = zip(*(apply_defect(c, lms, defect, args.strength) for c in original))
-                x = crops_to_tensor(np.stack([original, np.stack(tampered)]), size, cfg.mean, cfg.std)
-                with torch.inference_mode():
-                    out = detector(x)
-                maps = [m for m in (out.spatial_maps, out.temporal_guide) if m is not None]
-                if not maps:
-                    raise SystemExit("error: this checkpoint has no attention branch to localize with")
-                diff = attention_difference([m[0].numpy() for m in maps], [m[1].numpy() for m in maps])
-                hit, _, ch, rise = localization_hit(diff, masks[0])
-                hits[defect].append(hit)
-                rises[defect].append(rise)
-                chance[defect].append(ch)
+                try:
+                    r = defect_experiment(detector, point.crops, lms, defect, args.strength)
+                except ValueError as err:
+                    raise SystemExit(f"error: {err}") from None
+                hits[defect].append(r.hit)
+                rises[defect].append(r.rises)
+                chance[defect].append(r.chance)
     n = sum(len(v) for v in hits.values())
     return {
         "weights": info.source,

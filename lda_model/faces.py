@@ -44,11 +44,8 @@ class FaceModelError(RuntimeError):
 
 
 def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def download_face_model(dest: Path, url: str = FACE_MODEL_URL, sha256: str = FACE_MODEL_SHA256) -> Path:

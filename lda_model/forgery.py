@@ -275,7 +275,7 @@ def forge_clip(
         if temporal == "jitter":
             p = jitter_params(base, rng, jitter)
         elif temporal == "drift":
-            p = dataclasses.replace(interpolate_params(base, end, k / max(n - 1, 1)))
+            p = interpolate_params(base, end, k / max(n - 1, 1))
         else:
             p = base
         lm = landmarks[k].astype(np.float32)

@@ -31,7 +31,7 @@ import numpy as np
 
 from .faces import DEFAULT_MARGIN, Face, FaceDetector, crop_square, crop_window, match_score, to_crop_coords
 from .synthetic import animate
-from .video import VideoError, analysis_points, count_frames, iter_frames
+from .video import VideoError, analysis_points, count_frames, frames_needed, iter_frames
 
 VIDEO_EXTS = {".mp4", ".webm", ".mov", ".avi", ".mkv"}
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".pgm", ".bmp"}
@@ -92,7 +92,7 @@ def segments_from_frames(frames_iter, starts: set[int], length: int, crop: int, 
 def prepare_video(path: Path, segments: int, length: int, crop: int, margin: float):
     n = count_frames(path)
     starts = analysis_points(n, length, segments)
-    wanted = sorted({s + k for s in starts for k in range(length)})
+    wanted = frames_needed(starts, length)
     with FaceDetector(max_faces=2) as det:
         return segments_from_frames(iter_frames(path, wanted, max_side=1280), set(starts), length, crop, margin, det)
 
