@@ -151,7 +151,7 @@ def evaluate_synthetic(args, detector, info) -> dict:
 
 
 def evaluate_localization(args, detector, info) -> dict:
-    from .prepare import read_manifest, split_of
+    from .prepare import assign_splits, read_manifest
 
     cfg = detector.config
     paths = []
@@ -162,7 +162,9 @@ def evaluate_localization(args, detector, info) -> dict:
     if args.split:
         ids = read_manifest(args.manifest)
         keep = set(args.split.split(","))
-        paths = [p for p in paths if split_of(ids.get(p.name, p.stem)) in keep]
+        # the same assignment as `prepare` made from these clips (clip identities come first there)
+        splits = assign_splits([ids.get(p.name, p.stem) for p in paths])
+        paths = [p for p in paths if splits[ids.get(p.name, p.stem)] in keep]
     hits = {d: [] for d in LOCALIZATION_DEFECTS}
     rises = {d: [] for d in LOCALIZATION_DEFECTS}
     chance = {d: [] for d in LOCALIZATION_DEFECTS}

@@ -9,8 +9,10 @@ with one square window per segment (fixed at its first frame, margin as in analy
 478 landmarks of *every* frame of the segment are kept in crop coordinates (the forgery
 synthesis needs them per frame). A photo becomes one segment of an animated still
 (`synthetic.animate`, small motion). Identities come from the manifest's `identity` column
-(the file stem without one) and decide an identity-disjoint split: `sha1(identity)` mod 10
--> 0-7 train, 8 val, 9 test. Output: `OUT/index.json` and `OUT/items/<name>.npz` with
+(the file stem without one) and decide an identity-disjoint split, stratified by kind
+(`assign_splits`): identities with a clip are ranked by `sha1(identity)` and 10 % go to test,
+10 % to val; then the same for photo-only identities. (A plain `sha1 mod 10` put 1 of 48 clip
+identities into test.) `--resplit` recomputes the splits of an existing cache without re-tracking. Output: `OUT/index.json` and `OUT/items/<name>.npz` with
 `crops (K, L, S, S, 3) uint8` and `landmarks (K, L, 478, 2) float16`. Training never re-tracks.
 """
 
@@ -37,9 +39,31 @@ VIDEO_EXTS = {".mp4", ".webm", ".mov", ".avi", ".mkv"}
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".pgm", ".bmp"}
 
 
-def split_of(identity: str) -> str:
-    bucket = int(hashlib.sha1(identity.encode()).hexdigest(), 16) % 10
-    return "train" if bucket < 8 else ("val" if bucket == 8 else "test")
+def _held_out(n: int, fraction: float) -> int:
+    return max(1, round(n * fraction)) if n >= 3 else 0
+
+
+def assign_splits(*groups: list[str], fraction: float = 0.1) -> dict[str, str]:
+    """Identity -> "train" / "val" / "test", identity-disjoint and stratified by group.
+
+    Each group (e.g. identities that have clips, then photo-only ones) is ranked by
+    sha1(identity); the first `fraction` (at least one once a group has 3) go to test, the next
+    to val, the rest to train. An identity already placed by an earlier group keeps its split.
+    Deterministic and independent of input order; adding identities can move others.
+    """
+    out: dict[str, str] = {}
+    for group in groups:
+        ranked = sorted({i for i in group if i not in out}, key=lambda i: hashlib.sha1(i.encode()).hexdigest())
+        k = _held_out(len(ranked), fraction)
+        for r, identity in enumerate(ranked):
+            out[identity] = "test" if r < k else ("val" if r < 2 * k else "train")
+    return out
+
+
+def index_splits(index: dict) -> dict[str, str]:
+    """assign_splits over a cache index: clip identities first, then photo-only identities."""
+    videos = [v["identity"] for v in index.values() if v["kind"] == "video"]
+    return assign_splits(videos, [v["identity"] for v in index.values()])
 
 
 def read_manifest(path: str | None) -> dict[str, str]:
@@ -122,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--length", type=int, default=6, help="frames per segment: n+1 for the largest n (default 6)")
     p.add_argument("--crop", type=int, default=160, help="crop side in pixels (default 160)")
     p.add_argument("--margin", type=float, default=DEFAULT_MARGIN)
+    p.add_argument("--resplit", action="store_true", help="only recompute the splits of OUT/index.json")
     args = p.parse_args(argv)
 
     out = Path(args.out)
@@ -132,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     index_path = out / "index.json"
     index = json.loads(index_path.read_text()) if index_path.exists() else {}
     start = time.time()
-    for i, (f, kind) in enumerate(files):
+    for i, (f, kind) in enumerate([] if args.resplit else files):
         name = f.stem if kind == "video" else f"img_{f.parent.name}_{f.stem}"
         if name in index:
             continue
@@ -150,9 +175,13 @@ def main(argv: list[str] | None = None) -> int:
             continue
         crops, lms = res
         np.savez(out / "items" / f"{name}.npz", crops=crops, landmarks=lms)
-        index[name] = dict(file=str(f), kind=kind, identity=identity, split=split_of(identity), segments=len(crops))
+        index[name] = dict(file=str(f), kind=kind, identity=identity, split="", segments=len(crops))
         index_path.write_text(json.dumps(index, indent=1))
         print(f"[{i + 1}/{len(files)}] {name}: {len(crops)} segments ({time.time() - start:.0f}s)", flush=True)
+    splits = index_splits(index)
+    for meta in index.values():
+        meta["split"] = splits[meta["identity"]]
+    index_path.write_text(json.dumps(index, indent=1))
     counts = {s: sum(1 for v in index.values() if v["split"] == s) for s in ("train", "val", "test")}
     print(f"done: {len(index)} items {counts}")
     return 0

@@ -124,7 +124,8 @@ spatial branch {'on' if cfg.use_spatial else 'off'}, temporal branch {'on' if cf
 Trained **from scratch** (no ImageNet weights) on **real faces only** plus forgeries synthesized on the fly
 from them (`lda_model/forgery.py`: self-blends and landmark face swaps, temporally consistent, jittered and
 drifting). Real faces: the train split of `real_faces` (talking-head clips and photos from public research
-repositories, research use only; identity-disjoint splits by `sha1(identity) mod 10`):
+repositories, research use only; identity-disjoint splits stratified by kind, `prepare.assign_splits`: 10 % of clip identities
+and 10 % of photo-only identities each for test and val, ranked by sha1):
 
 | split | identities | clips | photos | segments of 6 frames |
 |---|---|---|---|---|

@@ -15,11 +15,11 @@ from lda_model import LDADetector
 from lda_model.data import SegmentStore, SynthClips, augment_clip
 from lda_model.metrics import binary_metrics
 from lda_model.prepare import main as prepare_main
-from lda_model.prepare import split_of
+from lda_model.prepare import assign_splits, index_splits
 from lda_model.synthetic import animate, load_face_photo, write_video
 
 ROOT = Path(__file__).resolve().parents[1]
-# identities whose sha1 bucket lands in each split (see prepare.split_of)
+# four clip identities: prepare.assign_splits holds one out for test and one for val
 TRAIN_IDS, VAL_ID, TEST_ID = ["person0", "person1"], "person5", "person12"
 TINY = ["--set", "backbone_size=64", "--set", "attention_size=32", "--set", "embed_dim=16", "--set", "latent_dim=8",
         "--set", "num_modules=3"]
@@ -46,11 +46,25 @@ def tiny_cache(tmp_path_factory):
     return out
 
 
+def test_assign_splits_stratified_and_deterministic():
+    clips = [f"clip{k}" for k in range(48)]
+    photos = [f"photo{k}" for k in range(100)] + clips[:5]  # some people have both
+    splits = assign_splits(clips, photos)
+    assert splits == assign_splits(list(reversed(clips)), list(reversed(photos)))
+    for group in (clips, [p for p in photos if p.startswith("photo")]):
+        counts = {s: sum(splits[i] == s for i in group) for s in ("train", "val", "test")}
+        assert counts["test"] == counts["val"] == round(0.1 * len(group))
+    assert assign_splits(["a", "b"]) == {"a": "train", "b": "train"}  # too few to hold any out
+    assert sorted(assign_splits(["a", "b", "c"]).values()) == ["test", "train", "val"]
+
+
 def test_prepare_cache(tiny_cache):
     index = json.loads((tiny_cache / "index.json").read_text())
     assert len(index) == 5
     assert {v["split"] for v in index.values()} == {"train", "val", "test"}
-    assert all(v["split"] == split_of(v["identity"]) for v in index.values())
+    assert all(v["split"] == index_splits(index)[v["identity"]] for v in index.values())
+    # the photo's identity also has a clip, so it follows that clip's split
+    assert index["img_images_still"]["split"] == index["clip0"]["split"]
     z = np.load(tiny_cache / "items" / "clip0.npz")
     assert z["crops"].shape[1:] == (6, 72, 72, 3) and z["landmarks"].shape[1:] == (6, 478, 2)
     # landmarks are in crop coordinates: inside the crop
