@@ -29,7 +29,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from lda_model import LDAConfig, LDADetector
-from lda_model.analysis import DEFAULT_NUM_POINTS, PLAN_LENGTH, analyze_video, crops_to_tensor
+from lda_model.analysis import DEFAULT_NUM_POINTS, PLAN_LENGTH, analyze_video, extract_faces, run_detector
 from lda_model.faces import FaceDetector, crop_square, crop_window
 from lda_model.synthetic import animate, load_face_photo, write_video
 from lda_model.video import analysis_points, frames_needed, iter_frames, probe_video
@@ -103,7 +103,9 @@ def stages(path: Path, model: LDADetector, points: int) -> dict:
     anchors = [f for f in frames if f[0] in set(pts)]
     t0 = time.perf_counter()
     with FaceDetector() as det:
+        t1 = time.perf_counter()
         faces = [det.detect(rgb, ts) for _, ts, rgb in anchors]
+        t_landmark = time.perf_counter() - t1
     t_track = time.perf_counter() - t0
     windows = [crop_window(f[0].landmarks) for f in faces if f]
     by_index = {i: rgb for i, _, rgb in frames}
@@ -111,8 +113,11 @@ def stages(path: Path, model: LDADetector, points: int) -> dict:
     crops = np.stack([np.stack([crop_square(by_index[t + k], w, cfg.backbone_size) for k in range(cfg.clip_length)])
                       for t, w in zip(pts, windows)])
     t_crop = time.perf_counter() - t0
-    t_model = model_time(model, crops_to_tensor(crops, cfg.backbone_size, cfg.mean, cfg.std), 1)  # warm, batched
-    analysis = analyze_video(path, model, num_points=points)
+    del crops
+    # the model as the pipeline runs it (run_detector's batches), on the faces extract_faces found, warm
+    clip_faces = extract_faces(path, cfg.clip_length, cfg.backbone_size, num_points=points)
+    run_detector(model, clip_faces)
+    t_model, analysis = timed(run_detector, model, clip_faces, repeat=2)
     from app import plots
 
     p = analysis.tracks[analysis.main_track][0]
@@ -122,8 +127,9 @@ def stages(path: Path, model: LDADetector, points: int) -> dict:
     if p.temporal_maps is not None:
         plots.temporal_maps_figure(p.temporal_maps, p.crops, p.temporal_guide).to_json()
     t_plot = time.perf_counter() - t0
-    return {"decode_s": t_decode, "tracking_s": t_track, "crop_s": t_crop, "model_s": t_model, "plot_s": t_plot,
-            "points": len(pts), "frames_decoded": len(frames)}
+    return {"decode_s": t_decode, "tracking_s": t_track, "landmark_ms_per_frame": 1000 * t_landmark / max(len(anchors), 1),
+            "crop_s": t_crop, "model_s": t_model, "plot_s": t_plot,
+            "points": sum(len(v) for v in clip_faces.tracks.values()), "frames_decoded": len(frames)}
 
 
 _LONG = """
@@ -132,7 +138,7 @@ from pathlib import Path
 from lda_model import LDAConfig, LDADetector
 from lda_model.analysis import analyze_video
 from lda_model.weights import load_detector
-model = load_detector(sys.argv[3])[0] if sys.argv[3] else LDADetector(getattr(LDAConfig, sys.argv[2])()).eval()
+model = load_detector(sys.argv[3])[0] if sys.argv[3] else LDADetector(getattr(LDAConfig, sys.argv[2])()).for_inference()
 t = time.perf_counter()
 res = analyze_video(sys.argv[1], model)
 hwm = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")][0]
@@ -182,9 +188,9 @@ def main(argv=None) -> int:
 
         model = load_detector(args.weights)[0]
     else:
-        model = LDADetector(getattr(LDAConfig, args.preset)()).eval()
+        model = LDADetector(getattr(LDAConfig, args.preset)()).for_inference()
     cfg = model.config
-    base = LDADetector(cfg.replace(use_spatial=False, use_temporal=False)).eval()
+    base = LDADetector(cfg.replace(use_spatial=False, use_temporal=False)).for_inference()
     seconds = 3.0 if args.quick else 10.0
     repeat = 2 if args.quick else 3
     out: dict = {"preset": cfg.name, "torch_threads": torch.get_num_threads(), "cpu_count": os.cpu_count()}
@@ -219,9 +225,17 @@ def main(argv=None) -> int:
     out["lda_overhead"] = {"full_ms_per_clip": round(1000 * t_full / batch, 2),
                            "backbone_only_ms_per_clip": round(1000 * t_base / batch, 2),
                            "ratio": round(t_full / t_base, 3)}
+    # the same weights in plain (contiguous) memory order: what LDADetector.for_inference gains
+    plain = LDADetector(cfg).eval()
+    plain.load_state_dict(model.state_dict())
+    t_plain = model_time(plain, clip_t, repeat)
+    out["channels_last"] = {"contiguous_ms_per_clip": round(1000 * t_plain / batch, 2),
+                            "channels_last_ms_per_clip": round(1000 * t_full / batch, 2),
+                            "speedup": round(t_plain / t_full, 3)}
+    del plain
     out["num_frames_scaling_ms_per_clip"] = {}
     for n in (2, 3, 4, 5):
-        m = LDADetector(cfg.replace(num_frames=n)).eval()
+        m = LDADetector(cfg.replace(num_frames=n)).for_inference()
         x = torch.randn(batch, n + 1, 3, cfg.backbone_size, cfg.backbone_size)
         out["num_frames_scaling_ms_per_clip"][f"n{n}"] = round(1000 * model_time(m, x, repeat) / batch, 2)
     out["train_step_ms_per_clip"] = round(1000 * train_step_time(cfg) / 16, 2)

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin, hf_hub_download
 from huggingface_hub.errors import EntryNotFoundError
 from safetensors.torch import load_model as load_safetensors_model
+from safetensors.torch import save_model as save_safetensors_model
 from torch import nn
 
 from . import backbones  # noqa: F401  (registers the narrow Xceptions with timm)
@@ -185,7 +186,20 @@ class LDADetector(
                 f"(frame t + n={cfg.num_frames} next frames at {cfg.backbone_size}px), got {tuple(clip.shape)}"
             )
 
-    # --- Hub loading: safetensors only, strict ---------------------------------------
+    def for_inference(self) -> "LDADetector":
+        """eval() with the weights in channels-last memory order, in place; returns self.
+
+        Same numbers (bit for bit in the tests), faster convolutions on CPU: per clip, paper
+        preset 498 -> 317 ms and lite 13.2 -> 10.8 ms on this workplace's 2 cores (torch 2.14.1),
+        measured in `python -m benchmarks.speed` ("channels_last" rows of the README).
+        """
+        return self.eval().to(memory_format=torch.channels_last)
+
+    # --- Hub saving and loading: safetensors only, strict ------------------------------
+    def _save_pretrained(self, save_directory: Path) -> None:
+        # weights may be channels-last in memory (for_inference); the file is always row-major
+        save_safetensors_model(self, str(Path(save_directory) / SAFETENSORS_FILE), force_contiguous=True)
+
     @classmethod
     def _from_pretrained(
         cls,

@@ -93,7 +93,7 @@ def _load(info: WeightsInfo) -> LDADetector:
     except Exception as err:  # noqa: BLE001 - every failure becomes one clear message
         where = f"{info.location}@{info.revision}" if info.revision else info.location
         raise WeightsError(f"could not load weights from {where}: {type(err).__name__}: {err}") from err
-    return model.eval()
+    return model.for_inference()
 
 
 def load_detector(source: str | None = None) -> tuple[LDADetector, WeightsInfo]:

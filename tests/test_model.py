@@ -140,6 +140,24 @@ def test_save_and_load_round_trip(tmp_path, tiny_config):
     torch.testing.assert_close(a.temporal_maps, b.temporal_maps, rtol=0, atol=0)
 
 
+def test_for_inference_same_numbers_and_saves(tmp_path, tiny_config):
+    model = LDADetector(tiny_config).eval()
+    fast = LDADetector(tiny_config)
+    fast.load_state_dict(model.state_dict())
+    assert fast.for_inference() is fast and not fast.training
+    convs = [m.weight for m in fast.modules() if isinstance(m, torch.nn.Conv2d) and m.weight.shape[1] > 1 and m.weight.shape[-1] > 1]
+    assert convs and all(w.is_contiguous(memory_format=torch.channels_last) and not w.is_contiguous() for w in convs)
+    clip = clip_for(tiny_config)
+    with torch.inference_mode():
+        a, b = model(clip), fast(clip)
+    torch.testing.assert_close(a.logits, b.logits, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(a.spatial_maps, b.spatial_maps, rtol=1e-5, atol=1e-5)
+    fast.save_pretrained(tmp_path)  # non-contiguous weights are written row-major
+    loaded = LDADetector.from_pretrained(tmp_path)
+    for (k, v), w in zip(model.state_dict().items(), loaded.state_dict().values()):
+        torch.testing.assert_close(v, w, rtol=0, atol=0, msg=k)
+
+
 def test_load_is_strict(tmp_path, tiny_config):
     LDADetector(tiny_config).save_pretrained(tmp_path)
     config = json.loads((tmp_path / "config.json").read_text())
