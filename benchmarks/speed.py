@@ -52,6 +52,14 @@ def timed(fn, *args, repeat: int = 1, **kwargs):
     return best, out
 
 
+def cpu_seconds(fn, *args, **kwargs):
+    """(user + system CPU seconds of this process across all its threads, result) of one call."""
+    t = os.times()
+    out = fn(*args, **kwargs)
+    u = os.times()
+    return (u.user - t.user) + (u.system - t.system), out
+
+
 def make_clip(folder: Path, seconds: float, size=(1280, 720), fps: float = 30.0, name: str = "clip") -> Path:
     frames = animate(load_face_photo(), int(seconds * fps), size=size, seed=1, amplitude=0.5)
     return write_video(folder / f"{name}_{int(seconds)}s.mp4", frames, fps)
@@ -115,9 +123,10 @@ def stages(path: Path, model: LDADetector, points: int) -> dict:
     t_crop = time.perf_counter() - t0
     del crops
     # the model as the pipeline runs it (run_detector's batches), on the faces extract_faces found, warm
-    clip_faces = extract_faces(path, cfg.clip_length, cfg.backbone_size, num_points=points)
+    c_extract, clip_faces = cpu_seconds(extract_faces, path, cfg.clip_length, cfg.backbone_size, num_points=points)
     run_detector(model, clip_faces)
     t_model, analysis = timed(run_detector, model, clip_faces, repeat=2)
+    c_model, _ = cpu_seconds(run_detector, model, clip_faces)
     from app import plots
 
     p = analysis.tracks[analysis.main_track][0]
@@ -129,6 +138,8 @@ def stages(path: Path, model: LDADetector, points: int) -> dict:
     t_plot = time.perf_counter() - t0
     return {"decode_s": t_decode, "tracking_s": t_track, "landmark_ms_per_frame": 1000 * t_landmark / max(len(anchors), 1),
             "crop_s": t_crop, "model_s": t_model, "plot_s": t_plot,
+            # CPU time (user + system, all threads): what overlapping the two stages could at best share
+            "extract_faces_cpu_s": c_extract, "model_cpu_s": c_model,
             "points": sum(len(v) for v in clip_faces.tracks.values()), "frames_decoded": len(frames)}
 
 

@@ -25,6 +25,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 
 from .cards import write_card
 from .model import LDADetector
+from .weights import WEIGHTS_DIR
 
 EXTERNAL_GROUPS = "dfdc_inferred,in_the_wild,unverified_source"
 
@@ -71,7 +72,9 @@ def main(argv=None) -> int:
     model = LDADetector.from_pretrained(run / "best")
     dest.mkdir(parents=True, exist_ok=True)
     model.half().save_pretrained(dest)
-    src = str(dest)
+    # a bundled checkpoint is evaluated (and its card's commands name it) by name, e.g. `--weights default`
+    bundled = dest.resolve() == (WEIGHTS_DIR / args.name).resolve()
+    src = args.name if bundled and not Path(args.name).exists() else str(dest)
     results, commands, numbers = [], [], {}
 
     def record(key, cmd, res, dataset, auc, acc=None, name=""):

@@ -117,6 +117,15 @@ def test_train_checkpoints_and_resumes(tiny_cache, tmp_path):
     assert "resumed at epoch 1, step 4" in res.stdout
     lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in lines] == [0, 1] and lines[1]["step"] == 8
+    # release: fp16 weights + a card whose numbers come from the evaluation it ran
+    from lda_model.release import main as release_main
+
+    dest = tmp_path / "weights"
+    assert release_main(["--run", str(out), "--name", "tiny", "--data", str(tiny_cache), "--out", str(dest)]) == 0
+    card = (dest / "tiny" / "README.md").read_text()
+    assert "model-index" in card and f"--weights {dest / 'tiny'}" in card  # not bundled: named by path
+    assert "| test | 1 | 1 | 0 |" in card  # one held-out clip identity, no photo (split table)
+    assert LDADetector.from_pretrained(dest / "tiny").config == model.config
 
 
 def test_train_variant_from_init(tiny_cache, tmp_path):
