@@ -12,6 +12,8 @@
 - synthetic: the identity-disjoint split of a `prepare` cache; each item is scored as a real
   "video" (mean over its segments) and as a fake one (every segment forged by
   `forgery.forge_clip` with a seed fixed per item), so the AUC is over held-out identities.
+  `segment` is the same over every segment on its own (a clip item holds many segments, a photo
+  one): more samples, but segments of one clip are not independent.
 - localization (the paper's Fig. 8 as a number): for each clip's analysis points, a defect
   (`blur_mouth`, `red_pupil`, `distort_mouth`) is put on frame t..t+n at the regions the
   landmarks of frame t locate; a hit is when the peak of sum_maps (maps(tampered) -
@@ -125,6 +127,7 @@ def evaluate_synthetic(args, detector, info) -> dict:
     store = SegmentStore(args.data, args.split)
     need = detector.config.clip_length
     labels, scores, per_kind = [], [], {}
+    seg_labels, seg_scores = [], []  # every segment of every item (a clip item has many)
     for item, (crops, lms) in enumerate(zip(store.crops, store.landmarks)):
         segs = crops[:, :need]
         real = score_clips(detector, segs)
@@ -142,10 +145,14 @@ def evaluate_synthetic(args, detector, info) -> dict:
         fake = score_clips(detector, np.stack(fakes))
         labels += [0, 1]
         scores += [float(real.mean()), float(fake.mean())]
+        seg_labels += [0] * len(real) + [1] * len(fake)
+        seg_scores += [float(v) for v in real] + [float(v) for v in fake]
         for kd, s in zip(kinds, fake):
             per_kind.setdefault(kd, []).append(float(s))
     out = {"weights": info.source, "split": args.split, "items": len(store.names),
+           "identities": len(set(store.identities)),
            "video": binary_metrics(np.array(labels), np.array(scores)),
+           "segment": binary_metrics(np.array(seg_labels), np.array(seg_scores)),
            "mean_fake_score_by_kind": {k: round(float(np.mean(v)), 4) for k, v in sorted(per_kind.items())}}
     return out
 

@@ -156,6 +156,10 @@ def test_evaluate_synthetic_and_localization(tiny_cache, tiny_weights, face_clip
     assert res.returncode == 0, res.stderr[-2000:]
     rec = json.loads(res.stdout)
     assert rec["items"] == 1 and rec["video"]["n"] == 2 and 0 <= rec["video"]["auc"] <= 1
+    index = json.loads((tiny_cache / "index.json").read_text())
+    segments = sum(v["segments"] for v in index.values() if v["split"] == "test")
+    assert segments > 1 and rec["identities"] == 1
+    assert rec["segment"]["n"] == 2 * segments and rec["segment"]["n_fake"] == segments  # each scored alone
     res = subprocess.run([sys.executable, "-m", "lda_model.evaluate", "localization", "--videos", str(face_clip),
                           "--weights", str(tiny_weights), "--points", "2", "--json"], cwd=ROOT, capture_output=True,
                          text=True, timeout=300)
