@@ -71,10 +71,11 @@ def results_markdown(weights_dir: str | Path | None = None) -> str:
     from .weights import WEIGHTS_DIR
 
     root = Path(weights_dir or WEIGHTS_DIR)
-    cols = [("synthetic-test", "auc"), ("synthetic-test", "accuracy"), ("external-dev", "auc"),
+    cols = [("synthetic-test", "auc"), ("synthetic-test", "accuracy"), ("synthetic-test-segments", "auc"),
+            ("external-dev", "auc"),
             ("external-dev", "accuracy"), ("localization-heldout", "hit_rate"), ("localization-heldout", "rise_rate")]
-    lines = ["| checkpoint | table | synthetic test AUC | ACC | external_dev AUC | ACC | localization hit | rise |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| checkpoint | table | synthetic test AUC | ACC | segment AUC | external_dev AUC | ACC | localization hit | rise |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for name, table in VARIANT_TABLE.items():
         if not (root / name / "model.safetensors").is_file():
             continue

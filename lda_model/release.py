@@ -89,6 +89,9 @@ def main(argv=None) -> int:
     res = run_eval(cmd)
     record("synthetic", cmd, res, "synthetic-test", res["video"]["auc"], res["video"]["acc"],
            "held-out synthesized forgeries, video-level")
+    if "segment" in res:
+        results.append({"dataset": "synthetic-test-segments", "metric": "auc", "value": round(res["segment"]["auc"], 4),
+                        "name": "held-out synthesized forgeries, segment-level AUC"})
     if args.external:
         cmd = ["--weights", src, "--labels", str(Path(args.external) / "LABELS.tsv"), "--groups", EXTERNAL_GROUPS,
                "--points", str(args.points)]
