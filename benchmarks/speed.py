@@ -72,6 +72,12 @@ def matmul_gflops(n: int = 2048, repeat: int = 5) -> float:
     return 2 * n**3 / t / 1e9
 
 
+def peak_matmul_gflops(sizes=(1024, 2048, 4096), rounds: int = 2) -> float:
+    """The best fp32 matmul rate seen over a few sizes and rounds: on a shared 2-core VM one
+    2048² measurement ranged from 87 to 178 GFLOP/s between runs, so a single one is no ceiling."""
+    return max(matmul_gflops(n) for _ in range(rounds) for n in sizes)
+
+
 def model_flops(model: LDADetector, clip: torch.Tensor) -> float:
     with FlopCounterMode(display=False) as counter, torch.inference_mode():
         model(clip)
@@ -250,7 +256,7 @@ def main(argv=None) -> int:
         x = torch.randn(batch, n + 1, 3, cfg.backbone_size, cfg.backbone_size)
         out["num_frames_scaling_ms_per_clip"][f"n{n}"] = round(1000 * model_time(m, x, repeat) / batch, 2)
     out["train_step_ms_per_clip"] = round(1000 * train_step_time(cfg) / 16, 2)
-    gflops = matmul_gflops()
+    gflops = peak_matmul_gflops()
     flops = model_flops(model, clip_t[:1])
     ms = t_full / batch * 1000
     out["matmul_gflops"] = round(gflops, 1)
