@@ -258,6 +258,8 @@ def main(argv=None) -> int:
     out["train_step_ms_per_clip"] = round(1000 * train_step_time(cfg) / 16, 2)
     gflops = peak_matmul_gflops()
     flops = model_flops(model, clip_t[:1])
+    # the overhead's arithmetic floor: full-model FLOPs over backbone-only FLOPs
+    out["lda_overhead"]["flops_ratio"] = round(flops / model_flops(base, clip_t[:1]), 3)
     ms = t_full / batch * 1000
     out["matmul_gflops"] = round(gflops, 1)
     out["model_gflops_per_clip"] = round(flops / 1e9, 3)
