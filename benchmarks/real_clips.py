@@ -1,9 +1,12 @@
 """Run the analysis on every clip of a folder and report faces, tracks and time per clip.
 
-    python -m benchmarks.real_clips ../shared/data/real_faces/videos [--weights default] [--json]
+    python -m benchmarks.real_clips ../shared/data/real_faces/videos [--weights default] [--json] \
+        [--manifest ../shared/data/real_faces/MANIFEST.tsv]
 
 One line per clip (tracks found, analysis points of the main track, seconds, fake probability),
-then a summary (clips, failures, clips with 0 / 1 / more face tracks, median and max seconds).
+then a summary (clips, failures, clips with 0 / 1 / more face tracks, median and max seconds, and
+for these real clips the share scored REAL). With `--manifest`, the same share is also given per
+split of `prepare.assign_splits` (clips of held-out identities are the honest false-alarm rate).
 """
 
 from __future__ import annotations
@@ -20,10 +23,18 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 import numpy as np
 
 from lda_model.analysis import analyze_video
+from lda_model.prepare import assign_splits, read_manifest
 from lda_model.video import VideoError
 from lda_model.weights import load_detector
 
 VIDEO_EXTS = {".mp4", ".webm", ".mov", ".avi", ".mkv"}
+
+
+def real_share(rows: list[dict], threshold: float = 0.5) -> dict:
+    """How many of these (real) clips score below the threshold, and their mean score."""
+    scores = [r["fake_probability"] for r in rows if r.get("fake_probability") is not None]
+    return {"clips": len(scores), "below_threshold": sum(s < threshold for s in scores),
+            "mean_fake_probability": round(float(np.mean(scores)), 3) if scores else None}
 
 
 def main(argv=None) -> int:
@@ -32,6 +43,7 @@ def main(argv=None) -> int:
     p.add_argument("--weights", default=None)
     p.add_argument("--points", type=int, default=32)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--manifest", default=None, help="identities for a per-split summary")
     args = p.parse_args(argv)
     detector, info = load_detector(args.weights)
     rows = []
@@ -55,7 +67,14 @@ def main(argv=None) -> int:
                "clips_by_tracks": {"0": sum(r["tracks"] == 0 for r in ok), "1": sum(r["tracks"] == 1 for r in ok),
                                    "2+": sum(r["tracks"] >= 2 for r in ok)},
                "median_s": round(float(np.median(secs)), 3) if secs else None,
-               "max_s": round(float(np.max(secs)), 3) if secs else None, "weights": info.source}
+               "max_s": round(float(np.max(secs)), 3) if secs else None, "weights": info.source,
+               "scored_real": real_share(ok)}
+    if args.manifest:
+        ids = read_manifest(args.manifest)
+        splits = assign_splits([ids.get(r["video"], Path(r["video"]).stem) for r in rows])
+        summary["scored_real_by_split"] = {
+            s: real_share([r for r in ok if splits[ids.get(r["video"], Path(r["video"]).stem)] == s])
+            for s in ("train", "val", "test")}
     print(json.dumps({"summary": summary}))
     return 0
 
