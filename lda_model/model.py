@@ -189,9 +189,9 @@ class LDADetector(
     def for_inference(self) -> "LDADetector":
         """eval() with the weights in channels-last memory order, in place; returns self.
 
-        Same numbers (bit for bit in the tests), faster convolutions on CPU: per clip, paper
-        preset 498 -> 317 ms and lite 13.2 -> 10.8 ms on this workplace's 2 cores (torch 2.14.1),
-        measured in `python -m benchmarks.speed` ("channels_last" rows of the README).
+        Same numbers (to float rounding; checked in the tests), faster convolutions on CPU: per
+        clip, paper preset 480 -> 319 ms and lite 15.6 -> 13.1 ms on this workplace's 2 cores
+        (torch 2.14.1), `channels_last` in `python -m benchmarks.speed` (README, "Speed").
         """
         return self.eval().to(memory_format=torch.channels_last)
 
