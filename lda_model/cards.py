@@ -80,7 +80,7 @@ def results_markdown(weights_dir: str | Path | None = None) -> str:
         if not (root / name / "model.safetensors").is_file():
             continue
         res = read_results(root / name)
-        cells = [f"{res[c]:.3f}" if c in res else "—" for c in cols]
+        cells = [f"{res[c]:.4f}" if c in res else "—" for c in cols]  # as stored in the card: no second rounding
         lines.append(f"| `{name}` | {table} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
