@@ -136,6 +136,14 @@ def prepare_image(path: Path, length: int, crop: int, margin: float, seed: int):
         return segments_from_frames(((i, i / 25, f) for i, f in enumerate(frames)), {0}, length, crop, margin, det)
 
 
+def write_index(path: Path, index: dict) -> None:
+    """(Re)assign every item's split from all identities so far, then write the index."""
+    splits = index_splits(index)
+    for meta in index.values():
+        meta["split"] = splits[meta["identity"]]
+    path.write_text(json.dumps(index, indent=1))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m lda_model.prepare", description=__doc__.split("\n\n")[0])
     p.add_argument("--videos", action="append", default=[], help="folder of clips (repeatable)")
@@ -176,12 +184,9 @@ def main(argv: list[str] | None = None) -> int:
         crops, lms = res
         np.savez(out / "items" / f"{name}.npz", crops=crops, landmarks=lms)
         index[name] = dict(file=str(f), kind=kind, identity=identity, split="", segments=len(crops))
-        index_path.write_text(json.dumps(index, indent=1))
+        write_index(index_path, index)  # splits are complete after every item: an interrupted run is usable
         print(f"[{i + 1}/{len(files)}] {name}: {len(crops)} segments ({time.time() - start:.0f}s)", flush=True)
-    splits = index_splits(index)
-    for meta in index.values():
-        meta["split"] = splits[meta["identity"]]
-    index_path.write_text(json.dumps(index, indent=1))
+    write_index(index_path, index)
     counts = {s: sum(1 for v in index.values() if v["split"] == s) for s in ("train", "val", "test")}
     print(f"done: {len(index)} items {counts}")
     return 0
