@@ -23,7 +23,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 import numpy as np
 
 from lda_model.analysis import analyze_video
-from lda_model.prepare import assign_splits, read_manifest
+from lda_model.prepare import clip_splits
 from lda_model.video import VideoError
 from lda_model.weights import load_detector
 
@@ -70,11 +70,9 @@ def main(argv=None) -> int:
                "max_s": round(float(np.max(secs)), 3) if secs else None, "weights": info.source,
                "scored_real": real_share(ok)}
     if args.manifest:
-        ids = read_manifest(args.manifest)
-        splits = assign_splits([ids.get(r["video"], Path(r["video"]).stem) for r in rows])
-        summary["scored_real_by_split"] = {
-            s: real_share([r for r in ok if splits[ids.get(r["video"], Path(r["video"]).stem)] == s])
-            for s in ("train", "val", "test")}
+        splits = clip_splits([r["video"] for r in rows], args.manifest)
+        summary["scored_real_by_split"] = {s: real_share([r for r in ok if splits[r["video"]] == s])
+                                           for s in ("train", "val", "test")}
     print(json.dumps({"summary": summary}))
     return 0
 

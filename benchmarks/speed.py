@@ -155,12 +155,12 @@ from pathlib import Path
 from lda_model import LDAConfig, LDADetector
 from lda_model.analysis import analyze_video
 from lda_model.weights import load_detector
+from benchmarks.speed import peak_rss_mb
 model = load_detector(sys.argv[3])[0] if sys.argv[3] else LDADetector(getattr(LDAConfig, sys.argv[2])()).for_inference()
 t = time.perf_counter()
 res = analyze_video(sys.argv[1], model)
-hwm = [int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:")][0]
 print(json.dumps({"seconds": round(time.perf_counter() - t, 2), "faces": len(res.tracks),
-                  "peak_rss_mb": round(hwm / 1024, 1)}))
+                  "peak_rss_mb": peak_rss_mb()}))
 """
 
 

@@ -71,11 +71,11 @@ def results_markdown(weights_dir: str | Path | None = None) -> str:
     from .weights import WEIGHTS_DIR
 
     root = Path(weights_dir or WEIGHTS_DIR)
-    cols = [("synthetic-test", "auc"), ("synthetic-test", "accuracy"), ("synthetic-test-segments", "auc"),
-            ("external-dev", "auc"),
-            ("external-dev", "accuracy"), ("localization-heldout", "hit_rate"), ("localization-heldout", "rise_rate")]
-    lines = ["| checkpoint | table | synthetic test AUC | ACC | segment AUC | external_dev AUC | ACC | localization hit | rise |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    cols = {("synthetic-test", "auc"): "synthetic test AUC", ("synthetic-test", "accuracy"): "ACC",
+            ("synthetic-test-segments", "auc"): "segment AUC", ("external-dev", "auc"): "external_dev AUC",
+            ("external-dev", "accuracy"): "ACC", ("localization-heldout", "hit_rate"): "localization hit",
+            ("localization-heldout", "rise_rate"): "rise"}
+    lines = ["| checkpoint | table | " + " | ".join(cols.values()) + " |", "|---" * (len(cols) + 2) + "|"]
     for name, table in VARIANT_TABLE.items():
         if not (root / name / "model.safetensors").is_file():
             continue

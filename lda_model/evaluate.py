@@ -20,9 +20,9 @@
   maps(original)) (spatial maps + time-reduced temporal maps, on the patch grid) is positive and
   falls on a patch that overlaps the defect region. Also printed: `rise_rate`, how often the mean
   change over the region's patches is positive (attention rose on the defect); see defects.py for
-  why the literal hit rate is near 1 for almost any weights of this architecture. Prints {"hit_rate", "n", "chance", "per_defect"}, where
-  chance is the mean fraction of patches overlapping the region (a random peak's hit rate),
-  and "rise_rate".
+  why the literal hit rate is near 1 for almost any weights of this architecture. Prints
+  {"hit_rate", "rise_rate", "n", "chance", "per_defect"}, where chance is the mean fraction of
+  patches overlapping the region (a random peak's hit rate).
 """
 
 from __future__ import annotations
@@ -158,7 +158,7 @@ def evaluate_synthetic(args, detector, info) -> dict:
 
 
 def evaluate_localization(args, detector, info) -> dict:
-    from .prepare import assign_splits, read_manifest
+    from .prepare import clip_splits
 
     cfg = detector.config
     paths = []
@@ -167,11 +167,9 @@ def evaluate_localization(args, detector, info) -> dict:
         paths += sorted(x for x in p.iterdir() if x.suffix.lower() in {".mp4", ".webm", ".mov", ".avi", ".mkv"}) \
             if p.is_dir() else [p]
     if args.split:
-        ids = read_manifest(args.manifest)
         keep = set(args.split.split(","))
-        # the same assignment as `prepare` made from these clips (clip identities come first there)
-        splits = assign_splits([ids.get(p.name, p.stem) for p in paths])
-        paths = [p for p in paths if splits[ids.get(p.name, p.stem)] in keep]
+        splits = clip_splits([p.name for p in paths], args.manifest)
+        paths = [p for p in paths if splits[p.name] in keep]
     hits = {d: [] for d in LOCALIZATION_DEFECTS}
     rises = {d: [] for d in LOCALIZATION_DEFECTS}
     chance = {d: [] for d in LOCALIZATION_DEFECTS}

@@ -66,6 +66,15 @@ def index_splits(index: dict) -> dict[str, str]:
     return assign_splits(videos, [v["identity"] for v in index.values()])
 
 
+def clip_splits(names: list[str], manifest: str | None) -> dict[str, str]:
+    """Clip file name -> split: the assignment `prepare` makes from these clips (clip identities
+    are ranked first there, so photos do not change it). Identity: the manifest's, else the stem."""
+    ids = read_manifest(manifest)
+    identity = {n: ids.get(n, Path(n).stem) for n in names}
+    splits = assign_splits(list(identity.values()))
+    return {n: splits[i] for n, i in identity.items()}
+
+
 def read_manifest(path: str | None) -> dict[str, str]:
     """file name -> identity."""
     if not path:

@@ -15,7 +15,7 @@ from lda_model import LDADetector
 from lda_model.data import SegmentStore, SynthClips, augment_clip
 from lda_model.metrics import binary_metrics
 from lda_model.prepare import main as prepare_main
-from lda_model.prepare import assign_splits, index_splits
+from lda_model.prepare import assign_splits, clip_splits, index_splits
 from lda_model.synthetic import animate, load_face_photo, write_video
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,6 +56,16 @@ def test_assign_splits_stratified_and_deterministic():
         assert counts["test"] == counts["val"] == round(0.1 * len(group))
     assert assign_splits(["a", "b"]) == {"a": "train", "b": "train"}  # too few to hold any out
     assert sorted(assign_splits(["a", "b", "c"]).values()) == ["test", "train", "val"]
+
+
+def test_clip_splits_follow_the_manifest(tmp_path):
+    (tmp_path / "m.tsv").write_text("file\tidentity\nvideos/a1.mp4\tann\nvideos/a2.mp4\tann\n")
+    names = ["a1.mp4", "a2.mp4", "bob.mp4", "cy.mp4"]
+    splits = clip_splits(names, str(tmp_path / "m.tsv"))
+    assert splits["a1.mp4"] == splits["a2.mp4"]  # one person, one split
+    expected = assign_splits(["ann", "bob", "cy"])  # without a manifest row, the stem is the identity
+    assert splits == {"a1.mp4": expected["ann"], "a2.mp4": expected["ann"], "bob.mp4": expected["bob"],
+                      "cy.mp4": expected["cy"]}
 
 
 def test_prepare_cache(tiny_cache):
