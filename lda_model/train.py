@@ -10,6 +10,9 @@ validation ACC/AUC on the identity-disjoint val split (fixed fakes), one JSON li
 OUT/metrics.jsonl, `OUT/last/` (save_pretrained layout) and `OUT/best/` (by val AUC). The
 optimizer state goes to `OUT/last/train_state.safetensors` (+ .json) — no pickles — and
 `--resume` continues from it. A non-finite loss stops the run (exit 3). AMP is used on a GPU.
+`--ema 0.999` keeps an exponential moving average of the weights (and BatchNorm statistics);
+validation and `OUT/best/` then use the average, `OUT/last/` keeps the raw weights for resuming
+and the average in its train state.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, Subset
 
 from .config import LDAConfig
@@ -62,6 +66,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                    help="override any LDAConfig field, e.g. --set embed_dim=32 (repeatable; VALUE is JSON or a string)")
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
+                   help="validate and keep best on an exponential moving average of the weights (e.g. 0.999; 0 = off)")
     return p.parse_args(argv)
 
 
@@ -115,9 +121,18 @@ def init_from(model: LDADetector, source: str) -> list[str]:
     return fresh
 
 
-def save_state(path: Path, optimizer: torch.optim.Optimizer, model: torch.nn.Module, meta: dict) -> None:
+def make_ema(model: LDADetector, decay: float) -> AveragedModel:
+    """A copy of `model` whose parameters and buffers follow an EMA with `decay`."""
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+
+
+def save_state(path: Path, optimizer: torch.optim.Optimizer, model: torch.nn.Module, meta: dict,
+               ema: AveragedModel | None = None) -> None:
     names = {id(p): n for n, p in model.named_parameters()}
     tensors = {}
+    if ema is not None:
+        for k, v in ema.state_dict().items():  # module.* and n_averaged
+            tensors[f"ema::{k}"] = v.detach().cpu().contiguous()
     for group in optimizer.param_groups:
         for p in group["params"]:
             for k, v in optimizer.state.get(p, {}).items():
@@ -127,12 +142,19 @@ def save_state(path: Path, optimizer: torch.optim.Optimizer, model: torch.nn.Mod
     (path / "train_state.json").write_text(json.dumps(meta, indent=1))
 
 
-def load_state(path: Path, optimizer: torch.optim.Optimizer, model: torch.nn.Module) -> dict:
+def load_state(path: Path, optimizer: torch.optim.Optimizer, model: torch.nn.Module,
+               ema: AveragedModel | None = None) -> dict:
     tensors = load_file(str(path / "train_state.safetensors"))
     params = dict(model.named_parameters())
+    ema_sd = {}
     for key, v in tensors.items():
         name, k = key.split("::")
-        optimizer.state[params[name]][k] = v
+        if name == "ema":
+            ema_sd[k] = v
+        else:
+            optimizer.state[params[name]][k] = v
+    if ema is not None and ema_sd:
+        ema.load_state_dict(ema_sd)
     return json.loads((path / "train_state.json").read_text())
 
 
@@ -177,10 +199,13 @@ def main(argv=None) -> int:
         opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay)
     else:
         opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    ema = make_ema(model, args.ema) if args.ema > 0 else None
     if args.resume and (out / "last" / "train_state.json").exists():
         loaded = LDADetector.from_pretrained(out / "last")
         model.load_state_dict(loaded.state_dict())
-        meta = load_state(out / "last", opt, model)
+        if ema is not None:
+            ema = make_ema(model, args.ema)  # restarts from the raw weights if the state holds no average
+        meta = load_state(out / "last", opt, model, ema)
         start_epoch, step, best = meta["epoch"] + 1, meta["step"], meta.get("best_auc", -1.0)
         if is_main:
             print(f"resumed at epoch {start_epoch}, step {step}", flush=True)
@@ -193,6 +218,8 @@ def main(argv=None) -> int:
         last_epoch=step - 1,
     )
     model.to(device).train()
+    if ema is not None:
+        ema.to(device)
     net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
 
     train = SynthClips(SegmentStore(args.data, "train"), cfg.clip_length, cfg.backbone_size, args.epoch_size,
@@ -223,6 +250,8 @@ def main(argv=None) -> int:
             scaler.step(opt)
             scaler.update()
             sched.step()
+            if ema is not None:
+                ema.update_parameters(model)
             step += 1
             seen += len(clip)
             losses.append(loss.item())
@@ -233,7 +262,8 @@ def main(argv=None) -> int:
             if args.max_steps and step >= args.max_steps:
                 break
         if is_main:
-            metrics = validate(model, val_loader, device)
+            judged = ema.module if ema is not None else model  # the weights that are validated and kept as best
+            metrics = validate(judged, val_loader, device)
             record = {"epoch": epoch, "step": step, "train_loss": float(np.mean(losses)) if losses else None,
                       "val_acc": metrics["acc"], "val_auc": metrics["auc"], "seconds": round(time.time() - t0, 1),
                       "clips_per_s": round(seen * world / max(time.time() - t0, 1e-9), 2)}
@@ -242,10 +272,10 @@ def main(argv=None) -> int:
             print(json.dumps(record), flush=True)
             model.save_pretrained(out / "last")
             meta = {"epoch": epoch, "step": step, "best_auc": max(best, metrics["auc"]), "args": vars(args)}
-            save_state(out / "last", opt, model, meta)
+            save_state(out / "last", opt, model, meta, ema)
             if metrics["auc"] > best:
                 best = metrics["auc"]
-                model.save_pretrained(out / "best")
+                judged.save_pretrained(out / "best")
         if args.max_steps and step >= args.max_steps:
             break
     if distributed:

@@ -139,6 +139,26 @@ def test_train_checkpoints_and_resumes(tiny_cache, tmp_path):
     assert LDADetector.from_pretrained(dest / "tiny").config == model.config
 
 
+def test_train_ema_validates_the_average_and_resumes_it(tiny_cache, tmp_path):
+    from safetensors.torch import load_file
+
+    out = tmp_path / "ema"
+    res = run_train(tiny_train_args(tiny_cache, out, "--max-steps", "3", "--ema", "0.5", "--lr", "1e-2"))
+    assert res.returncode == 0, res.stderr[-2000:]
+    raw = LDADetector.from_pretrained(out / "last").state_dict()
+    best = LDADetector.from_pretrained(out / "best").state_dict()
+    state = load_file(str(out / "last" / "train_state.safetensors"))
+    assert int(state["ema::n_averaged"]) == 3
+    key = "head.fc.weight" if "head.fc.weight" in raw else next(k for k in raw if k.endswith("weight"))
+    # best/ holds the average (3 steps, decay 0.5), which differs from the raw last weights
+    assert torch.allclose(best[key], state[f"ema::module.{key}"].float(), atol=1e-3)
+    assert not torch.allclose(best[key], raw[key])
+    res = run_train(tiny_train_args(tiny_cache, out, "--ema", "0.5", "--lr", "1e-2", "--resume"))
+    assert res.returncode == 0, res.stderr[-2000:]
+    state = load_file(str(out / "last" / "train_state.safetensors"))
+    assert int(state["ema::n_averaged"]) == 3 + 4  # continued, not restarted
+
+
 def test_train_variant_from_init(tiny_cache, tmp_path):
     base = tmp_path / "base"
     assert run_train(tiny_train_args(tiny_cache, base, "--max-steps", "1")).returncode == 0
