@@ -118,6 +118,7 @@ def main(argv=None) -> int:
     summary = data_summary(data)
     seen = metrics[-1]["step"] * targs["batch_size"]
     hours = sum(m["seconds"] for m in metrics) / 3600
+    ema_text = f"; validated and kept: an EMA of the weights, decay {targs['ema']}" if targs.get("ema") else ""
     body = f"""# LDA deepfake detector — `{args.name}`
 
 Long distance attention detector (Lu et al., [arXiv 2106.12832](https://arxiv.org/abs/2106.12832)),
@@ -144,7 +145,7 @@ No deepfake dataset (FaceForensics++, Celeb-DF, DFDC) was used for training.
 ## Training
 {len(metrics)} epochs, {metrics[-1]['step']} steps of {targs['batch_size']} clips ({seen} clips, half fake),
 {hours:.2f} h on 2 CPU cores; optimizer {targs['optimizer']} lr {targs['lr']} (weight decay {targs['weight_decay']},
-cosine decay: {targs.get('cosine', False)}); init: {targs.get('init') or 'random'}. Best validation AUC
+cosine decay: {targs.get('cosine', False)}{ema_text}); init: {targs.get('init') or 'random'}. Best validation AUC
 {max(m['val_auc'] for m in metrics):.4f} (epoch {max(metrics, key=lambda m: m['val_auc'])['epoch']}).
 Weights stored in fp16 (loaded as fp32).
 

@@ -157,6 +157,10 @@ def test_train_ema_validates_the_average_and_resumes_it(tiny_cache, tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     state = load_file(str(out / "last" / "train_state.safetensors"))
     assert int(state["ema::n_averaged"]) == 3 + 4  # continued, not restarted
+    from lda_model.release import main as release_main
+
+    assert release_main(["--run", str(out), "--name", "ema", "--data", str(tiny_cache), "--out", str(tmp_path / "w")]) == 0
+    assert "an EMA of the weights, decay 0.5" in (tmp_path / "w" / "ema" / "README.md").read_text()
 
 
 def test_train_variant_from_init(tiny_cache, tmp_path):
