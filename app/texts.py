@@ -44,5 +44,11 @@ landmarks locate, and see whether the attention maps *move to it*: the differenc
 outlined region. *Chance* is how often a random patch would land inside the region. Each patch's
 activation depends on that patch alone, so only the patches the defect touched can change at all:
 the telling question is whether attention *rises* there on average (an untrained model rises on
-about half of such trials, the bundled `default` on 76 %; see the README).
+about half of such trials{measured}; see the README).
 """
+
+
+def defect_help(rise_rate: float | None) -> str:
+    """DEFECT_HELP citing the bundled `default`'s measured rise rate (from its card), if any."""
+    measured = f", the bundled `default` on {rise_rate:.0%}" if rise_rate is not None else ""
+    return DEFECT_HELP.format(measured=measured)

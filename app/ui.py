@@ -15,9 +15,11 @@ import numpy as np
 import torch
 
 from lda_model.analysis import VideoAnalysis
+from lda_model.cards import read_results
 from lda_model.faces import FaceDetector, to_crop_coords, crop_window, crop_square
 from lda_model.synthetic import load_face_photo
 from lda_model.video import iter_frames
+from lda_model.weights import WEIGHTS_DIR
 
 from . import plots, service, texts
 from .service import UserError
@@ -361,7 +363,8 @@ def build_demo() -> gr.Blocks:
                                      interactive=False)
             res_plot = gr.Plot()
         with gr.Tab("Defect lab"):
-            gr.Markdown(texts.DEFECT_HELP)
+            rise = read_results(WEIGHTS_DIR / "default").get(("localization-heldout", "rise_rate"))
+            gr.Markdown(texts.defect_help(rise))
             with gr.Row():
                 source = gr.Radio(["analysed clip", "bundled face"], value="bundled face", label="Face")
                 kind = gr.Dropdown(DEFECT_CHOICES, value="blur_mouth", label="Defect")

@@ -52,3 +52,11 @@ def test_bundled_checkpoint(name):
     with torch.inference_mode():
         out = model(torch.zeros(1, cfg.clip_length, 3, cfg.backbone_size, cfg.backbone_size))
     assert torch.isfinite(out.logits).all()
+
+
+def test_defect_lab_text_cites_the_default_card():
+    from app.texts import defect_help
+
+    rise = read_results(WEIGHTS_DIR / "default")[("localization-heldout", "rise_rate")]
+    assert f"the bundled `default` on {rise:.0%}" in defect_help(rise)
+    assert "`default`" not in defect_help(None) and "{" not in defect_help(None)
