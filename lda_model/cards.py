@@ -71,7 +71,7 @@ def results_markdown(weights_dir: str | Path | None = None) -> str:
     from .weights import WEIGHTS_DIR
 
     root = Path(weights_dir or WEIGHTS_DIR)
-    cols = {("synthetic-test", "auc"): "synthetic test AUC", ("synthetic-test", "accuracy"): "ACC",
+    cols = {("synthetic-val", "auc"): "val AUC", ("synthetic-test", "auc"): "synthetic test AUC", ("synthetic-test", "accuracy"): "ACC",
             ("synthetic-test-segments", "auc"): "segment AUC", ("external-dev", "auc"): "external_dev AUC",
             ("external-dev", "accuracy"): "ACC", ("localization-heldout", "hit_rate"): "localization hit",
             ("localization-heldout", "rise_rate"): "rise"}

@@ -6,7 +6,8 @@
 
 Takes `RUN/best` (highest validation AUC), stores it as fp16 safetensors in `OUT/NAME/` (the
 model is rebuilt in fp32 on load), then measures with `lda_model.evaluate`: video-level
-AUC/ACC on the synthesized forgeries of the held-out *test* identities, on the real and fake
+AUC/ACC on the synthesized forgeries of the held-out *test* identities (and the video AUC of the
+*val* identities that chose the epoch, for comparison), on the real and fake
 clips of external_dev (groups dfdc_inferred, in_the_wild, unverified_source; never trained or
 tuned on), and the localization hit rate on the real clips of held-out (val + test) identities. The card states
 the data the checkpoint saw, how long it trained, and every number with its command.
@@ -92,6 +93,12 @@ def main(argv=None) -> int:
     if "segment" in res:
         results.append({"dataset": "synthetic-test-segments", "metric": "auc", "value": round(res["segment"]["auc"], 4),
                         "name": "held-out synthesized forgeries, segment-level AUC"})
+    # the val identities picked the epoch (and the shipped default): their number is shown next to test's so
+    # readers see how far two small held-out samples of the same model disagree
+    cmd = ["synthetic", "--data", str(data), "--split", "val", "--weights", src]
+    res = run_eval(cmd)
+    record("synthetic-val", cmd, res, "synthetic-val", res["video"]["auc"], None,
+           "validation identities (used for selection) synthesized forgeries, video-level")
     if args.external:
         cmd = ["--weights", src, "--labels", str(Path(args.external) / "LABELS.tsv"), "--groups", EXTERNAL_GROUPS,
                "--points", str(args.points)]

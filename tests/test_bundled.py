@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lda_model import LDADetector
-from lda_model.cards import VARIANT_TABLE, read_results
+from lda_model.cards import VARIANT_TABLE, read_results, results_markdown
 from lda_model.faces import FACE_MODEL_SHA256
 from lda_model.video import count_frames
 from lda_model.weights import WEIGHTS_DIR, bundled_weights
@@ -49,6 +49,7 @@ def test_bundled_checkpoint(name):
     assert "What it saw" in card and "from scratch" in card
     results = read_results(folder)
     assert 0.0 <= results[("synthetic-test", "auc")] <= 1.0
+    assert 0.0 <= results[("synthetic-val", "auc")] <= 1.0
     with torch.inference_mode():
         out = model(torch.zeros(1, cfg.clip_length, 3, cfg.backbone_size, cfg.backbone_size))
     assert torch.isfinite(out.logits).all()
@@ -60,3 +61,9 @@ def test_defect_lab_text_cites_the_default_card():
     rise = read_results(WEIGHTS_DIR / "default")[("localization-heldout", "rise_rate")]
     assert f"the bundled `default` on {rise:.0%}" in defect_help(rise)
     assert "`default`" not in defect_help(None) and "{" not in defect_help(None)
+
+
+def test_readme_results_table_is_the_cards_table():
+    """The README's table is `python -m lda_model.cards` output: no number typed twice."""
+    readme = (ASSETS.parent / "README.md").read_text()
+    assert results_markdown() in readme

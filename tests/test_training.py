@@ -134,7 +134,7 @@ def test_train_checkpoints_and_resumes(tiny_cache, tmp_path):
     assert release_main(["--run", str(out), "--name", "tiny", "--data", str(tiny_cache), "--out", str(dest)]) == 0
     card = (dest / "tiny" / "README.md").read_text()
     assert "model-index" in card and f"--weights {dest / 'tiny'}" in card  # not bundled: named by path
-    assert "synthetic-test-segments" in card
+    assert "synthetic-test-segments" in card and "synthetic-val" in card and "--split val" in card
     assert "| test | 1 | 1 | 0 |" in card  # one held-out clip identity, no photo (split table)
     assert LDADetector.from_pretrained(dest / "tiny").config == model.config
 
