@@ -46,3 +46,32 @@ def tiny_detector(tiny_weights):
     from lda_model import LDADetector
 
     return LDADetector.from_pretrained(tiny_weights)
+
+
+@pytest.fixture(scope="session")
+def tiny_cache(tmp_path_factory):
+    """A `prepare` cache of generated clips (four clip identities: one held out for val, one for test) + a photo."""
+    import cv2
+
+    from lda_model.prepare import main as prepare_main
+    from lda_model.synthetic import animate, load_face_photo, write_video
+
+    # four clip identities: prepare.assign_splits holds one out for test and one for val
+    train_ids, val_id, test_id = ["person0", "person1"], "person5", "person12"
+    root = tmp_path_factory.mktemp("prep")
+    videos, images = root / "videos", root / "images"
+    videos.mkdir()
+    images.mkdir()
+    photo = load_face_photo()
+    rows = ["file\tidentity"]
+    for k, ident in enumerate(train_ids + [val_id, test_id]):
+        name = f"clip{k}.avi"
+        write_video(videos / name, animate(photo, 14, size=(160, 160), seed=k))
+        rows.append(f"videos/{name}\t{ident}")
+    cv2.imwrite(str(images / "still.jpg"), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
+    rows.append(f"images/still.jpg\t{train_ids[0]}")
+    (root / "MANIFEST.tsv").write_text("\n".join(rows) + "\n")
+    out = root / "cache"
+    assert prepare_main(["--videos", str(videos), "--images", str(images), "--manifest", str(root / "MANIFEST.tsv"),
+                         "--out", str(out), "--segments", "3", "--length", "6", "--crop", "72"]) == 0
+    return out

@@ -8,42 +8,17 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
 import torch
 
 from lda_model import LDADetector
 from lda_model.data import SegmentStore, SynthClips, augment_clip
 from lda_model.metrics import binary_metrics
-from lda_model.prepare import main as prepare_main
 from lda_model.prepare import assign_splits, clip_splits, index_splits
 from lda_model.synthetic import animate, load_face_photo, write_video
 
 ROOT = Path(__file__).resolve().parents[1]
-# four clip identities: prepare.assign_splits holds one out for test and one for val
-TRAIN_IDS, VAL_ID, TEST_ID = ["person0", "person1"], "person5", "person12"
 TINY = ["--set", "backbone_size=64", "--set", "attention_size=32", "--set", "embed_dim=16", "--set", "latent_dim=8",
         "--set", "num_modules=3"]
-
-
-@pytest.fixture(scope="session")
-def tiny_cache(tmp_path_factory):
-    root = tmp_path_factory.mktemp("prep")
-    videos, images = root / "videos", root / "images"
-    videos.mkdir()
-    images.mkdir()
-    photo = load_face_photo()
-    rows = ["file\tidentity"]
-    for k, ident in enumerate(TRAIN_IDS + [VAL_ID, TEST_ID]):
-        name = f"clip{k}.avi"
-        write_video(videos / name, animate(photo, 14, size=(160, 160), seed=k))
-        rows.append(f"videos/{name}\t{ident}")
-    cv2.imwrite(str(images / "still.jpg"), cv2.cvtColor(photo, cv2.COLOR_RGB2BGR))
-    rows.append(f"images/still.jpg\t{TRAIN_IDS[0]}")
-    (root / "MANIFEST.tsv").write_text("\n".join(rows) + "\n")
-    out = root / "cache"
-    assert prepare_main(["--videos", str(videos), "--images", str(images), "--manifest", str(root / "MANIFEST.tsv"),
-                         "--out", str(out), "--segments", "3", "--length", "6", "--crop", "72"]) == 0
-    return out
 
 
 def test_assign_splits_stratified_and_deterministic():

@@ -1,0 +1,128 @@
+"""A PNG grid of synthesized forgeries for inspection: real | fake | blend mask, one row each.
+
+    python -m lda_model.gallery --data cache/real_faces --split train --out gallery.png [--rows 8] [--seed 0]
+    python -m lda_model.gallery --out gallery.png          # no cache: the bundled public-domain face
+
+Each row shows frame 0 of a real segment, the same frame forged by `forgery.forge_clip` (kind and
+temporal mode drawn as in training, or fixed with --kind / --temporal), the blend mask (white =
+fully replaced), and, for clips whose fake changes over time, the last frame's mask beside it, so
+drift and jitter are visible. The caption names the kind and mode. `gallery_grid` is a pure function
+of the rows; reading the cache and writing the PNG happen in `main`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .forgery import TEMPORAL_MODES, forge_clip
+
+CAPTION_HEIGHT = 18
+COLUMNS = ("real", "fake", "mask, first frame", "mask, last frame")
+
+
+def mask_to_rgb(mask: np.ndarray) -> np.ndarray:
+    """(H, W) float in [0, 1] -> (H, W, 3) uint8 grey."""
+    g = np.clip(mask * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return np.repeat(g[..., None], 3, axis=2)
+
+
+def gallery_grid(rows: list[dict], tile: int = 128) -> np.ndarray:
+    """rows: [{"real": (H, W, 3) uint8, "fake": (H, W, 3) uint8, "masks": (L, H, W) float, "caption": str}]
+    -> (CAPTION_HEIGHT + len(rows) * (tile + CAPTION_HEIGHT), 4 * tile, 3) uint8 RGB: a header, then per row
+    real | fake | first frame's mask | last frame's mask."""
+    if not rows:
+        raise ValueError("a gallery needs at least one row")
+    out = np.full((CAPTION_HEIGHT + len(rows) * (tile + CAPTION_HEIGHT), 4 * tile, 3), 255, dtype=np.uint8)
+    for c, title in enumerate(COLUMNS):
+        cv2.putText(out, title, (c * tile + 4, CAPTION_HEIGHT - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (90, 90, 90), 1,
+                    cv2.LINE_AA)
+    for r, row in enumerate(rows):
+        y = CAPTION_HEIGHT + r * (tile + CAPTION_HEIGHT)
+        cells = [row["real"], row["fake"], mask_to_rgb(row["masks"][0]), mask_to_rgb(row["masks"][-1])]
+        for c, img in enumerate(cells):
+            out[y + CAPTION_HEIGHT:y + CAPTION_HEIGHT + tile, c * tile:(c + 1) * tile] = cv2.resize(
+                img, (tile, tile), interpolation=cv2.INTER_AREA)
+        cv2.putText(out, row["caption"], (4, y + CAPTION_HEIGHT - 5), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1,
+                    cv2.LINE_AA)
+    return out
+
+
+def forge_rows(segments: list[tuple[np.ndarray, np.ndarray, str]], count: int, rng: np.random.Generator,
+               kind: str | None = None, temporal: str | None = None) -> list[dict]:
+    """Forge `count` random segments [(frames (L, H, W, 3), landmarks (L, 478, 2), identity)] into gallery rows.
+
+    A swap takes its donor from another identity; with only one identity, rows are self-blends."""
+    rows = []
+    for _ in range(count):
+        frames, lms, identity = segments[int(rng.integers(len(segments)))]
+        others = [s for s in segments if s[2] != identity]
+        want_swap = kind == "swap" or (kind is None and rng.random() < 0.4)
+        donor = None
+        if want_swap and others:
+            d_frames, d_lms, _ = others[int(rng.integers(len(others)))]
+            donor = (d_frames, d_lms.astype(np.float32))
+        row_kind = kind if kind != "swap" or donor is not None else "self_blend"
+        fakes, masks, desc = forge_clip(frames, lms.astype(np.float32), rng, kind=row_kind, temporal=temporal,
+                                        donor=donor)
+        rows.append({"real": frames[0], "fake": fakes[0], "masks": masks,
+                     "caption": f"{identity}: {desc['kind']}/{desc['temporal']}"})
+    return rows
+
+
+def cache_segments(data: str | Path, split: str) -> list[tuple[np.ndarray, np.ndarray, str]]:
+    from .data import SegmentStore
+
+    store = SegmentStore(data, split)
+    return [(store.crops[s.item][s.index], store.landmarks[s.item][s.index], store.identities[s.item])
+            for s in store.segments]
+
+
+def bundled_segments(length: int = 6, crop: int = 160) -> list[tuple[np.ndarray, np.ndarray, str]]:
+    """One animated segment of the bundled public-domain face, prepared as `prepare` does for a photo."""
+    from .faces import DEFAULT_MARGIN
+    from .prepare import prepare_image
+    from .synthetic import ASTRONAUT
+
+    res = prepare_image(ASTRONAUT, length, crop, DEFAULT_MARGIN, seed=0)
+    if res is None:
+        raise ValueError("no face found in the bundled photo")
+    crops, lms = res  # (1, L, S, S, 3), (1, L, 478, 2)
+    return [(crops[0], lms[0], "astronaut")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m lda_model.gallery", description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", default=None, help="a `prepare` cache (default: the bundled public-domain face)")
+    p.add_argument("--split", default="train")
+    p.add_argument("--out", required=True, help="PNG to write")
+    p.add_argument("--rows", type=int, default=8)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--kind", choices=["self_blend", "swap"], default=None)
+    p.add_argument("--temporal", choices=list(TEMPORAL_MODES), default=None)
+    p.add_argument("--tile", type=int, default=128)
+    args = p.parse_args(argv)
+    if args.rows < 1:
+        p.error("--rows must be at least 1")
+    try:
+        segments = cache_segments(args.data, args.split) if args.data else bundled_segments()
+    except (OSError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    grid = gallery_grid(forge_rows(segments, args.rows, np.random.default_rng(args.seed), args.kind, args.temporal),
+                        args.tile)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(out), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR)):
+        print(f"error: cannot write {out}", file=sys.stderr)
+        return 1
+    print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
