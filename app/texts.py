@@ -52,3 +52,15 @@ def defect_help(rise_rate: float | None) -> str:
     """DEFECT_HELP citing the bundled `default`'s measured rise rate (from its card), if any."""
     measured = f", the bundled `default` on {rise_rate:.0%}" if rise_rate is not None else ""
     return DEFECT_HELP.format(measured=measured)
+
+
+FORGERY_HELP = """
+**Training forgeries** — no deepfake dataset was used: every checkpoint learned from real faces
+and forgeries synthesized from them on the fly (`lda_model/forgery.py`). Here the bundled
+public-domain face is forged the same way: a **self-blend** (the face, colour-shifted, resampled or
+sharpened, blended back onto itself through a deformed, blurred landmark mask), either
+*consistent* over the frames, *jittered* per frame or *drifting*. The masks show where pixels were
+replaced (white = fully). The table gives the loaded checkpoint's fake probability for the real
+clip and the forged one. Face swaps need a second identity, so they are not shown here:
+`python -m lda_model.gallery --data CACHE` draws both kinds from prepared real faces.
+"""

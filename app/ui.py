@@ -14,6 +14,7 @@ import gradio as gr
 import numpy as np
 import torch
 
+from lda_model import gallery
 from lda_model.analysis import VideoAnalysis
 from lda_model.cards import read_results
 from lda_model.faces import FaceDetector, to_crop_coords, crop_window, crop_square
@@ -29,6 +30,8 @@ EXAMPLES_DIR = ASSETS / "examples"
 QUEUE_MAX_SIZE = int(os.environ.get("LDA_QUEUE_MAX_SIZE", "16"))
 CONCURRENCY = int(os.environ.get("LDA_CONCURRENCY", "1"))  # 2 vCPUs: one analysis at a time is fastest
 CACHE_EXAMPLES = os.environ.get("LDA_CACHE_EXAMPLES", "0") == "1"
+FORGERY_MODES = [("any (as in training)", "any"), ("consistent", "consistent"), ("jitter", "jitter"),
+                 ("drift", "drift")]
 DEFECT_CHOICES = [("Gaussian-blurred mouth", "blur_mouth"), ("red pupils", "red_pupil"),
                   ("distorted mouth", "distort_mouth"), ("blur a region I mark", "region")]
 
@@ -218,6 +221,33 @@ def run_defect(source, a: VideoAnalysis | None, track, k, weights, kind, strengt
     return r.original, outlined, both, plots.difference_figure(r.diff, r.cells, r.tampered, r.peak), md
 
 
+# --- Training forgeries ---------------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def bundled_face_segment() -> list:
+    """The astronaut photo animated and prepared like a training photo (computed once)."""
+    return gallery.bundled_segments(length=6)
+
+
+def run_forgeries(weights: str, temporal: str, seed: float, rows: float) -> tuple[np.ndarray, str]:
+    try:
+        detector, _ = service.get_detector(weights)
+    except UserError as err:
+        raise _fail(err) from None
+    if seed is None or not 0 <= seed < 2**32:
+        raise gr.Error("The seed must be a whole number from 0 to 4294967295.")
+    mode = None if temporal == "any" else temporal
+    forged = gallery.forge_rows(bundled_face_segment(), int(rows), np.random.default_rng(int(seed)), "self_blend", mode)
+    try:
+        scores = gallery.score_rows(detector, forged)
+    except ValueError as err:
+        raise _fail(err) from None
+    lines = ["| row | forgery | p(fake), real clip | p(fake), forged clip |", "|---|---|---|---|"]
+    for i, (row, (p_real, p_fake)) in enumerate(zip(forged, scores), 1):
+        row["caption"] = f"{i}. {row['kind']}/{row['temporal']}  p(fake) {p_real:.2f} -> {p_fake:.2f}"
+        lines.append(f"| {i} | {row['kind']} / {row['temporal']} | {p_real:.3f} | {p_fake:.3f} |")
+    return gallery.gallery_grid(forged, tile=160), "\n".join(lines)
+
+
 # --- How it works / Model -------------------------------------------------------------------
 def pipeline_html(weights: str | None) -> str:
     try:
@@ -381,6 +411,16 @@ def build_demo() -> gr.Blocks:
                 after_img = gr.Image(label="with the defect (region outlined)", interactive=False, height=256, width=256)
                 diff_plot = gr.Plot()
             defect_maps = gr.Plot()
+        with gr.Tab("Training forgeries"):
+            gr.Markdown(texts.FORGERY_HELP)
+            with gr.Row():
+                f_temporal = gr.Dropdown(FORGERY_MODES, value="any", label="Over time")
+                f_seed = gr.Number(value=0, precision=0, minimum=0, label="Seed")
+                f_rows = gr.Slider(1, 6, value=3, step=1, label="Rows")
+                forge_btn = gr.Button("Forge", variant="primary")
+            forge_img = gr.Image(label="real | fake | blend mask, first frame | blend mask, last frame",
+                                 show_label=False, interactive=False)  # the grid carries its own column titles
+            forge_md = gr.Markdown()
         with gr.Tab("How it works"):
             pipeline = gr.HTML(pipeline_html(default_weights))
             gr.Markdown(HYPER_HELP)
@@ -407,6 +447,8 @@ def build_demo() -> gr.Blocks:
         defect_btn.click(run_defect, [source, state, track, point, weights, kind, strength, x0, y0, x1, y1],
                          [before_img, after_img, defect_maps, diff_plot, defect_md], api_visibility="private",
                          concurrency_limit=CONCURRENCY)
+        forge_btn.click(run_forgeries, [weights, f_temporal, f_seed, f_rows], [forge_img, forge_md],
+                        api_visibility="private", concurrency_limit=CONCURRENCY)
         load_btn.click(load_weights, [weights_dd, custom], [weights, weights_md, card_md, pipeline],
                        api_visibility="private")
         demo.load(results_table, None, [res_table, res_plot], api_visibility="private")

@@ -2,11 +2,13 @@
 
     python -m lda_model.gallery --data cache/real_faces --split train --out gallery.png [--rows 8] [--seed 0]
     python -m lda_model.gallery --out gallery.png          # no cache: the bundled public-domain face
+    python -m lda_model.gallery --data cache/real_faces --split test --weights default --out gallery.png
 
 Each row shows frame 0 of a real segment, the same frame forged by `forgery.forge_clip` (kind and
 temporal mode drawn as in training, or fixed with --kind / --temporal), the blend mask (white =
 fully replaced), and, for clips whose fake changes over time, the last frame's mask beside it, so
-drift and jitter are visible. The caption names the kind and mode. `gallery_grid` is a pure function
+drift and jitter are visible. The caption names the kind and mode (and, with --weights, the
+checkpoint's fake probability for the real and the forged clip). `gallery_grid` is a pure function
 of the rows; reading the cache and writing the PNG happen in `main`.
 """
 
@@ -18,7 +20,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import torch
 
+from .analysis import crops_to_tensor
 from .forgery import TEMPORAL_MODES, forge_clip
 
 CAPTION_HEIGHT = 18
@@ -69,9 +73,22 @@ def forge_rows(segments: list[tuple[np.ndarray, np.ndarray, str]], count: int, r
         row_kind = kind if kind != "swap" or donor is not None else "self_blend"
         fakes, masks, desc = forge_clip(frames, lms.astype(np.float32), rng, kind=row_kind, temporal=temporal,
                                         donor=donor)
-        rows.append({"real": frames[0], "fake": fakes[0], "masks": masks,
+        rows.append({"real": frames[0], "fake": fakes[0], "masks": masks, "real_clip": frames, "fake_clip": fakes,
+                     "kind": desc["kind"], "temporal": desc["temporal"],
                      "caption": f"{identity}: {desc['kind']}/{desc['temporal']}"})
     return rows
+
+
+@torch.inference_mode()
+def score_rows(detector, rows: list[dict]) -> list[tuple[float, float]]:
+    """The detector's fake probability for each row's real clip and fake clip (first n+1 frames)."""
+    cfg = detector.config
+    need = cfg.clip_length
+    if any(len(r["real_clip"]) < need for r in rows):
+        raise ValueError(f"segments hold fewer than the {need} frames this checkpoint needs")
+    clips = np.stack([c for r in rows for c in (r["real_clip"][:need], r["fake_clip"][:need])])  # (2R, n+1, S, S, 3)
+    probs = detector(crops_to_tensor(clips, cfg.backbone_size, cfg.mean, cfg.std)).probabilities.float().numpy()
+    return [(float(probs[2 * i]), float(probs[2 * i + 1])) for i in range(len(rows))]
 
 
 def cache_segments(data: str | Path, split: str) -> list[tuple[np.ndarray, np.ndarray, str]]:
@@ -105,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kind", choices=["self_blend", "swap"], default=None)
     p.add_argument("--temporal", choices=list(TEMPORAL_MODES), default=None)
     p.add_argument("--tile", type=int, default=128)
+    p.add_argument("--weights", default=None, help="also caption each row with this checkpoint's p(fake), real -> fake")
     args = p.parse_args(argv)
     if args.rows < 1:
         p.error("--rows must be at least 1")
@@ -113,8 +131,19 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-    grid = gallery_grid(forge_rows(segments, args.rows, np.random.default_rng(args.seed), args.kind, args.temporal),
-                        args.tile)
+    rows = forge_rows(segments, args.rows, np.random.default_rng(args.seed), args.kind, args.temporal)
+    if args.weights:
+        from .weights import WeightsError, load_detector
+
+        try:
+            detector, _ = load_detector(args.weights)
+            scores = score_rows(detector.for_inference(), rows)
+        except (WeightsError, ValueError) as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        for row, (p_real, p_fake) in zip(rows, scores):
+            row["caption"] += f"  p(fake) {p_real:.2f} -> {p_fake:.2f}"
+    grid = gallery_grid(rows, args.tile)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if not cv2.imwrite(str(out), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR)):

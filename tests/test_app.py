@@ -110,6 +110,13 @@ def test_browser_upload_verdict_and_maps(server, tmp_path):
         page.get_by_role("button", name="Apply the defect").click()
         page.get_by_text("on average over the region attention").wait_for(timeout=120_000)
         page.screenshot(path=str(shots / "app_defect_lab.png"), full_page=True)
+        # the training forgeries on the bundled face, scored by the loaded checkpoint
+        page.get_by_role("tab", name="Training forgeries").click()
+        page.get_by_role("button", name="Forge").click()
+        page.get_by_text("p(fake), forged clip").wait_for(timeout=120_000)
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(shots / "app_forgeries.png"), full_page=True)
+        forgery_text = page.inner_text("body")
         # the Table V components on the analysed clip, through the bundled variants
         page.get_by_role("tab", name="Ablations").click()
         page.get_by_role("button", name="Compare components (Table V) on this clip").click()
@@ -122,6 +129,24 @@ def test_browser_upload_verdict_and_maps(server, tmp_path):
     assert heatmaps > 0
     assert (shots / "app_analyze.png").stat().st_size > 10_000
     assert "backbone only" in ablation_text and "temporal only" in ablation_text
+    assert "self_blend" in forgery_text
+
+
+def test_forgeries_handler_scores_each_row(tiny_weights):
+    import gradio as gr
+
+    from app.ui import run_forgeries
+    from lda_model.gallery import CAPTION_HEIGHT
+
+    grid, md = run_forgeries(str(tiny_weights), "drift", 7, 2)
+    assert grid.shape == (CAPTION_HEIGHT + 2 * (160 + CAPTION_HEIGHT), 4 * 160, 3)
+    rows = [line for line in md.splitlines() if line.startswith("| 1 ") or line.startswith("| 2 ")]
+    assert len(rows) == 2 and all("self_blend / drift" in r for r in rows)
+    probs = [float(v) for r in rows for v in r.strip("| ").split(" | ")[2:]]
+    assert all(0.0 <= v <= 1.0 for v in probs)
+    assert run_forgeries(str(tiny_weights), "drift", 7, 2)[1] == md  # the seed makes it reproducible
+    with pytest.raises(gr.Error):
+        run_forgeries(str(tiny_weights), "any", -1, 1)
 
 
 def test_concurrent_analyze_calls_agree(server, face_clip):
