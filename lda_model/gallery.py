@@ -1,7 +1,7 @@
 """A PNG grid of synthesized forgeries for inspection: real | fake | blend mask, one row each.
 
     python -m lda_model.gallery --data cache/real_faces --split train --out gallery.png [--rows 8] [--seed 0]
-    python -m lda_model.gallery --out gallery.png          # no cache: the bundled public-domain face
+    python -m lda_model.gallery --out gallery.png          # no cache: the shipped real demo clip
     python -m lda_model.gallery --data cache/real_faces --split test --weights default --out gallery.png
 
 Each row shows frame 0 of a real segment, the same frame forged by `forgery.forge_clip` (kind and
@@ -26,6 +26,7 @@ from .analysis import crops_to_tensor
 from .forgery import TEMPORAL_MODES, forge_clip
 
 CAPTION_HEIGHT = 18
+REAL_EXAMPLE = Path(__file__).resolve().parents[1] / "assets" / "examples" / "real_astronaut.webm"
 COLUMNS = ("real", "fake", "mask, first frame", "mask, last frame")
 
 
@@ -99,17 +100,32 @@ def cache_segments(data: str | Path, split: str) -> list[tuple[np.ndarray, np.nd
             for s in store.segments]
 
 
-def bundled_segments(length: int = 6, crop: int = 160) -> list[tuple[np.ndarray, np.ndarray, str]]:
-    """One animated segment of the bundled public-domain face, prepared as `prepare` does for a photo."""
-    from .faces import DEFAULT_MARGIN
-    from .prepare import prepare_image
-    from .synthetic import ASTRONAUT
+def clip_segments(path: str | Path, length: int = 6, count: int = 4, crop: int = 160,
+                  identity: str | None = None) -> list[tuple[np.ndarray, np.ndarray, str]]:
+    """`count` segments of a clip, tracked and cut as `prepare` does (main face, fixed window per segment)."""
+    from .faces import DEFAULT_MARGIN, FaceDetector
+    from .prepare import segments_from_frames
+    from .video import analysis_points, count_frames, frames_needed, iter_frames
 
-    res = prepare_image(ASTRONAUT, length, crop, DEFAULT_MARGIN, seed=0)
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    starts = analysis_points(count_frames(path), length, count)
+    with FaceDetector(max_faces=2) as det:
+        res = segments_from_frames(iter_frames(path, frames_needed(starts, length)), set(starts), length, crop,
+                                   DEFAULT_MARGIN, det)
     if res is None:
-        raise ValueError("no face found in the bundled photo")
-    crops, lms = res  # (1, L, S, S, 3), (1, L, 478, 2)
-    return [(crops[0], lms[0], "astronaut")]
+        raise ValueError(f"no face found in {path}")
+    crops, lms = res  # (K, L, S, S, 3), (K, L, 478, 2)
+    return [(c, lm, identity or path.stem) for c, lm in zip(crops, lms)]
+
+
+def bundled_segments(length: int = 6) -> list[tuple[np.ndarray, np.ndarray, str]]:
+    """Segments of the shipped *real* demo clip (the public-domain astronaut, gently moving, VP8-coded).
+
+    The demo clip rather than frames rendered straight from the photo: the clip is what the app's
+    Analyze tab shows as real, and pristine renderings score differently (see the README's limits)."""
+    return clip_segments(REAL_EXAMPLE, length, identity="astronaut")
 
 
 def main(argv: list[str] | None = None) -> int:
