@@ -6,8 +6,8 @@
 
 Each row shows frame 0 of a real segment, the same frame forged by `forgery.forge_clip` (kind and
 temporal mode drawn as in training, or fixed with --kind / --temporal), the blend mask (white =
-fully replaced), and, for clips whose fake changes over time, the last frame's mask beside it, so
-drift and jitter are visible. The caption names the kind and mode (and, with --weights, the
+fully replaced) and the last frame's mask beside it (they differ when the forgery jitters or
+drifts). The caption names the kind and mode (and, with --weights, the
 checkpoint's fake probability for the real and the forged clip). `gallery_grid` is a pure function
 of the rows; reading the cache and writing the PNG happen in `main`.
 """
