@@ -57,9 +57,9 @@ def defect_help(rise_rate: float | None) -> str:
 FORGERY_HELP = """
 **Training forgeries** — no deepfake dataset was used: every checkpoint learned from real faces
 and forgeries synthesized from them on the fly (`lda_model/forgery.py`). Here segments of the real
-demo clip (the public-domain astronaut, gently moving) are forged the same way: a **self-blend** (the face, colour-shifted, resampled or
-sharpened, blended back onto itself through a deformed, blurred landmark mask), either
-*consistent* over the frames, *jittered* per frame or *drifting*. The masks show where pixels were
+demo clip (the public-domain astronaut, gently moving) are forged the same way: a **self-blend**
+(the face, colour-shifted, resampled or sharpened, blended back onto itself through a deformed,
+blurred landmark mask), either *consistent* over the frames, *jittered* per frame or *drifting*. The masks show where pixels were
 replaced (white = fully). The table gives the loaded checkpoint's fake probability for the real
 clip and the forged one. Face swaps need a second identity, so they are not shown here:
 `python -m lda_model.gallery --data CACHE` draws both kinds from prepared real faces.

@@ -224,7 +224,7 @@ def run_defect(source, a: VideoAnalysis | None, track, k, weights, kind, strengt
 # --- Training forgeries ---------------------------------------------------------------------
 @functools.lru_cache(maxsize=1)
 def bundled_face_segment() -> list:
-    """The astronaut photo animated and prepared like a training photo (computed once)."""
+    """Segments of the shipped real demo clip, tracked as for training (computed once)."""
     return gallery.bundled_segments(length=6)
 
 

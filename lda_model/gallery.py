@@ -20,9 +20,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import torch
 
-from .analysis import crops_to_tensor
 from .forgery import TEMPORAL_MODES, forge_clip
 
 CAPTION_HEIGHT = 18
@@ -71,7 +69,7 @@ def forge_rows(segments: list[tuple[np.ndarray, np.ndarray, str]], count: int, r
         if want_swap and others:
             d_frames, d_lms, _ = others[int(rng.integers(len(others)))]
             donor = (d_frames, d_lms.astype(np.float32))
-        row_kind = kind if kind != "swap" or donor is not None else "self_blend"
+        row_kind = "self_blend" if kind == "swap" and donor is None else kind
         fakes, masks, desc = forge_clip(frames, lms.astype(np.float32), rng, kind=row_kind, temporal=temporal,
                                         donor=donor)
         rows.append({"real": frames[0], "fake": fakes[0], "masks": masks, "real_clip": frames, "fake_clip": fakes,
@@ -80,15 +78,15 @@ def forge_rows(segments: list[tuple[np.ndarray, np.ndarray, str]], count: int, r
     return rows
 
 
-@torch.inference_mode()
 def score_rows(detector, rows: list[dict]) -> list[tuple[float, float]]:
     """The detector's fake probability for each row's real clip and fake clip (first n+1 frames)."""
-    cfg = detector.config
-    need = cfg.clip_length
+    from .evaluate import score_clips
+
+    need = detector.config.clip_length
     if any(len(r["real_clip"]) < need for r in rows):
         raise ValueError(f"segments hold fewer than the {need} frames this checkpoint needs")
     clips = np.stack([c for r in rows for c in (r["real_clip"][:need], r["fake_clip"][:need])])  # (2R, n+1, S, S, 3)
-    probs = detector(crops_to_tensor(clips, cfg.backbone_size, cfg.mean, cfg.std)).probabilities.float().numpy()
+    probs = score_clips(detector, clips)
     return [(float(probs[2 * i]), float(probs[2 * i + 1])) for i in range(len(rows))]
 
 
@@ -102,18 +100,14 @@ def cache_segments(data: str | Path, split: str) -> list[tuple[np.ndarray, np.nd
 
 def clip_segments(path: str | Path, length: int = 6, count: int = 4, crop: int = 160,
                   identity: str | None = None) -> list[tuple[np.ndarray, np.ndarray, str]]:
-    """`count` segments of a clip, tracked and cut as `prepare` does (main face, fixed window per segment)."""
-    from .faces import DEFAULT_MARGIN, FaceDetector
-    from .prepare import segments_from_frames
-    from .video import analysis_points, count_frames, frames_needed, iter_frames
+    """`count` segments of a clip, tracked and cut by `prepare.prepare_video` (as for the training cache)."""
+    from .faces import DEFAULT_MARGIN
+    from .prepare import prepare_video
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(path)
-    starts = analysis_points(count_frames(path), length, count)
-    with FaceDetector(max_faces=2) as det:
-        res = segments_from_frames(iter_frames(path, frames_needed(starts, length)), set(starts), length, crop,
-                                   DEFAULT_MARGIN, det)
+    res = prepare_video(path, count, length, crop, DEFAULT_MARGIN)
     if res is None:
         raise ValueError(f"no face found in {path}")
     crops, lms = res  # (K, L, S, S, 3), (K, L, 478, 2)
@@ -130,7 +124,7 @@ def bundled_segments(length: int = 6) -> list[tuple[np.ndarray, np.ndarray, str]
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m lda_model.gallery", description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", default=None, help="a `prepare` cache (default: the bundled public-domain face)")
+    p.add_argument("--data", default=None, help="a `prepare` cache (default: the shipped real demo clip)")
     p.add_argument("--split", default="train")
     p.add_argument("--out", required=True, help="PNG to write")
     p.add_argument("--rows", type=int, default=8)
@@ -149,12 +143,12 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     rows = forge_rows(segments, args.rows, np.random.default_rng(args.seed), args.kind, args.temporal)
     if args.weights:
-        from .weights import WeightsError, load_detector
+        from .weights import load_detector
 
         try:
-            detector, _ = load_detector(args.weights)
-            scores = score_rows(detector.for_inference(), rows)
-        except (WeightsError, ValueError) as e:
+            detector, _ = load_detector(args.weights)  # loaded ready for inference
+            scores = score_rows(detector, rows)
+        except ValueError as e:  # WeightsError included
             print(f"error: {e}", file=sys.stderr)
             return 2
         for row, (p_real, p_fake) in zip(rows, scores):

@@ -199,12 +199,12 @@ def main(argv=None) -> int:
         opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay)
     else:
         opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    resuming = args.resume and (out / "last" / "train_state.json").exists()
+    if resuming:
+        model.load_state_dict(LDADetector.from_pretrained(out / "last").state_dict())
+    # the average starts from the (resumed) weights; load_state replaces it with a saved one, if any
     ema = make_ema(model, args.ema) if args.ema > 0 else None
-    if args.resume and (out / "last" / "train_state.json").exists():
-        loaded = LDADetector.from_pretrained(out / "last")
-        model.load_state_dict(loaded.state_dict())
-        if ema is not None:
-            ema = make_ema(model, args.ema)  # restarts from the raw weights if the state holds no average
+    if resuming:
         meta = load_state(out / "last", opt, model, ema)
         start_epoch, step, best = meta["epoch"] + 1, meta["step"], meta.get("best_auc", -1.0)
         if is_main:
