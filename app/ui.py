@@ -163,7 +163,7 @@ def results_table():
     from lda_model.cards import variant_results
 
     rows = variant_results()
-    table = [[r["variant"], r["table"], _fmt(r.get("measured_auc")), _fmt(r.get("measured_acc")),
+    table = [[r["variant"], r["table"], r["trained"], _fmt(r.get("measured_auc")), _fmt(r.get("measured_acc")),
               _fmt(r.get("paper_auc")), _fmt(r.get("paper_acc"))] for r in rows]
     return table, plots.measured_vs_paper_figure(rows)
 
@@ -389,7 +389,7 @@ def build_demo() -> gr.Blocks:
                 mn_spatial = gr.Plot()
             mn_temporal = gr.Plot()
             gr.Markdown("#### Measured numbers of the shipped variants (from their model cards) and the paper's")
-            res_table = gr.Dataframe(headers=["variant", "table", "measured AUC", "measured ACC", "paper AUC", "paper ACC"],
+            res_table = gr.Dataframe(headers=["variant", "table", "trained", "measured AUC", "measured ACC", "paper AUC", "paper ACC"],
                                      interactive=False)
             res_plot = gr.Plot()
         with gr.Tab("Defect lab"):

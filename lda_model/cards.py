@@ -19,14 +19,16 @@ VARIANT_TABLE = {"backbone_only": "V", "spatial_only": "V", "temporal_only": "V"
                  "m1": "VI", "m2": "VI", "m3": "VI", "m5": "VI", "n2": "VII", "n4": "VII", "n5": "VII"}
 
 
-def write_card(folder: str | Path, title: str, body: str, results: list[dict]) -> Path:
-    """results: [{"dataset": str, "metric": "auc"|"accuracy", "value": float, "name": str}]"""
+def write_card(folder: str | Path, title: str, body: str, results: list[dict], training: dict | None = None) -> Path:
+    """results: [{"dataset": str, "metric": "auc"|"accuracy", "value": float, "name": str}];
+    training: `release.training_summary` ({"init", "epochs", "clips", "hours"}), kept in the metadata."""
     evals = [EvalResult(task_type="video-classification", task_name="deepfake detection",
                         dataset_type=r["dataset"], dataset_name=r.get("dataset_name", r["dataset"]),
                         metric_type=r["metric"], metric_value=float(r["value"]), metric_name=r.get("name"))
              for r in results]
     data = ModelCardData(license="mit", library_name="lda-deepfake", model_name=title, eval_results=evals or None,
-                         tags=["deepfake-detection", "video-classification", "explainability", "pytorch_model_hub_mixin"])
+                         tags=["deepfake-detection", "video-classification", "explainability", "pytorch_model_hub_mixin"],
+                         **({"lda_training": training} if training else {}))
     card = ModelCard.from_template(data, template_str="---\n{{ card_data }}\n---\n\n" + body)
     path = Path(folder) / "README.md"
     card.save(path)
@@ -40,6 +42,22 @@ def read_results(folder: str | Path) -> dict[tuple[str, str], float]:
         return {}
     data = ModelCard.load(path).data
     return {(r.dataset_type, r.metric_type): float(r.metric_value) for r in (data.eval_results or [])}
+
+
+def read_training(folder: str | Path) -> dict:
+    """The card's `lda_training` metadata ({"init", "epochs", "clips", "hours"}), or {}."""
+    path = Path(folder) / "README.md"
+    if not path.is_file():
+        return {}
+    return dict(ModelCard.load(path).data.to_dict().get("lda_training") or {})
+
+
+def training_text(training: dict) -> str:
+    """'20 ep from scratch' / '1 ep from `default`' ('—' when the card does not say)."""
+    if not training:
+        return "—"
+    init = training.get("init", "scratch")
+    return f"{training['epochs']} ep " + ("from scratch" if init == "scratch" else f"from `{init}`")
 
 
 def paper_values() -> dict:
@@ -61,7 +79,7 @@ def variant_results(weights_dir: str | Path | None = None, dataset: str = "synth
             continue
         res = read_results(folder)
         p = paper.get(name, {})
-        rows.append({"variant": name, "table": table, "measured_auc": res.get((dataset, "auc")),
+        rows.append({"variant": name, "table": table, "trained": training_text(read_training(folder)), "measured_auc": res.get((dataset, "auc")),
                      "measured_acc": res.get((dataset, "accuracy")), "paper_auc": p.get("auc"), "paper_acc": p.get("acc")})
     return rows
 
@@ -75,13 +93,13 @@ def results_markdown(weights_dir: str | Path | None = None) -> str:
             ("synthetic-test-segments", "auc"): "segment AUC", ("external-dev", "auc"): "external_dev AUC",
             ("external-dev", "accuracy"): "ACC", ("localization-heldout", "hit_rate"): "localization hit",
             ("localization-heldout", "rise_rate"): "rise"}
-    lines = ["| checkpoint | table | " + " | ".join(cols.values()) + " |", "|---" * (len(cols) + 2) + "|"]
+    lines = ["| checkpoint | table | trained | " + " | ".join(cols.values()) + " |", "|---" * (len(cols) + 3) + "|"]
     for name, table in VARIANT_TABLE.items():
         if not (root / name / "model.safetensors").is_file():
             continue
         res = read_results(root / name)
         cells = [f"{res[c]:.4f}" if c in res else "—" for c in cols]  # as stored in the card: no second rounding
-        lines.append(f"| `{name}` | {table} | " + " | ".join(cells) + " |")
+        lines.append(f"| `{name}` | {table} | {training_text(read_training(root / name))} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -55,6 +55,23 @@ def data_summary(data: Path) -> dict:
     return out
 
 
+def training_summary(run: str | Path) -> dict:
+    """How long a run trained and from what, for the card's metadata (the cards table shows it).
+
+    init is "scratch" for random weights, else the checkpoint it started from, named by its run
+    folder (`runs/default/best` -> "default").
+    """
+    run = Path(run)
+    metrics = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
+    targs = json.loads((run / "last" / "train_state.json").read_text())["args"]
+    init = targs.get("init")
+    if init:
+        init = Path(init)
+        init = init.parent.name if init.name in ("best", "last") else init.name
+    return {"init": init or "scratch", "epochs": len(metrics), "clips": metrics[-1]["step"] * targs["batch_size"],
+            "hours": round(sum(m["seconds"] for m in metrics) / 3600, 2)}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m lda_model.release", description=__doc__.split("\n\n")[0])
     p.add_argument("--run", required=True)
@@ -120,11 +137,10 @@ def main(argv=None) -> int:
                             "name": "attention rises on the defect"})
 
     metrics = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
-    state = json.loads((run / "last" / "train_state.json").read_text())
-    targs = state["args"]
+    targs = json.loads((run / "last" / "train_state.json").read_text())["args"]
     summary = data_summary(data)
-    seen = metrics[-1]["step"] * targs["batch_size"]
-    hours = sum(m["seconds"] for m in metrics) / 3600
+    training = training_summary(run)
+    seen, hours = training["clips"], training["hours"]
     ema_text = f"; validated and kept: an EMA of the weights, decay {targs['ema']}" if targs.get("ema") else ""
     body = f"""# LDA deepfake detector — `{args.name}`
 
@@ -163,7 +179,7 @@ Weights stored in fp16 (loaded as fp32).
 Synthesized forgeries are a proxy: scores on real deepfakes (the external numbers above) are the honest
 measure of transfer, and they are small samples. Use the maps as evidence, not the score as a verdict.
 """
-    write_card(dest, f"lda-{args.name}", body, results)
+    write_card(dest, f"lda-{args.name}", body, results, training)
     print(json.dumps({k: {kk: vv for kk, vv in v.items() if kk not in ("clips",)} for k, v in numbers.items()}))
     return 0
 

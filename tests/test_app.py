@@ -149,6 +149,18 @@ def test_forgeries_handler_scores_each_row(tiny_weights):
         run_forgeries(str(tiny_weights), "any", -1, 1)
 
 
+def test_results_table_says_how_each_variant_trained():
+    from app.ui import results_table
+    from lda_model.cards import VARIANT_TABLE
+
+    table, _ = results_table()
+    rows = {r[0]: r for r in table}
+    assert set(rows) <= set(VARIANT_TABLE) and "default" in rows
+    assert all(len(r) == 7 for r in table)  # variant, table, trained, measured AUC/ACC, paper AUC/ACC
+    assert rows["default"][2] == "20 ep from scratch"
+    assert all(r[2].endswith("from scratch") or r[2].endswith("from `default`") for r in table)
+
+
 def test_concurrent_analyze_calls_agree(server, face_clip):
     """8 simultaneous /analyze calls (short load test; benchmarks/load.py is the long one)."""
     from gradio_client import Client, handle_file

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lda_model import LDADetector
-from lda_model.cards import VARIANT_TABLE, read_results, results_markdown
+from lda_model.cards import VARIANT_TABLE, read_results, read_training, results_markdown
 from lda_model.faces import FACE_MODEL_SHA256
 from lda_model.video import count_frames
 from lda_model.weights import WEIGHTS_DIR, bundled_weights
@@ -48,6 +48,9 @@ def test_bundled_checkpoint(name):
     card = (folder / "README.md").read_text()
     assert "What it saw" in card and "from scratch" in card
     results = read_results(folder)
+    training = read_training(folder)  # how it trained, shown next to its numbers
+    assert training["epochs"] >= 1 and training["init"] in {"scratch", *VARIANT_TABLE}
+    assert (training["init"] == "scratch") == ("init: random" in card)
     assert 0.0 <= results[("synthetic-test", "auc")] <= 1.0
     assert 0.0 <= results[("synthetic-val", "auc")] <= 1.0
     with torch.inference_mode():

@@ -112,6 +112,13 @@ def test_train_checkpoints_and_resumes(tiny_cache, tmp_path):
     assert "synthetic-test-segments" in card and "synthetic-val" in card and "--split val" in card
     assert "| test | 1 | 1 | 0 |" in card  # one held-out clip identity, no photo (split table)
     assert LDADetector.from_pretrained(dest / "tiny").config == model.config
+    # how it trained is metadata the cards table reads back: 2 epochs of 4 steps of the tiny batch, from scratch
+    from lda_model.cards import read_training, training_text
+
+    training = read_training(dest / "tiny")
+    assert training["init"] == "scratch" and training["epochs"] == 2
+    assert training["clips"] == 8 * json.loads((out / "last" / "train_state.json").read_text())["args"]["batch_size"]
+    assert training_text(training) == "2 ep from scratch"
 
 
 def test_train_ema_validates_the_average_and_resumes_it(tiny_cache, tmp_path):
@@ -146,6 +153,9 @@ def test_train_variant_from_init(tiny_cache, tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     assert "spatial.combine.weight" in res.stdout and "backbone" not in res.stdout.split("fresh:")[1].split("]")[0]
     assert LDADetector.from_pretrained(tmp_path / "m2" / "last").config.num_maps == 2
+    from lda_model.release import training_summary  # the card names the run it started from
+
+    assert training_summary(tmp_path / "m2")["init"] == "base" and training_summary(base)["init"] == "scratch"
 
 
 def test_ddp_two_cpu_processes(tiny_cache, tmp_path):
