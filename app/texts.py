@@ -34,7 +34,10 @@ Flicker around the face border in the residuals is a typical deepfake trace.
 ABLATION_HELP = """
 **Ablations** re-run only the model on the cached face track (no re-tracking). *Components*
 compares the paper's Table V variants; *m* (number of attention maps) and *n* (number of
-following frames) are the paper's Tables VI and VII.
+following frames) are the paper's Tables VI and VII. In the table of measured numbers, *trained*
+says whether a variant was trained from scratch like `default` (the paper's protocol) or fine-tuned
+from `default` after the change: a fine-tune answers "what does this change do to that checkpoint",
+not the paper's question, so compare fine-tunes with each other and with care.
 """
 
 DEFECT_HELP = """
