@@ -118,10 +118,17 @@ def scores_figure(names: Sequence[str], scores: Sequence[float | None], threshol
 
 
 def measured_vs_paper_figure(rows: Sequence[dict], metric: str = "auc") -> go.Figure:
-    """Grouped bars: for each variant, the measured value and (where known) the paper's."""
+    """Grouped bars: for each variant, the measured value and (where known) the paper's.
+
+    A measured bar is hatched when its variant was fine-tuned rather than trained from scratch
+    (row["trained"], e.g. "1 ep from `default`"); hovering shows how it trained."""
     names = [r["variant"] for r in rows]
+    trained = [r.get("trained", "") for r in rows]
+    hatch = ["" if t.endswith("from scratch") or not t else "/" for t in trained]
     fig = go.Figure()
-    fig.add_trace(go.Bar(name="measured here", x=names, y=[r.get(f"measured_{metric}") for r in rows]))
+    fig.add_trace(go.Bar(name="measured here", x=names, y=[r.get(f"measured_{metric}") for r in rows],
+                         marker=dict(pattern_shape=hatch), customdata=trained,
+                         hovertemplate="%{x}: %{y:.3f}<br>trained %{customdata}<extra></extra>"))
     if any(r.get(f"paper_{metric}") is not None for r in rows):
         fig.add_trace(go.Bar(name="paper", x=names, y=[r.get(f"paper_{metric}") for r in rows]))
     fig.update_layout(barmode="group", title=f"{metric.upper()}: measured vs paper", height=300,

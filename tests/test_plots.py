@@ -73,6 +73,14 @@ def test_measured_vs_paper_skips_missing_paper_values():
     assert [t.name for t in plots.measured_vs_paper_figure(rows).data] == ["measured here", "paper"]
 
 
+def test_measured_bars_of_fine_tunes_are_hatched():
+    rows = [{"variant": "default", "measured_auc": 0.9, "trained": "20 ep from scratch"},
+            {"variant": "m1", "measured_auc": 0.8, "trained": "1 ep from `default`"}]
+    bars = plots.measured_vs_paper_figure(rows).data[0]
+    assert list(bars.marker.pattern.shape) == ["", "/"]
+    assert list(bars.customdata) == ["20 ep from scratch", "1 ep from `default`"]
+
+
 def test_draw_boxes_does_not_touch_input():
     frame = np.zeros((100, 100, 3), np.uint8)
     out = plots.draw_boxes(frame, {0: np.array([10, 10, 50, 50])}, {0: 0.9}, 0, 0.5)
