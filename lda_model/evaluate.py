@@ -43,7 +43,7 @@ import torch
 from .analysis import analyze_video, crops_to_tensor, extract_faces
 from .faces import to_crop_coords
 from .localization import defect_experiment
-from .metrics import binary_metrics, roc_points
+from .metrics import auc_by_quantile, binary_metrics, roc_points
 from .video import VideoError
 from .weights import WeightsError, load_detector
 
@@ -128,6 +128,7 @@ def evaluate_synthetic(args, detector, info) -> dict:
     need = detector.config.clip_length
     labels, scores, per_kind = [], [], {}
     seg_labels, seg_scores = [], []  # every segment of every item (a clip item has many)
+    changes = []  # per fake segment: mean |fake - real| over all its pixels (0..255)
     for item, (crops, lms) in enumerate(zip(store.crops, store.landmarks)):
         segs = crops[:, :need]
         real = score_clips(detector, segs)
@@ -141,6 +142,7 @@ def evaluate_synthetic(args, detector, info) -> dict:
                     donor = (store.crops[j][0, :need], store.landmarks[j][0, :need].astype(np.float32))
             f, _, desc = forge_clip(segs[k], lms[k, :need].astype(np.float32), rng, donor=donor)
             fakes.append(f)
+            changes.append(float(np.abs(f.astype(np.float32) - segs[k].astype(np.float32)).mean()))
             kinds.append(f"{desc['kind']}/{desc['temporal']}")
         fake = score_clips(detector, np.stack(fakes))
         labels += [0, 1]
@@ -149,11 +151,14 @@ def evaluate_synthetic(args, detector, info) -> dict:
         seg_scores += [float(v) for v in real] + [float(v) for v in fake]
         for kd, s in zip(kinds, fake):
             per_kind.setdefault(kd, []).append(float(s))
+    seg, lab = np.array(seg_scores), np.array(seg_labels)  # (segments,) fakes in the order of `changes`
     out = {"weights": info.source, "split": args.split, "items": len(store.names),
            "identities": len(set(store.identities)),
            "video": binary_metrics(np.array(labels), np.array(scores)),
            "segment": binary_metrics(np.array(seg_labels), np.array(seg_scores)),
-           "mean_fake_score_by_kind": {k: round(float(np.mean(v)), 4) for k, v in sorted(per_kind.items())}}
+           "mean_fake_score_by_kind": {k: round(float(np.mean(v)), 4) for k, v in sorted(per_kind.items())},
+           # does the score follow how visible a fake is? terciles of pixel change, segment AUC vs all reals
+           "segment_by_pixel_change": auc_by_quantile(np.array(changes), seg[lab == 1], seg[lab == 0])}
     return out
 
 

@@ -18,3 +18,23 @@ def binary_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float = 0.
 def roc_points(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     fpr, tpr, _ = roc_curve(np.asarray(labels).astype(int), np.asarray(scores, dtype=np.float64))
     return fpr, tpr
+
+
+def auc_by_quantile(values: np.ndarray, fake_scores: np.ndarray, real_scores: np.ndarray, bins: int = 3) -> list[dict]:
+    """Split the fakes into `bins` quantile bins of `values` (e.g. how much each fake changed the
+    pixels) and give each bin's mean value, mean fake score and AUC against *all* the reals."""
+    values, fake_scores = np.asarray(values, dtype=np.float64), np.asarray(fake_scores, dtype=np.float64)
+    real_scores = np.asarray(real_scores, dtype=np.float64)
+    if len(values) != len(fake_scores):
+        raise ValueError("one value per fake score")
+    edges = np.quantile(values, np.linspace(0, 1, bins + 1)) if len(values) else np.zeros(bins + 1)
+    which = np.clip(np.searchsorted(edges[1:-1], values, side="right"), 0, bins - 1)  # bin of each fake
+    out = []
+    for b in range(bins):
+        sel = which == b
+        m = binary_metrics(np.r_[np.zeros(len(real_scores)), np.ones(sel.sum())], np.r_[real_scores, fake_scores[sel]])
+        out.append({"range": [round(float(edges[b]), 3), round(float(edges[b + 1]), 3)], "n": int(sel.sum()),
+                    "mean_value": round(float(values[sel].mean()), 3) if sel.any() else None,
+                    "mean_score": round(float(fake_scores[sel].mean()), 4) if sel.any() else None,
+                    "auc": round(m["auc"], 4) if m["auc"] == m["auc"] else None})
+    return out

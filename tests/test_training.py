@@ -8,6 +8,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 import torch
 
 from lda_model import LDADetector
@@ -180,6 +181,9 @@ def test_evaluate_synthetic_and_localization(tiny_cache, tiny_weights, face_clip
     segments = sum(v["segments"] for v in index.values() if v["split"] == "test")
     assert segments > 1 and rec["identities"] == 1
     assert rec["segment"]["n"] == 2 * segments and rec["segment"]["n_fake"] == segments  # each scored alone
+    by_change = rec["segment_by_pixel_change"]
+    assert len(by_change) == 3 and sum(b["n"] for b in by_change) == segments
+    assert all(b["n"] == 0 or b["range"][0] <= b["mean_value"] <= b["range"][1] for b in by_change)
     res = subprocess.run([sys.executable, "-m", "lda_model.evaluate", "localization", "--videos", str(face_clip),
                           "--weights", str(tiny_weights), "--points", "2", "--json"], cwd=ROOT, capture_output=True,
                          text=True, timeout=300)
@@ -202,6 +206,20 @@ def test_evaluate_detection(tmp_path, tiny_weights, face_clip):
     rec = json.loads(res.stdout)
     assert rec["video"]["n"] == 2 and rec["frame"]["n"] == 6 and len(rec["skipped"]) == 1
     assert cv2.imread(str(tmp_path / "roc.png")) is not None
+
+
+def test_auc_by_quantile_bins_the_fakes():
+    from lda_model.metrics import auc_by_quantile
+
+    change = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    fake = np.array([0.1, 0.2, 0.6, 0.7, 0.9, 0.95])  # the more visible, the higher the score
+    real = np.array([0.3, 0.4])
+    bins = auc_by_quantile(change, fake, real)
+    assert [b["n"] for b in bins] == [2, 2, 2]
+    assert [b["auc"] for b in bins] == [0.0, 1.0, 1.0]  # low-change fakes rank below every real
+    assert bins[0]["mean_value"] == 1.5 and bins[2]["mean_score"] == 0.925
+    with pytest.raises(ValueError):
+        auc_by_quantile(change, fake[:2], real)
 
 
 def test_binary_metrics():
