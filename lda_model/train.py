@@ -60,7 +60,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--init", default=None, help="weights to start from (fine-tuning); mismatched tensors stay fresh")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/last")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/last if it exists (else start fresh, or from --init)")
     p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps in total")
     p.add_argument("--name", default=None, help="config.name saved with the weights")
     p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
@@ -190,7 +190,8 @@ def main(argv=None) -> int:
 
     cfg = build_config(args)
     model = LDADetector(cfg)
-    if args.init and not args.resume:
+    resuming = args.resume and (out / "last" / "train_state.json").exists()
+    if args.init and not resuming:  # `--init X --resume`: start from X unless OUT already holds a checkpoint
         fresh = init_from(model, args.init)
         if is_main:
             print(f"initialised from {args.init}; fresh: {fresh}", flush=True)
@@ -199,7 +200,6 @@ def main(argv=None) -> int:
         opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay)
     else:
         opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
-    resuming = args.resume and (out / "last" / "train_state.json").exists()
     if resuming:
         model.load_state_dict(LDADetector.from_pretrained(out / "last").state_dict())
     # the average starts from the (resumed) weights; load_state replaces it with a saved one, if any

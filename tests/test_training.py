@@ -149,8 +149,9 @@ def test_train_ema_validates_the_average_and_resumes_it(tiny_cache, tmp_path):
 def test_train_variant_from_init(tiny_cache, tmp_path):
     base = tmp_path / "base"
     assert run_train(tiny_train_args(tiny_cache, base, "--max-steps", "1")).returncode == 0
+    # --resume on an empty OUT still starts from --init (a resumable fine-tune command)
     res = run_train(tiny_train_args(tiny_cache, tmp_path / "m2", "--num-maps", "2", "--init", str(base / "last"),
-                                    "--max-steps", "1"))
+                                    "--max-steps", "1", "--resume"))
     assert res.returncode == 0, res.stderr[-2000:]
     assert "spatial.combine.weight" in res.stdout and "backbone" not in res.stdout.split("fresh:")[1].split("]")[0]
     assert LDADetector.from_pretrained(tmp_path / "m2" / "last").config.num_maps == 2
