@@ -13,7 +13,9 @@
   "video" (mean over its segments) and as a fake one (every segment forged by
   `forgery.forge_clip` with a seed fixed per item), so the AUC is over held-out identities.
   `segment` is the same over every segment on its own (a clip item holds many segments, a photo
-  one): more samples, but segments of one clip are not independent.
+  one): more samples, but segments of one clip are not independent. `segment_by_pixel_change`
+  splits the fake segments into terciles of mean |fake - real| and gives each tercile's segment
+  AUC against all real segments: do misses come from fakes that barely change the pixels?
 - localization (the paper's Fig. 8 as a number): for each clip's analysis points, a defect
   (`blur_mouth`, `red_pupil`, `distort_mouth`) is put on frame t..t+n at the regions the
   landmarks of frame t locate; a hit is when the peak of sum_maps (maps(tampered) -
