@@ -35,21 +35,21 @@ def write_card(folder: str | Path, title: str, body: str, results: list[dict], t
     return path
 
 
-def read_results(folder: str | Path) -> dict[tuple[str, str], float]:
+def _card_data(folder: str | Path) -> ModelCardData | None:
+    path = Path(folder) / "README.md"
+    return ModelCard.load(path).data if path.is_file() else None
+
+
+def read_results(folder: str | Path, data: ModelCardData | None = None) -> dict[tuple[str, str], float]:
     """{(dataset, metric): value} from a checkpoint folder's card (empty when there is none)."""
-    path = Path(folder) / "README.md"
-    if not path.is_file():
-        return {}
-    data = ModelCard.load(path).data
-    return {(r.dataset_type, r.metric_type): float(r.metric_value) for r in (data.eval_results or [])}
+    data = data if data is not None else _card_data(folder)
+    return {(r.dataset_type, r.metric_type): float(r.metric_value) for r in (data.eval_results or [])} if data else {}
 
 
-def read_training(folder: str | Path) -> dict:
+def read_training(folder: str | Path, data: ModelCardData | None = None) -> dict:
     """The card's `lda_training` metadata ({"init", "epochs", "clips", "hours"}), or {}."""
-    path = Path(folder) / "README.md"
-    if not path.is_file():
-        return {}
-    return dict(ModelCard.load(path).data.to_dict().get("lda_training") or {})
+    data = data if data is not None else _card_data(folder)
+    return dict(data.to_dict().get("lda_training") or {}) if data else {}
 
 
 def training_text(training: dict) -> str:
@@ -77,9 +77,10 @@ def variant_results(weights_dir: str | Path | None = None, dataset: str = "synth
         folder = root / name
         if not (folder / "model.safetensors").is_file():
             continue
-        res = read_results(folder)
+        data = _card_data(folder)  # parsed once for both reads
+        res = read_results(folder, data)
         p = paper.get(name, {})
-        rows.append({"variant": name, "table": table, "trained": training_text(read_training(folder)), "measured_auc": res.get((dataset, "auc")),
+        rows.append({"variant": name, "table": table, "trained": training_text(read_training(folder, data)), "measured_auc": res.get((dataset, "auc")),
                      "measured_acc": res.get((dataset, "accuracy")), "paper_auc": p.get("auc"), "paper_acc": p.get("acc")})
     return rows
 
@@ -97,9 +98,10 @@ def results_markdown(weights_dir: str | Path | None = None) -> str:
     for name, table in VARIANT_TABLE.items():
         if not (root / name / "model.safetensors").is_file():
             continue
-        res = read_results(root / name)
+        data = _card_data(root / name)
+        res = read_results(root / name, data)
         cells = [f"{res[c]:.4f}" if c in res else "—" for c in cols]  # as stored in the card: no second rounding
-        lines.append(f"| `{name}` | {table} | {training_text(read_training(root / name))} | " + " | ".join(cells) + " |")
+        lines.append(f"| `{name}` | {table} | {training_text(read_training(root / name, data))} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

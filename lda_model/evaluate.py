@@ -157,7 +157,7 @@ def evaluate_synthetic(args, detector, info) -> dict:
     out = {"weights": info.source, "split": args.split, "items": len(store.names),
            "identities": len(set(store.identities)),
            "video": binary_metrics(np.array(labels), np.array(scores)),
-           "segment": binary_metrics(np.array(seg_labels), np.array(seg_scores)),
+           "segment": binary_metrics(lab, seg),
            "mean_fake_score_by_kind": {k: round(float(np.mean(v)), 4) for k, v in sorted(per_kind.items())},
            # does the score follow how visible a fake is? terciles of pixel change, segment AUC vs all reals
            "segment_by_pixel_change": auc_by_quantile(np.array(changes), seg[lab == 1], seg[lab == 0])}

@@ -28,7 +28,7 @@ def auc_by_quantile(values: np.ndarray, fake_scores: np.ndarray, real_scores: np
     if len(values) != len(fake_scores):
         raise ValueError("one value per fake score")
     edges = np.quantile(values, np.linspace(0, 1, bins + 1)) if len(values) else np.zeros(bins + 1)
-    which = np.clip(np.searchsorted(edges[1:-1], values, side="right"), 0, bins - 1)  # bin of each fake
+    which = np.searchsorted(edges[1:-1], values, side="right")  # bin of each fake, 0..bins-1
     out = []
     for b in range(bins):
         sel = which == b

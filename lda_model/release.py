@@ -55,15 +55,19 @@ def data_summary(data: Path) -> dict:
     return out
 
 
-def training_summary(run: str | Path) -> dict:
+def load_run(run: str | Path) -> tuple[list[dict], dict]:
+    """A training run's per-epoch metrics (metrics.jsonl) and its command-line arguments."""
+    run = Path(run)
+    metrics = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
+    return metrics, json.loads((run / "last" / "train_state.json").read_text())["args"]
+
+
+def training_summary(metrics: list[dict], targs: dict) -> dict:
     """How long a run trained and from what, for the card's metadata (the cards table shows it).
 
     init is "scratch" for random weights, else the checkpoint it started from, named by its run
     folder (`runs/default/best` -> "default").
     """
-    run = Path(run)
-    metrics = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
-    targs = json.loads((run / "last" / "train_state.json").read_text())["args"]
     init = targs.get("init")
     if init:
         init = Path(init)
@@ -136,10 +140,9 @@ def main(argv=None) -> int:
             results.append({"dataset": "localization-heldout", "metric": "rise_rate", "value": res["rise_rate"],
                             "name": "attention rises on the defect"})
 
-    metrics = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines() if x.strip()]
-    targs = json.loads((run / "last" / "train_state.json").read_text())["args"]
+    metrics, targs = load_run(run)
     summary = data_summary(data)
-    training = training_summary(run)
+    training = training_summary(metrics, targs)
     seen, hours = training["clips"], training["hours"]
     ema_text = f"; validated and kept: an EMA of the weights, decay {targs['ema']}" if targs.get("ema") else ""
     body = f"""# LDA deepfake detector — `{args.name}`

@@ -155,9 +155,9 @@ def test_train_variant_from_init(tiny_cache, tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     assert "spatial.combine.weight" in res.stdout and "backbone" not in res.stdout.split("fresh:")[1].split("]")[0]
     assert LDADetector.from_pretrained(tmp_path / "m2" / "last").config.num_maps == 2
-    from lda_model.release import training_summary  # the card names the run it started from
+    from lda_model.release import load_run, training_summary  # the card names the run it started from
 
-    assert training_summary(tmp_path / "m2")["init"] == "base" and training_summary(base)["init"] == "scratch"
+    assert training_summary(*load_run(tmp_path / "m2"))["init"] == "base" and training_summary(*load_run(base))["init"] == "scratch"
 
 
 def test_ddp_two_cpu_processes(tiny_cache, tmp_path):
