@@ -34,7 +34,7 @@ class SegmentStore:
     def __init__(self, root: str | Path, split: str, kinds: tuple[str, ...] = ("video", "image")) -> None:
         root = Path(root)
         index = json.loads((root / "index.json").read_text())
-        self.names, self.identities, self.crops, self.landmarks = [], [], [], []
+        self.names, self.identities, self.kinds, self.crops, self.landmarks = [], [], [], [], []
         for name, meta in sorted(index.items()):
             if meta["split"] != split or meta["kind"] not in kinds:
                 continue
@@ -43,6 +43,7 @@ class SegmentStore:
                 self.landmarks.append(z["landmarks"])  # (K, L, 478, 2) float16
             self.names.append(name)
             self.identities.append(meta["identity"])
+            self.kinds.append(meta["kind"])  # "video" (a tracked clip) or "image" (a photo, animated)
         if not self.names:
             raise ValueError(f"no {split} items in {root}")
         self.segments = [Segment(i, k) for i, c in enumerate(self.crops) for k in range(len(c))]

@@ -16,6 +16,8 @@
   one): more samples, but segments of one clip are not independent. `segment_by_pixel_change`
   splits the fake segments into terciles of mean |fake - real| and gives each tercile's segment
   AUC against all real segments: do misses come from fakes that barely change the pixels?
+  `video_by_source` gives the video metrics (and mean real / fake score) of the photo-only items
+  and the clip items apart, since a split mixes both.
 - localization (the paper's Fig. 8 as a number): for each clip's analysis points, a defect
   (`blur_mouth`, `red_pupil`, `distort_mouth`) is put on frame t..t+n at the regions the
   landmarks of frame t locate; a hit is when the peak of sum_maps (maps(tampered) -
@@ -45,11 +47,12 @@ import torch
 from .analysis import analyze_video, crops_to_tensor, extract_faces
 from .faces import to_crop_coords
 from .localization import defect_experiment
-from .metrics import auc_by_quantile, binary_metrics, roc_points
+from .metrics import auc_by_quantile, binary_metrics, metrics_by_group, roc_points
 from .video import VideoError
 from .weights import WeightsError, load_detector
 
 LOCALIZATION_DEFECTS = ("blur_mouth", "red_pupil", "distort_mouth")
+SOURCE_NAMES = {"video": "clip", "image": "photo"}  # cache item kind -> name in `video_by_source`
 
 
 def read_labels(tsv: Path, videos: Path | None, groups: set[str] | None) -> list[tuple[Path, int, str]]:
@@ -160,7 +163,10 @@ def evaluate_synthetic(args, detector, info) -> dict:
            "segment": binary_metrics(lab, seg),
            "mean_fake_score_by_kind": {k: round(float(np.mean(v)), 4) for k, v in sorted(per_kind.items())},
            # does the score follow how visible a fake is? terciles of pixel change, segment AUC vs all reals
-           "segment_by_pixel_change": auc_by_quantile(np.array(changes), seg[lab == 1], seg[lab == 0])}
+           "segment_by_pixel_change": auc_by_quantile(np.array(changes), seg[lab == 1], seg[lab == 0]),
+           # photo-only identities (a still, animated) vs tracked clips: which items move the video AUC
+           "video_by_source": metrics_by_group([SOURCE_NAMES[k] for k in store.kinds for _ in (0, 1)],
+                                               np.array(labels), np.array(scores))}
     return out
 
 

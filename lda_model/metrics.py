@@ -15,6 +15,24 @@ def binary_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float = 0.
     return {"acc": acc, "auc": auc, "n": int(len(labels)), "n_fake": int(labels.sum())}
 
 
+def metrics_by_group(groups, labels: np.ndarray, scores: np.ndarray) -> dict[str, dict]:
+    """`binary_metrics` for each group of samples (e.g. photo vs clip items), with the mean real and
+    mean fake score of each group, so one can see *which* samples move an overall AUC."""
+    groups, labels = np.asarray(groups), np.asarray(labels).astype(int)
+    scores = np.asarray(scores, dtype=np.float64)
+    if not len(groups) == len(labels) == len(scores):
+        raise ValueError("one group and one label per score")
+    out = {}
+    for g in sorted(set(groups.tolist())):
+        sel = groups == g
+        m = binary_metrics(labels[sel], scores[sel])
+        for name, lab in (("mean_real", 0), ("mean_fake", 1)):
+            part = scores[sel & (labels == lab)]
+            m[name] = round(float(part.mean()), 4) if len(part) else None
+        out[str(g)] = m
+    return out
+
+
 def roc_points(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     fpr, tpr, _ = roc_curve(np.asarray(labels).astype(int), np.asarray(scores, dtype=np.float64))
     return fpr, tpr

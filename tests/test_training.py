@@ -185,6 +185,8 @@ def test_evaluate_synthetic_and_localization(tiny_cache, tiny_weights, face_clip
     by_change = rec["segment_by_pixel_change"]
     assert len(by_change) == 3 and sum(b["n"] for b in by_change) == segments
     assert all(b["n"] == 0 or b["range"][0] <= b["mean_value"] <= b["range"][1] for b in by_change)
+    by_source = rec["video_by_source"]  # the tiny cache's test split holds one clip item, no photo
+    assert set(by_source) == {"clip"} and by_source["clip"]["n"] == 2 and by_source["clip"]["n_fake"] == 1
     res = subprocess.run([sys.executable, "-m", "lda_model.evaluate", "localization", "--videos", str(face_clip),
                           "--weights", str(tiny_weights), "--points", "2", "--json"], cwd=ROOT, capture_output=True,
                          text=True, timeout=300)
@@ -221,6 +223,20 @@ def test_auc_by_quantile_bins_the_fakes():
     assert bins[0]["mean_value"] == 1.5 and bins[2]["mean_score"] == 0.925
     with pytest.raises(ValueError):
         auc_by_quantile(change, fake[:2], real)
+
+
+def test_metrics_by_group_splits_samples():
+    from lda_model.metrics import metrics_by_group
+
+    groups = ["photo", "photo", "clip", "clip", "photo", "photo"]
+    labels = np.array([0, 1, 0, 1, 0, 1])
+    scores = np.array([0.2, 0.9, 0.6, 0.4, 0.1, 0.3])
+    out = metrics_by_group(groups, labels, scores)
+    assert set(out) == {"photo", "clip"}
+    assert out["photo"]["n"] == 4 and out["photo"]["auc"] == 1.0 and out["photo"]["mean_fake"] == 0.6
+    assert out["clip"]["auc"] == 0.0 and out["clip"]["mean_real"] == 0.6  # the clip pair is ranked wrong
+    with pytest.raises(ValueError):
+        metrics_by_group(groups[:2], labels, scores)
 
 
 def test_binary_metrics():
