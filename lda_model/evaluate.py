@@ -131,7 +131,7 @@ def evaluate_synthetic(args, detector, info) -> dict:
 
     store = SegmentStore(args.data, args.split)
     need = detector.config.clip_length
-    labels, scores, per_kind = [], [], {}
+    labels, scores, sources, per_kind = [], [], [], {}  # per item: (real, fake) labels/scores, its source twice
     seg_labels, seg_scores = [], []  # every segment of every item (a clip item has many)
     changes = []  # per fake segment: mean |fake - real| over all its pixels (0..255)
     for item, (crops, lms) in enumerate(zip(store.crops, store.landmarks)):
@@ -151,6 +151,7 @@ def evaluate_synthetic(args, detector, info) -> dict:
             kinds.append(f"{desc['kind']}/{desc['temporal']}")
         fake = score_clips(detector, np.stack(fakes))
         labels += [0, 1]
+        sources += [SOURCE_NAMES[store.kinds[item]]] * 2
         scores += [float(real.mean()), float(fake.mean())]
         seg_labels += [0] * len(real) + [1] * len(fake)
         seg_scores += [float(v) for v in real] + [float(v) for v in fake]
@@ -165,8 +166,7 @@ def evaluate_synthetic(args, detector, info) -> dict:
            # does the score follow how visible a fake is? terciles of pixel change, segment AUC vs all reals
            "segment_by_pixel_change": auc_by_quantile(np.array(changes), seg[lab == 1], seg[lab == 0]),
            # photo-only identities (a still, animated) vs tracked clips: which items move the video AUC
-           "video_by_source": metrics_by_group([SOURCE_NAMES[k] for k in store.kinds for _ in (0, 1)],
-                                               np.array(labels), np.array(scores))}
+           "video_by_source": metrics_by_group(sources, np.array(labels), np.array(scores))}
     return out
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from sklearn.metrics import roc_auc_score, roc_curve
 
@@ -15,7 +17,7 @@ def binary_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float = 0.
     return {"acc": acc, "auc": auc, "n": int(len(labels)), "n_fake": int(labels.sum())}
 
 
-def metrics_by_group(groups, labels: np.ndarray, scores: np.ndarray) -> dict[str, dict]:
+def metrics_by_group(groups: Sequence[str], labels: np.ndarray, scores: np.ndarray) -> dict[str, dict]:
     """`binary_metrics` for each group of samples (e.g. photo vs clip items), with the mean real and
     mean fake score of each group, so one can see *which* samples move an overall AUC."""
     groups, labels = np.asarray(groups), np.asarray(labels).astype(int)
