@@ -7,6 +7,11 @@ from `forgery.forge_clip` (self-blends, and swaps with a donor of *another ident
 same split). Both classes then get the same augmentation, identical for every frame of a clip:
 scale/shift jitter, horizontal flip, brightness/contrast and JPEG re-compression, so that no
 processing difference separates real from fake.
+
+`paired=True` makes items 2j and 2j+1 the same frames with the same augmentation, once real and
+once forged (the pairing of Self-Blended Images): within a batch, the forgery is then the *only*
+difference between a real and its fake, so identity, pose and compression carry no signal.
+Unpaired (the default) is how the shipped checkpoints trained.
 """
 
 from __future__ import annotations
@@ -83,11 +88,12 @@ class SynthClips(Dataset):
     """Balanced real / synthesized-fake clips. Item = (clip (n+1, 3, S, S) float, label float)."""
 
     def __init__(self, store: SegmentStore, clip_length: int, size: int, length: int, seed: int = 0,
-                 augment: float = 1.0, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5)) -> None:
+                 augment: float = 1.0, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), paired: bool = False) -> None:
         if clip_length > store.segment_length:
             raise ValueError(f"segments hold {store.segment_length} frames, clips need {clip_length}")
         self.store, self.clip_length, self.size, self.length = store, clip_length, size, length
         self.seed, self.augment, self.mean, self.std = seed, augment, mean, std
+        self.paired = paired
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -109,8 +115,12 @@ class SynthClips(Dataset):
         return frames, lms, st.identities[seg.item]
 
     def __getitem__(self, i: int):
-        rng = np.random.default_rng([self.seed, self.epoch, i])
         label = i % 2
+        if self.paired:  # the pair's real and fake share the source and augmentation streams
+            rng = np.random.default_rng([self.seed, self.epoch, i // 2, 0])
+            aug_rng = np.random.default_rng([self.seed, self.epoch, i // 2, 1])
+        else:
+            rng = aug_rng = np.random.default_rng([self.seed, self.epoch, i])
         frames, lms, identity = self._pick(rng)
         if label:
             donor = None
@@ -118,5 +128,5 @@ class SynthClips(Dataset):
                 d_frames, d_lms, _ = self._pick(rng, avoid_identity=identity)
                 donor = (d_frames, d_lms)
             frames, _, _ = forge_clip(frames, lms, rng, donor=donor)
-        frames = augment_clip(frames, self.size, rng, self.augment)
+        frames = augment_clip(frames, self.size, aug_rng, self.augment)
         return crops_to_tensor(frames, self.size, self.mean, self.std), torch.tensor(float(label))

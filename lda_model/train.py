@@ -59,6 +59,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--cosine", action="store_true", help="cosine decay of the lr to 0 over all epochs")
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--paired", action="store_true",
+                   help="each fake is forged from the same frames, with the same augmentation, as the real next to it "
+                        "in the batch (Self-Blended Images' pairing); validation stays unpaired")
     p.add_argument("--init", default=None, help="weights to start from (fine-tuning); mismatched tensors stay fresh")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last if it exists (else start fresh, or from --init)")
     p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps in total")
@@ -92,6 +95,15 @@ def build_config(args) -> LDAConfig:
         except json.JSONDecodeError:
             changes[key] = value
     return getattr(LDAConfig, args.preset)(**changes)
+
+
+def shard_indices(length: int, rank: int, world: int) -> list[int]:
+    """This process's items: whole (real, fake) pairs (2p, 2p+1) with p % world == rank.
+
+    Every process then sees balanced batches, and with `--paired` a real and its fake stay in one
+    batch (striding single items by `world` would give rank 0 only reals when world is even)."""
+    pairs = length // 2 // world * world  # the same number of pairs on every rank
+    return [i for p in range(rank, pairs, world) for i in (2 * p, 2 * p + 1)]
 
 
 def init_from(model: LDADetector, source: str) -> list[str]:
@@ -223,7 +235,7 @@ def main(argv=None) -> int:
     net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
 
     train = SynthClips(SegmentStore(args.data, "train"), cfg.clip_length, cfg.backbone_size, args.epoch_size,
-                       seed=args.seed, mean=cfg.mean, std=cfg.std)
+                       seed=args.seed, mean=cfg.mean, std=cfg.std, paired=args.paired)
     val = SynthClips(SegmentStore(args.data, "val"), cfg.clip_length, cfg.backbone_size, args.val_size,
                      seed=10_000 + args.seed, augment=0.5, mean=cfg.mean, std=cfg.std)
     world = dist.get_world_size() if distributed else 1
@@ -233,7 +245,7 @@ def main(argv=None) -> int:
     log = open(out / "metrics.jsonl", "a") if is_main else None
     for epoch in range(start_epoch, args.epochs):
         train.set_epoch(epoch)
-        shard = Subset(train, range(rank, len(train) - (len(train) % (2 * world)), world))
+        shard = Subset(train, shard_indices(len(train), rank, world))
         loader = DataLoader(shard, batch_size=args.batch_size, shuffle=False, num_workers=args.workers,
                             drop_last=True, persistent_workers=False)
         t0, losses, seen = time.time(), [], 0

@@ -16,6 +16,7 @@ from lda_model.data import SegmentStore, SynthClips, augment_clip
 from lda_model.metrics import binary_metrics
 from lda_model.prepare import assign_splits, clip_splits, index_splits
 from lda_model.synthetic import animate, load_face_photo, write_video
+from lda_model.train import shard_indices
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--set", "backbone_size=64", "--set", "attention_size=32", "--set", "embed_dim=16", "--set", "latent_dim=8",
@@ -67,6 +68,29 @@ def test_dataset_balanced_and_deterministic(tiny_cache):
     ds.set_epoch(1)
     assert not torch.equal(ds[3][0], clip)
     assert -1.01 <= clip.min() and clip.max() <= 1.01
+
+
+def test_paired_dataset_forges_the_real_next_to_it(tiny_cache):
+    store = SegmentStore(tiny_cache, "train")
+    paired = SynthClips(store, clip_length=4, size=64, length=8, seed=1, paired=True)
+    (real, lr), (fake, lf) = paired[2], paired[3]
+    assert (lr.item(), lf.item()) == (0.0, 1.0)
+    assert torch.equal(paired[3][0], fake)  # still a pure function of (seed, epoch, i)
+    # same frames and augmentation: pixels differ only where the forgery blended, not everywhere
+    changed = ((real - fake).abs().amax(dim=(0, 1)) > 0.02).float().mean().item()
+    assert 0.0 < changed < 0.8
+    # unpaired neighbours are unrelated clips: nearly every pixel differs
+    unpaired = SynthClips(store, clip_length=4, size=64, length=8, seed=1)
+    assert ((unpaired[2][0] - unpaired[3][0]).abs().amax(dim=(0, 1)) > 0.02).float().mean().item() > 0.8
+    assert not torch.equal(paired[0][0], real)  # another pair, another source
+
+
+def test_shard_indices_keep_pairs_and_balance():
+    assert shard_indices(9, 0, 1) == list(range(8))
+    r0, r1 = shard_indices(10, 0, 2), shard_indices(10, 1, 2)
+    assert r0 == [0, 1, 4, 5] and r1 == [2, 3, 6, 7]  # equal lengths, no item twice, pair 4 dropped
+    for shard in (r0, r1):
+        assert [i % 2 for i in shard] == [0, 1] * (len(shard) // 2)  # every rank sees reals and fakes
 
 
 def test_augment_is_shared_by_all_frames():
@@ -163,7 +187,7 @@ def test_train_variant_from_init(tiny_cache, tmp_path):
 def test_ddp_two_cpu_processes(tiny_cache, tmp_path):
     launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
                 "-m", "lda_model.train"]
-    res = run_train(tiny_train_args(tiny_cache, tmp_path / "ddp", "--max-steps", "2"), launcher=launcher,
+    res = run_train(tiny_train_args(tiny_cache, tmp_path / "ddp", "--max-steps", "2", "--paired"), launcher=launcher,
                     env_extra={"OMP_NUM_THREADS": "1"})
     assert res.returncode == 0, res.stderr[-3000:]
     lines = (tmp_path / "ddp" / "metrics.jsonl").read_text().splitlines()
