@@ -12,6 +12,9 @@
 - synthetic: the identity-disjoint split of a `prepare` cache; each item is scored as a real
   "video" (mean over its segments) and as a fake one (every segment forged by
   `forgery.forge_clip` with a seed fixed per item), so the AUC is over held-out identities.
+  `--seeds K` forges each item K times (seeds SEED..SEED+K-1) against its one real score: the
+  pooled video AUC is then the mean of the per-seed AUCs (`video_auc_by_seed`), a steadier
+  number for comparing checkpoints on a small split.
   `segment` is the same over every segment on its own (a clip item holds many segments, a photo
   one): more samples, but segments of one clip are not independent. `segment_by_pixel_change`
   splits the fake segments into terciles of mean |fake - real| and gives each tercile's segment
@@ -125,42 +128,59 @@ def score_clips(detector, clips: np.ndarray, batch: int = 32) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0)
 
 
+def per_seed_video_auc(labels: list[int], scores: list[float], fake_scores: list[float]) -> float:
+    """Video AUC of the real items (label 0 in `labels`/`scores`) against one seed's fakes."""
+    reals = [s for lab, s in zip(labels, scores) if lab == 0]
+    return binary_metrics(np.array([0] * len(reals) + [1] * len(fake_scores)), np.array(reals + fake_scores))["auc"]
+
+
 def evaluate_synthetic(args, detector, info) -> dict:
     from .data import SegmentStore
     from .forgery import forge_clip
 
     store = SegmentStore(args.data, args.split)
     need = detector.config.clip_length
-    labels, scores, sources, per_kind = [], [], [], {}  # per item: (real, fake) labels/scores, its source twice
+    seeds = range(args.seed, args.seed + args.seeds)
+    labels, scores, sources, per_kind = [], [], [], {}  # per item: its real, then one fake per seed
+    fake_by_seed: dict[int, list[float]] = {s: [] for s in seeds}  # video fake score per item, per seed
     seg_labels, seg_scores = [], []  # every segment of every item (a clip item has many)
     changes = []  # per fake segment: mean |fake - real| over all its pixels (0..255)
     for item, (crops, lms) in enumerate(zip(store.crops, store.landmarks)):
         segs = crops[:, :need]
         real = score_clips(detector, segs)
-        rng = np.random.default_rng([args.seed, item])
-        fakes, kinds = [], []
-        for k in range(len(segs)):
-            donor = None
-            if rng.random() < 0.4 and len(store.crops) > 1:
-                j = int(rng.integers(len(store.crops)))
-                if store.identities[j] != store.identities[item]:
-                    donor = (store.crops[j][0, :need], store.landmarks[j][0, :need].astype(np.float32))
-            f, _, desc = forge_clip(segs[k], lms[k, :need].astype(np.float32), rng, donor=donor)
-            fakes.append(f)
-            changes.append(float(np.abs(f.astype(np.float32) - segs[k].astype(np.float32)).mean()))
-            kinds.append(f"{desc['kind']}/{desc['temporal']}")
-        fake = score_clips(detector, np.stack(fakes))
-        labels += [0, 1]
-        sources += [SOURCE_NAMES[store.kinds[item]]] * 2
-        scores += [float(real.mean()), float(fake.mean())]
-        seg_labels += [0] * len(real) + [1] * len(fake)
-        seg_scores += [float(v) for v in real] + [float(v) for v in fake]
-        for kd, s in zip(kinds, fake):
-            per_kind.setdefault(kd, []).append(float(s))
+        labels.append(0)
+        scores.append(float(real.mean()))
+        seg_labels += [0] * len(real)
+        seg_scores += [float(v) for v in real]
+        for seed in seeds:
+            rng = np.random.default_rng([seed, item])
+            fakes, kinds = [], []
+            for k in range(len(segs)):
+                donor = None
+                if rng.random() < 0.4 and len(store.crops) > 1:
+                    j = int(rng.integers(len(store.crops)))
+                    if store.identities[j] != store.identities[item]:
+                        donor = (store.crops[j][0, :need], store.landmarks[j][0, :need].astype(np.float32))
+                f, _, desc = forge_clip(segs[k], lms[k, :need].astype(np.float32), rng, donor=donor)
+                fakes.append(f)
+                changes.append(float(np.abs(f.astype(np.float32) - segs[k].astype(np.float32)).mean()))
+                kinds.append(f"{desc['kind']}/{desc['temporal']}")
+            fake = score_clips(detector, np.stack(fakes))
+            labels.append(1)
+            scores.append(float(fake.mean()))
+            fake_by_seed[seed].append(float(fake.mean()))
+            seg_labels += [1] * len(fake)
+            seg_scores += [float(v) for v in fake]
+            for kd, v in zip(kinds, fake):
+                per_kind.setdefault(kd, []).append(float(v))
+        sources += [SOURCE_NAMES[store.kinds[item]]] * (1 + len(seeds))
     seg, lab = np.array(seg_scores), np.array(seg_labels)  # (segments,) fakes in the order of `changes`
     out = {"weights": info.source, "split": args.split, "items": len(store.names),
            "identities": len(set(store.identities)),
+           "seeds": list(seeds),
+           # every real item against every seed's fakes: the AUC is the mean of the per-seed AUCs
            "video": binary_metrics(np.array(labels), np.array(scores)),
+           "video_auc_by_seed": {s: round(per_seed_video_auc(labels, scores, v), 4) for s, v in fake_by_seed.items()},
            "segment": binary_metrics(lab, seg),
            "mean_fake_score_by_kind": {k: round(float(np.mean(v)), 4) for k, v in sorted(per_kind.items())},
            # does the score follow how visible a fake is? terciles of pixel change, segment AUC vs all reals
@@ -234,7 +254,10 @@ def main(argv: list[str] | None = None) -> int:
     elif mode == "synthetic":
         p.add_argument("--data", required=True)
         p.add_argument("--split", default="test")
-        p.add_argument("--seed", type=int, default=0)
+        p.add_argument("--seed", type=int, default=0, help="forgery seed (with --seeds K: the first of K)")
+        p.add_argument("--seeds", type=int, default=1,
+                       help="forge every item K times (seeds SEED..SEED+K-1) and pool the fakes; one seed's "
+                            "video AUC moves by a few hundredths with the seed, so compare checkpoints with K >= 3")
     else:
         p.add_argument("--videos", nargs="+", required=True)
         p.add_argument("--manifest", default=None)

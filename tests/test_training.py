@@ -211,6 +211,16 @@ def test_evaluate_synthetic_and_localization(tiny_cache, tiny_weights, face_clip
     assert all(b["n"] == 0 or b["range"][0] <= b["mean_value"] <= b["range"][1] for b in by_change)
     by_source = rec["video_by_source"]  # the tiny cache's test split holds one clip item, no photo
     assert set(by_source) == {"clip"} and by_source["clip"]["n"] == 2 and by_source["clip"]["n_fake"] == 1
+    # --seeds 2: the real scored once, forged twice; pooled AUC = mean of the per-seed AUCs
+    res = subprocess.run([sys.executable, "-m", "lda_model.evaluate", "synthetic", "--data", str(tiny_cache),
+                          "--weights", str(tiny_weights), "--seed", "5", "--seeds", "2", "--json"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    two = json.loads(res.stdout)
+    assert two["seeds"] == [5, 6] and set(two["video_auc_by_seed"]) == {"5", "6"}
+    assert two["video"]["n"] == 3 and two["video"]["n_fake"] == 2
+    assert two["segment"]["n"] == 3 * segments and two["segment"]["n_fake"] == 2 * segments
+    assert two["video"]["auc"] == pytest.approx(np.mean(list(two["video_auc_by_seed"].values())), abs=1e-4)
     res = subprocess.run([sys.executable, "-m", "lda_model.evaluate", "localization", "--videos", str(face_clip),
                           "--weights", str(tiny_weights), "--points", "2", "--json"], cwd=ROOT, capture_output=True,
                          text=True, timeout=300)
