@@ -128,15 +128,28 @@ def score_clips(detector, clips: np.ndarray, batch: int = 32) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0)
 
 
-def per_seed_video_auc(labels: list[int], scores: list[float], fake_scores: list[float]) -> float:
-    """Video AUC of the real items (label 0 in `labels`/`scores`) against one seed's fakes."""
-    reals = [s for lab, s in zip(labels, scores) if lab == 0]
-    return binary_metrics(np.array([0] * len(reals) + [1] * len(fake_scores)), np.array(reals + fake_scores))["auc"]
+def forge_item(store, item: int, seed: int, need: int) -> tuple[np.ndarray, list[str]]:
+    """Every segment of one cache item forged with `seed` (swaps take a donor of another identity
+    of the split): fakes (K, need, S, S, 3) uint8 and each fake's "kind/temporal mode"."""
+    from .forgery import forge_clip
+
+    segs, lms = store.crops[item][:, :need], store.landmarks[item][:, :need]
+    rng = np.random.default_rng([seed, item])
+    fakes, kinds = [], []
+    for k in range(len(segs)):
+        donor = None
+        if rng.random() < 0.4 and len(store.crops) > 1:
+            j = int(rng.integers(len(store.crops)))
+            if store.identities[j] != store.identities[item]:
+                donor = (store.crops[j][0, :need], store.landmarks[j][0, :need].astype(np.float32))
+        f, _, desc = forge_clip(segs[k], lms[k].astype(np.float32), rng, donor=donor)
+        fakes.append(f)
+        kinds.append(f"{desc['kind']}/{desc['temporal']}")
+    return np.stack(fakes), kinds
 
 
 def evaluate_synthetic(args, detector, info) -> dict:
     from .data import SegmentStore
-    from .forgery import forge_clip
 
     store = SegmentStore(args.data, args.split)
     need = detector.config.clip_length
@@ -145,7 +158,7 @@ def evaluate_synthetic(args, detector, info) -> dict:
     fake_by_seed: dict[int, list[float]] = {s: [] for s in seeds}  # video fake score per item, per seed
     seg_labels, seg_scores = [], []  # every segment of every item (a clip item has many)
     changes = []  # per fake segment: mean |fake - real| over all its pixels (0..255)
-    for item, (crops, lms) in enumerate(zip(store.crops, store.landmarks)):
+    for item, crops in enumerate(store.crops):
         segs = crops[:, :need]
         real = score_clips(detector, segs)
         labels.append(0)
@@ -153,19 +166,9 @@ def evaluate_synthetic(args, detector, info) -> dict:
         seg_labels += [0] * len(real)
         seg_scores += [float(v) for v in real]
         for seed in seeds:
-            rng = np.random.default_rng([seed, item])
-            fakes, kinds = [], []
-            for k in range(len(segs)):
-                donor = None
-                if rng.random() < 0.4 and len(store.crops) > 1:
-                    j = int(rng.integers(len(store.crops)))
-                    if store.identities[j] != store.identities[item]:
-                        donor = (store.crops[j][0, :need], store.landmarks[j][0, :need].astype(np.float32))
-                f, _, desc = forge_clip(segs[k], lms[k, :need].astype(np.float32), rng, donor=donor)
-                fakes.append(f)
-                changes.append(float(np.abs(f.astype(np.float32) - segs[k].astype(np.float32)).mean()))
-                kinds.append(f"{desc['kind']}/{desc['temporal']}")
-            fake = score_clips(detector, np.stack(fakes))
+            fakes, kinds = forge_item(store, item, seed, need)
+            changes += [float(v) for v in np.abs(fakes.astype(np.float32) - segs.astype(np.float32)).mean(axis=(1, 2, 3, 4))]
+            fake = score_clips(detector, fakes)
             labels.append(1)
             scores.append(float(fake.mean()))
             fake_by_seed[seed].append(float(fake.mean()))
@@ -174,13 +177,15 @@ def evaluate_synthetic(args, detector, info) -> dict:
             for kd, v in zip(kinds, fake):
                 per_kind.setdefault(kd, []).append(float(v))
         sources += [SOURCE_NAMES[store.kinds[item]]] * (1 + len(seeds))
+    reals = [s for lab, s in zip(labels, scores) if lab == 0]  # one video score per item
     seg, lab = np.array(seg_scores), np.array(seg_labels)  # (segments,) fakes in the order of `changes`
     out = {"weights": info.source, "split": args.split, "items": len(store.names),
            "identities": len(set(store.identities)),
            "seeds": list(seeds),
            # every real item against every seed's fakes: the AUC is the mean of the per-seed AUCs
            "video": binary_metrics(np.array(labels), np.array(scores)),
-           "video_auc_by_seed": {s: round(per_seed_video_auc(labels, scores, v), 4) for s, v in fake_by_seed.items()},
+           "video_auc_by_seed": {s: round(binary_metrics(np.r_[np.zeros(len(reals)), np.ones(len(v))], np.r_[reals, v])["auc"], 4)
+                                 for s, v in fake_by_seed.items()},
            "segment": binary_metrics(lab, seg),
            "mean_fake_score_by_kind": {k: round(float(np.mean(v)), 4) for k, v in sorted(per_kind.items())},
            # does the score follow how visible a fake is? terciles of pixel change, segment AUC vs all reals
