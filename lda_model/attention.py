@@ -129,17 +129,25 @@ class LDAAttention(nn.Module):
         )
         self.combine = nn.Conv2d(num_modules, num_maps, kernel_size=1)  # the paper's 1x1 conv
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """(B, T, C, A, A) images at attention size -> (B, m, T, g, g) maps in (0, 1)."""
+    def activations(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, T, C, A, A) images at attention size -> (B, M, T, g, g): each module's activation per patch."""
         b, t = images.shape[:2]
         g = self.grid
         if t != self.num_steps:
             raise ValueError(f"expected {self.num_steps} images per sample, got {t}")
         act = self.lda(patchify(images, self.patch_size))  # (B, M, T*g*g)
-        act = act.reshape(b, -1, t, g, g).transpose(1, 2)  # (B, T, M, g, g)
-        maps = self.combine(act.reshape(b * t, -1, g, g))  # (B*T, m, g, g)
-        maps = torch.sigmoid(maps).reshape(b, t, -1, g, g)  # (B, T, m, g, g)
+        return act.reshape(b, -1, t, g, g)  # (B, M, T, g, g)
+
+    def combine_maps(self, act: torch.Tensor) -> torch.Tensor:
+        """(B, M, T, g, g) module activations -> (B, m, T, g, g) maps in (0, 1)."""
+        b, _, t, g, _ = act.shape
+        x = act.transpose(1, 2).reshape(b * t, -1, g, g)  # (B*T, M, g, g)
+        maps = torch.sigmoid(self.combine(x)).reshape(b, t, -1, g, g)  # (B, T, m, g, g)
         return maps.transpose(1, 2)  # (B, m, T, g, g)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, T, C, A, A) images at attention size -> (B, m, T, g, g) maps in (0, 1)."""
+        return self.combine_maps(self.activations(images))
 
 
 def guide_features(features: torch.Tensor, maps: torch.Tensor, mode: str = "multiply") -> torch.Tensor:

@@ -12,6 +12,10 @@ processing difference separates real from fake.
 once forged (the pairing of Self-Blended Images): within a batch, the forgery is then the *only*
 difference between a real and its fake, so identity, pose and compression carry no signal.
 Unpaired (the default) is how the shipped checkpoints trained.
+
+`mask_grid=g` adds a third element to every item: the blend mask after the same crop and flip,
+as the blended fraction of each of the g x g LDA patches, per frame (zeros for a real clip); the
+target of `train --mask-loss`.
 """
 
 from __future__ import annotations
@@ -58,8 +62,14 @@ class SegmentStore:
         return len(self.segments)
 
 
-def augment_clip(frames: np.ndarray, size: int, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
-    """The same random crop/flip/colour/JPEG for every frame of (T, S, S, 3) -> (T, size, size, 3)."""
+def augment_clip(frames: np.ndarray, size: int, rng: np.random.Generator, strength: float = 1.0,
+                 masks: np.ndarray | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """The same random crop/flip/colour/JPEG for every frame of (T, S, S, 3) -> (T, size, size, 3).
+
+    With `masks` (T, S, S) float (a fake's blend masks), returns (frames, masks (T, size, size)):
+    the masks follow the crop and flip, not the colour or JPEG changes. The random draws are
+    the same with or without masks.
+    """
     t, s = frames.shape[0], frames.shape[1]
     scale = 1 + strength * rng.uniform(-0.08, 0.08)
     side = min(s, s / scale)
@@ -70,10 +80,10 @@ def augment_clip(frames: np.ndarray, size: int, rng: np.random.Generator, streng
     alpha = 1 + strength * rng.uniform(-0.15, 0.15)
     beta = strength * rng.uniform(-15, 15)
     quality = int(rng.integers(60, 96)) if rng.random() < 0.7 * strength else None
+    interp = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
     out = np.empty((t, size, size, 3), dtype=np.uint8)
     for k in range(t):
-        f = cv2.warpAffine(frames[k], m, (size, size), flags=cv2.INTER_AREA if side > size else cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REFLECT)
+        f = cv2.warpAffine(frames[k], m, (size, size), flags=interp, borderMode=cv2.BORDER_REFLECT)
         if flip:
             f = f[:, ::-1]
         f = cv2.convertScaleAbs(f, alpha=alpha, beta=beta)
@@ -81,19 +91,33 @@ def augment_clip(frames: np.ndarray, size: int, rng: np.random.Generator, streng
             ok, buf = cv2.imencode(".jpg", f, [cv2.IMWRITE_JPEG_QUALITY, quality])
             f = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
         out[k] = f
-    return out
+    if masks is None:
+        return out
+    warped = np.stack([cv2.warpAffine(mk.astype(np.float32), m, (size, size), flags=interp,
+                                      borderMode=cv2.BORDER_REFLECT) for mk in masks])  # (T, size, size)
+    if flip:
+        warped = warped[:, :, ::-1]
+    return out, np.ascontiguousarray(warped)
+
+
+def mask_to_grid(masks: np.ndarray, grid: int) -> np.ndarray:
+    """(T, S, S) blend masks in [0, 1] -> (T, grid, grid): the mean of each patch (area resampling),
+    i.e. the fraction of the LDA patch that was blended, its target under `train --mask-loss`."""
+    return np.stack([cv2.resize(mk, (grid, grid), interpolation=cv2.INTER_AREA) for mk in masks]).clip(0, 1)
 
 
 class SynthClips(Dataset):
     """Balanced real / synthesized-fake clips. Item = (clip (n+1, 3, S, S) float, label float)."""
 
     def __init__(self, store: SegmentStore, clip_length: int, size: int, length: int, seed: int = 0,
-                 augment: float = 1.0, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), paired: bool = False) -> None:
+                 augment: float = 1.0, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), paired: bool = False,
+                 mask_grid: int | None = None) -> None:
         if clip_length > store.segment_length:
             raise ValueError(f"segments hold {store.segment_length} frames, clips need {clip_length}")
         self.store, self.clip_length, self.size, self.length = store, clip_length, size, length
         self.seed, self.augment, self.mean, self.std = seed, augment, mean, std
         self.paired = paired
+        self.mask_grid = mask_grid  # set: items are (clip, label, per-patch blend fraction (n+1, g, g))
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -122,11 +146,17 @@ class SynthClips(Dataset):
         else:
             rng = aug_rng = np.random.default_rng([self.seed, self.epoch, i])
         frames, lms, identity = self._pick(rng)
+        masks = np.zeros(frames.shape[:3], dtype=np.float32)  # (T, S, S): a real clip has no blended pixel
         if label:
             donor = None
             if rng.random() < 0.4:
                 d_frames, d_lms, _ = self._pick(rng, avoid_identity=identity)
                 donor = (d_frames, d_lms)
-            frames, _, _ = forge_clip(frames, lms, rng, donor=donor)
-        frames = augment_clip(frames, self.size, aug_rng, self.augment)
-        return crops_to_tensor(frames, self.size, self.mean, self.std), torch.tensor(float(label))
+            frames, masks, _ = forge_clip(frames, lms, rng, donor=donor)
+        clip_label = torch.tensor(float(label))
+        if self.mask_grid is None:
+            frames = augment_clip(frames, self.size, aug_rng, self.augment)
+            return crops_to_tensor(frames, self.size, self.mean, self.std), clip_label
+        frames, masks = augment_clip(frames, self.size, aug_rng, self.augment, masks=masks)
+        target = torch.from_numpy(mask_to_grid(masks, self.mask_grid))  # (n+1, g, g)
+        return crops_to_tensor(frames, self.size, self.mean, self.std), clip_label, target

@@ -44,6 +44,9 @@ class LDAOutput:
     spatial_maps: Optional[torch.Tensor] = None  # (B, m, g, g), values in (0, 1)
     temporal_maps: Optional[torch.Tensor] = None  # (B, m, n+1, g, g), per time step, in (0, 1)
     temporal_guide: Optional[torch.Tensor] = None  # (B, m, g, g), temporal maps reduced over time
+    # the M = 12 modules' own per-patch activations before the 1x1 combiner (what `--mask-loss` supervises)
+    spatial_activations: Optional[torch.Tensor] = None  # (B, M, g, g)
+    temporal_activations: Optional[torch.Tensor] = None  # (B, M, n+1, g, g)
 
     @property
     def probabilities(self) -> torch.Tensor:
@@ -146,9 +149,13 @@ class LDADetector(
         small = self.attention_input(clip)  # (B, n+1, 3, A, A)
         out = LDAOutput(logits=clip.new_zeros(clip.shape[0]))
         if cfg.use_spatial:
-            out.spatial_maps = self.spatial(small[:, :1])[:, :, 0]  # (B, m, g, g)
+            act = self.spatial.activations(small[:, :1])  # (B, M, 1, g, g)
+            out.spatial_activations = act[:, :, 0]  # (B, M, g, g)
+            out.spatial_maps = self.spatial.combine_maps(act)[:, :, 0]  # (B, m, g, g)
         if cfg.use_temporal:
-            maps = self.temporal(motion_residuals(small))  # (B, m, n+1, g, g)
+            act = self.temporal.activations(motion_residuals(small))  # (B, M, n+1, g, g)
+            out.temporal_activations = act
+            maps = self.temporal.combine_maps(act)  # (B, m, n+1, g, g)
             out.temporal_maps = maps
             reduce = maps.mean(dim=2) if cfg.temporal_reduce == "mean" else maps.amax(dim=2)
             out.temporal_guide = reduce  # (B, m, g, g)

@@ -145,6 +145,11 @@ def main(argv=None) -> int:
     training = training_summary(metrics, targs)
     seen, hours = training["clips"], training["hours"]
     ema_text = f"; validated and kept: an EMA of the weights, decay {targs['ema']}" if targs.get("ema") else ""
+    if targs.get("paired"):
+        ema_text += "; paired batches (each fake forged from the real beside it, `--paired`)"
+    if targs.get("mask_loss"):
+        ema_text += (f"; mask loss weight {targs['mask_loss']} (the LDA modules' mean activation per patch taught "
+                     "the blended fraction of the patch, `--mask-loss`)")
     body = f"""# LDA deepfake detector — `{args.name}`
 
 Long distance attention detector (Lu et al., [arXiv 2106.12832](https://arxiv.org/abs/2106.12832)),

@@ -36,7 +36,7 @@ from torch.utils.data import DataLoader, Subset
 from .config import LDAConfig
 from .data import SegmentStore, SynthClips
 from .metrics import binary_metrics
-from .model import LDADetector
+from .model import LDADetector, LDAOutput
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -62,6 +62,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--paired", action="store_true",
                    help="each fake is forged from the same frames, with the same augmentation, as the real next to it "
                         "in the batch (Self-Blended Images' pairing); validation stays unpaired")
+    p.add_argument("--mask-loss", type=float, default=0.0, metavar="WEIGHT",
+                   help="add WEIGHT x a per-patch loss teaching the LDA modules where the forgery is blended "
+                        "(mean module activation vs the blended fraction of the patch; 0 = off, the default)")
     p.add_argument("--init", default=None, help="weights to start from (fine-tuning); mismatched tensors stay fresh")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last if it exists (else start fresh, or from --init)")
     p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps in total")
@@ -133,6 +136,27 @@ def init_from(model: LDADetector, source: str) -> list[str]:
     return fresh
 
 
+def mask_loss(out: LDAOutput, target: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy between the LDA modules' mean activation per patch and the blended
+    fraction of that patch (Face X-ray's idea of supervising *where*, on the paper's activations).
+
+    target: (B, n+1, g, g) in [0, 1], zeros for real clips. The spatial modules see frame t
+    (target[:, 0]); the temporal modules see frame t and the residuals I_k - I_k-1, whose step k
+    gets frame k's mask. Only the modules' raw activations are supervised: the 1x1 combiner and
+    the gates it makes stay free, so a real clip need not switch the backbone's features off.
+    """
+    terms = []
+    if out.spatial_activations is not None:
+        act = out.spatial_activations.float().mean(dim=1)  # (B, g, g)
+        terms.append(F.binary_cross_entropy(act.clamp(1e-6, 1 - 1e-6), target[:, 0]))
+    if out.temporal_activations is not None:
+        act = out.temporal_activations.float().mean(dim=1)  # (B, n+1, g, g)
+        terms.append(F.binary_cross_entropy(act.clamp(1e-6, 1 - 1e-6), target))
+    if not terms:
+        raise ValueError("--mask-loss needs an attention branch (both are off)")
+    return torch.stack(terms).mean()
+
+
 def make_ema(model: LDADetector, decay: float) -> AveragedModel:
     """A copy of `model` whose parameters and buffers follow an EMA with `decay`."""
     return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
@@ -201,6 +225,8 @@ def main(argv=None) -> int:
         (out / "last").mkdir(parents=True, exist_ok=True)
 
     cfg = build_config(args)
+    if args.mask_loss > 0 and (cfg.activation != "sigmoid" or not (cfg.use_spatial or cfg.use_temporal)):
+        raise SystemExit("error: --mask-loss needs an attention branch with sigmoid activations")
     model = LDADetector(cfg)
     resuming = args.resume and (out / "last" / "train_state.json").exists()
     if args.init and not resuming:  # `--init X --resume`: start from X unless OUT already holds a checkpoint
@@ -235,7 +261,8 @@ def main(argv=None) -> int:
     net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
 
     train = SynthClips(SegmentStore(args.data, "train"), cfg.clip_length, cfg.backbone_size, args.epoch_size,
-                       seed=args.seed, mean=cfg.mean, std=cfg.std, paired=args.paired)
+                       seed=args.seed, mean=cfg.mean, std=cfg.std, paired=args.paired,
+                       mask_grid=cfg.grid_size if args.mask_loss > 0 else None)
     val = SynthClips(SegmentStore(args.data, "val"), cfg.clip_length, cfg.backbone_size, args.val_size,
                      seed=10_000 + args.seed, augment=0.5, mean=cfg.mean, std=cfg.std)
     world = dist.get_world_size() if distributed else 1
@@ -248,12 +275,16 @@ def main(argv=None) -> int:
         shard = Subset(train, shard_indices(len(train), rank, world))
         loader = DataLoader(shard, batch_size=args.batch_size, shuffle=False, num_workers=args.workers,
                             drop_last=True, persistent_workers=False)
-        t0, losses, seen = time.time(), [], 0
-        for clip, label in loader:
+        t0, losses, mask_losses, seen = time.time(), [], [], 0
+        for clip, label, *target in loader:  # target: [(B, n+1, g, g)] with --mask-loss, else []
             clip, label = clip.to(device, non_blocking=True), label.to(device)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_amp):
-                logits = net(clip).logits
-            loss = F.binary_cross_entropy_with_logits(logits.float(), label)
+                output = net(clip)
+            cls_loss = loss = F.binary_cross_entropy_with_logits(output.logits.float(), label)
+            if target:
+                m_loss = mask_loss(output, target[0].to(device))
+                mask_losses.append(m_loss.item())
+                loss = cls_loss + args.mask_loss * m_loss
             if not math.isfinite(loss.item()):
                 print(f"error: non-finite loss at step {step}; stopping", file=sys.stderr)
                 return 3
@@ -266,7 +297,7 @@ def main(argv=None) -> int:
                 ema.update_parameters(model)
             step += 1
             seen += len(clip)
-            losses.append(loss.item())
+            losses.append(cls_loss.item())  # the classification loss alone, comparable across runs
             if is_main and step % 20 == 0:
                 rate = seen * world / (time.time() - t0)
                 print(f"epoch {epoch} step {step} loss {np.mean(losses[-20:]):.4f} lr {sched.get_last_lr()[0]:.2e} "
@@ -277,6 +308,7 @@ def main(argv=None) -> int:
             judged = ema.module if ema is not None else model  # the weights that are validated and kept as best
             metrics = validate(judged, val_loader, device)
             record = {"epoch": epoch, "step": step, "train_loss": float(np.mean(losses)) if losses else None,
+                      **({"train_mask_loss": float(np.mean(mask_losses))} if mask_losses else {}),
                       "val_acc": metrics["acc"], "val_auc": metrics["auc"], "seconds": round(time.time() - t0, 1),
                       "clips_per_s": round(seen * world / max(time.time() - t0, 1e-9), 2)}
             log.write(json.dumps(record) + "\n")

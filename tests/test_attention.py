@@ -66,6 +66,21 @@ def test_attention_maps_shape_and_range():
         att(torch.randn(2, 2, 3, 16, 16))
 
 
+def test_activations_are_per_module_per_step_per_patch():
+    """`activations` lays the sequence out as (B, M, T, g, g); a patch touches only its own cell."""
+    att = LDAAttention(image_size=16, patch_size=4, num_steps=3, embed_dim=8, latent_dim=4, num_modules=5, num_maps=2)
+    images = torch.randn(2, 3, 3, 16, 16)
+    act = att.activations(images)
+    assert act.shape == (2, 5, 3, 4, 4) and ((act > 0) & (act < 1)).all()
+    torch.testing.assert_close(att.combine_maps(act), att(images))
+    changed = images.clone()
+    changed[:, 1, :, 4:8, 8:12] += 1.0  # step 1, patch row 1, column 2
+    diff = (att.activations(changed) - act).abs().amax(dim=(0, 1))  # (T, g, g)
+    assert diff[1, 1, 2] > 0
+    diff[1, 1, 2] = 0
+    assert diff.max() == 0
+
+
 def test_position_embedding_spans_time():
     """The same patch content at another time step gets another activation (time-aware positions)."""
     att = LDAAttention(image_size=8, patch_size=4, num_steps=2, embed_dim=8, latent_dim=4, num_modules=2, num_maps=1)

@@ -26,6 +26,8 @@ def test_preset_shapes(preset):
     assert out.spatial_maps.shape == (1, 4, 14, 14)
     assert out.temporal_maps.shape == (1, 4, 4, 14, 14)
     assert out.temporal_guide.shape == (1, 4, 14, 14)
+    assert out.spatial_activations.shape == (1, 12, 14, 14)  # the modules' own activations, before the 1x1 conv
+    assert out.temporal_activations.shape == (1, 12, 4, 14, 14)
     assert torch.isfinite(out.logits).all()
 
 
@@ -92,6 +94,7 @@ def test_spatial_switch(tiny_config):
     clip = clip_for(cfg)
     out = model(clip)
     assert out.spatial_maps is not None and out.temporal_maps is None
+    assert out.spatial_activations is not None and out.temporal_activations is None
     # the spatial branch really guides the backbone: other maps -> other logits
     with torch.no_grad():
         model.spatial.combine.bias.add_(3.0)

@@ -12,11 +12,12 @@ import pytest
 import torch
 
 from lda_model import LDADetector
-from lda_model.data import SegmentStore, SynthClips, augment_clip
+from lda_model.data import SegmentStore, SynthClips, augment_clip, mask_to_grid
 from lda_model.metrics import binary_metrics
 from lda_model.prepare import assign_splits, clip_splits, index_splits
 from lda_model.synthetic import animate, load_face_photo, write_video
-from lda_model.train import shard_indices
+from lda_model.model import LDAOutput
+from lda_model.train import mask_loss, shard_indices
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--set", "backbone_size=64", "--set", "attention_size=32", "--set", "embed_dim=16", "--set", "latent_dim=8",
@@ -98,6 +99,73 @@ def test_augment_is_shared_by_all_frames():
     out = augment_clip(frames, 64, np.random.default_rng(0))
     assert out.shape == (3, 64, 64, 3)
     assert np.array_equal(out[0], out[1]) and np.array_equal(out[1], out[2])
+
+
+def test_augment_moves_masks_with_the_frames():
+    frames = np.zeros((2, 96, 96, 3), np.uint8)
+    frames[:, 20:60, 10:40] = 255  # a white square ...
+    masks = (frames[..., 0] > 0).astype(np.float32)  # ... and its mask
+    for seed in range(6):  # crops, scales and flips vary with the seed
+        plain = augment_clip(frames, 48, np.random.default_rng(seed))
+        out, moved = augment_clip(frames, 48, np.random.default_rng(seed), masks=masks)
+        assert np.array_equal(out, plain)  # masks change no random draw
+        assert moved.shape == (2, 48, 48) and moved.dtype == np.float32
+        inside = out[..., 0].astype(float)[moved > 0.9]
+        outside = out[..., 0].astype(float)[moved < 0.1]
+        assert inside.mean() > 150 and outside.mean() < 100  # the mask still covers the square
+
+
+def test_mask_to_grid_is_the_blended_fraction_per_patch():
+    masks = np.zeros((3, 64, 64), np.float32)
+    masks[1, :16, :32] = 1.0  # the top-left 2 x 4 patches of an 8 x 8 grid at frame 1
+    masks[2] = 0.5
+    grid = mask_to_grid(masks, 8)
+    assert grid.shape == (3, 8, 8)
+    assert grid[0].max() == 0 and np.allclose(grid[2], 0.5)
+    assert np.allclose(grid[1, :2, :4], 1) and grid[1].sum() == pytest.approx(8)
+
+
+def test_dataset_mask_targets(tiny_cache):
+    store = SegmentStore(tiny_cache, "train")
+    plain = SynthClips(store, clip_length=4, size=64, length=8, seed=1)
+    masked = SynthClips(store, clip_length=4, size=64, length=8, seed=1, mask_grid=8)
+    for i in range(4):
+        clip, label, target = masked[i]
+        assert torch.equal(clip, plain[i][0]) and label == plain[i][1]  # same samples, one more output
+        assert target.shape == (4, 8, 8) and 0 <= target.min() and target.max() <= 1
+        if label:  # a fake is blended somewhere in every frame, a real nowhere
+            assert (target.amax(dim=(1, 2)) > 0.2).all()
+        else:
+            assert target.max() == 0
+
+
+def test_mask_loss_rewards_activations_on_the_blend():
+    target = torch.zeros(2, 4, 3, 3)
+    target[1, :, 0, 0] = 1.0  # sample 1 is a fake blended in patch (0, 0)
+    def out_with(level):  # modules active at `level` on that patch, 0.1 elsewhere
+        act = torch.full((2, 5, 4, 3, 3), 0.1)
+        act[1, :, :, 0, 0] = level
+        return LDAOutput(logits=torch.zeros(2), spatial_activations=act[:, :, 0], temporal_activations=act)
+    assert mask_loss(out_with(0.9), target) < mask_loss(out_with(0.1), target)
+    spatial_only = out_with(0.9)
+    spatial_only.temporal_activations = None
+    assert torch.isfinite(mask_loss(spatial_only, target))
+    with pytest.raises(ValueError, match="attention branch"):
+        mask_loss(LDAOutput(logits=torch.zeros(2)), target)
+
+
+def test_train_with_mask_loss(tiny_cache, tmp_path):
+    out = tmp_path / "mask"
+    res = run_train(tiny_train_args(tiny_cache, out, "--max-steps", "2", "--mask-loss", "1.0"))
+    assert res.returncode == 0, res.stderr[-2000:]
+    record = json.loads((out / "metrics.jsonl").read_text().splitlines()[0])
+    assert record["train_mask_loss"] > 0 and record["step"] == 2
+    from lda_model.release import main as release_main
+
+    assert release_main(["--run", str(out), "--name", "mask", "--data", str(tiny_cache), "--out", str(tmp_path / "w")]) == 0
+    assert "mask loss weight 1.0" in (tmp_path / "w" / "mask" / "README.md").read_text()
+    res = run_train(tiny_train_args(tiny_cache, tmp_path / "bad", "--mask-loss", "1", "--no-spatial", "--no-temporal"))
+    assert res.returncode != 0 and "needs an attention branch" in res.stderr
 
 
 def tiny_train_args(cache, out, *extra):
