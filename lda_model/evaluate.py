@@ -117,42 +117,84 @@ def evaluate_detection(args, detector, info) -> dict:
     return out
 
 
-@torch.inference_mode()
 def score_clips(detector, clips: np.ndarray, batch: int = 32) -> np.ndarray:
     """clips (N, n+1, S, S, 3) uint8 -> fake probabilities (N,)."""
+    return score_clips_with_attention(detector, clips, batch)[0]
+
+
+def frame_attention(out) -> dict[str, torch.Tensor]:
+    """The attention on frame t's patch grid, two ways, each averaged over what the model has:
+    "activations" = the LDA modules' own mean activation (spatial, and the temporal model's
+    step 0), "maps" = the mean of the m maps that gate the backbone (spatial maps, temporal
+    guide). Each (B, g, g); empty for a model without attention branches."""
+    acts = [a.float().mean(1) for a in (out.spatial_activations,) if a is not None]  # (B, g, g)
+    acts += [a[:, :, 0].float().mean(1) for a in (out.temporal_activations,) if a is not None]
+    maps = [m.float().mean(1) for m in (out.spatial_maps, out.temporal_guide) if m is not None]
+    if not maps:
+        return {}
+    return {"activations": torch.stack(acts).mean(0), "maps": torch.stack(maps).mean(0)}
+
+
+@torch.inference_mode()
+def score_clips_with_attention(detector, clips: np.ndarray, batch: int = 32) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """clips (N, n+1, S, S, 3) uint8 -> fake probabilities (N,) and `frame_attention` (N, g, g) each."""
     cfg = detector.config
-    out = []
+    probs, att = [], {}
     for i in range(0, len(clips), batch):
         x = crops_to_tensor(clips[i:i + batch], cfg.backbone_size, cfg.mean, cfg.std)
-        out.append(detector(x).probabilities.float().numpy())
-    return np.concatenate(out) if out else np.zeros(0)
+        out = detector(x)
+        probs.append(out.probabilities.float().numpy())
+        for name, v in frame_attention(out).items():
+            att.setdefault(name, []).append(v.numpy())
+    return (np.concatenate(probs) if probs else np.zeros(0)), {k: np.concatenate(v) for k, v in att.items()}
 
 
-def forge_item(store, item: int, seed: int, need: int) -> tuple[np.ndarray, list[str]]:
+def forge_item(store, item: int, seed: int, need: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Every segment of one cache item forged with `seed` (swaps take a donor of another identity
-    of the split): fakes (K, need, S, S, 3) uint8 and each fake's "kind/temporal mode"."""
+    of the split): fakes (K, need, S, S, 3) uint8, their blend masks (K, need, S, S) and each
+    fake's "kind/temporal mode"."""
     from .forgery import forge_clip
 
     segs, lms = store.crops[item][:, :need], store.landmarks[item][:, :need]
     rng = np.random.default_rng([seed, item])
-    fakes, kinds = [], []
+    fakes, masks, kinds = [], [], []
     for k in range(len(segs)):
         donor = None
         if rng.random() < 0.4 and len(store.crops) > 1:
             j = int(rng.integers(len(store.crops)))
             if store.identities[j] != store.identities[item]:
                 donor = (store.crops[j][0, :need], store.landmarks[j][0, :need].astype(np.float32))
-        f, _, desc = forge_clip(segs[k], lms[k].astype(np.float32), rng, donor=donor)
+        f, m, desc = forge_clip(segs[k], lms[k].astype(np.float32), rng, donor=donor)
         fakes.append(f)
+        masks.append(m)
         kinds.append(f"{desc['kind']}/{desc['temporal']}")
-    return np.stack(fakes), kinds
+    return np.stack(fakes), np.stack(masks), kinds
+
+
+def attention_rise(fake: np.ndarray, real: np.ndarray, blended: np.ndarray, threshold: float = 0.5) -> dict:
+    """Does the attention rise where a fake was blended? fake, real: (K, g, g) attention on the
+    fake segment and on the real segment it was forged from (same frames, same patches);
+    blended: (K, g, g) the fraction of each patch that was blended. Patches blended at least
+    `threshold` count: `patch_auc` = AUC of their attention in the fake against the same patches
+    in the real (0.5 = no change, < 0.5 = it drops), `rise_rate` = share of segments whose mean
+    attention over those patches is higher in the fake."""
+    keep = blended >= threshold  # (K, g, g)
+    segs = keep.any(axis=(1, 2))
+    if not segs.any():
+        return {"patch_auc": float("nan"), "rise_rate": float("nan"), "segments": 0, "patches": 0}
+    f, r = fake[keep], real[keep]
+    auc = binary_metrics(np.r_[np.zeros(len(r)), np.ones(len(f))], np.r_[r, f])["auc"]
+    per_seg = [(fake[k][keep[k]].mean() > real[k][keep[k]].mean()) for k in np.flatnonzero(segs)]
+    return {"patch_auc": round(float(auc), 4), "rise_rate": round(float(np.mean(per_seg)), 4),
+            "segments": int(segs.sum()), "patches": int(keep.sum())}
 
 
 def evaluate_synthetic(args, detector, info) -> dict:
-    from .data import SegmentStore
+    from .data import SegmentStore, mask_to_grid
 
     store = SegmentStore(args.data, args.split)
-    need = detector.config.clip_length
+    need, grid = detector.config.clip_length, detector.config.grid_size
+    blend: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}  # attention kind -> (fake, real, blended)
     seeds = range(args.seed, args.seed + args.seeds)
     labels, scores, sources, per_kind = [], [], [], {}  # per item: its real, then one fake per seed
     fake_by_seed: dict[int, list[float]] = {s: [] for s in seeds}  # video fake score per item, per seed
@@ -160,15 +202,18 @@ def evaluate_synthetic(args, detector, info) -> dict:
     changes = []  # per fake segment: mean |fake - real| over all its pixels (0..255)
     for item, crops in enumerate(store.crops):
         segs = crops[:, :need]
-        real = score_clips(detector, segs)
+        real, real_att = score_clips_with_attention(detector, segs)
         labels.append(0)
         scores.append(float(real.mean()))
         seg_labels += [0] * len(real)
         seg_scores += [float(v) for v in real]
         for seed in seeds:
-            fakes, kinds = forge_item(store, item, seed, need)
+            fakes, masks, kinds = forge_item(store, item, seed, need)
             changes += [float(v) for v in np.abs(fakes.astype(np.float32) - segs.astype(np.float32)).mean(axis=(1, 2, 3, 4))]
-            fake = score_clips(detector, fakes)
+            fake, fake_att = score_clips_with_attention(detector, fakes)
+            blended = mask_to_grid(masks[:, 0], grid)  # (K, g, g): frame t's blended fraction per patch
+            for name, att in fake_att.items():
+                blend.setdefault(name, []).append((att, real_att[name], blended))
             labels.append(1)
             scores.append(float(fake.mean()))
             fake_by_seed[seed].append(float(fake.mean()))
@@ -191,7 +236,10 @@ def evaluate_synthetic(args, detector, info) -> dict:
            # does the score follow how visible a fake is? terciles of pixel change, segment AUC vs all reals
            "segment_by_pixel_change": auc_by_quantile(np.array(changes), seg[lab == 1], seg[lab == 0]),
            # photo-only identities (a still, animated) vs tracked clips: which items move the video AUC
-           "video_by_source": metrics_by_group(sources, np.array(labels), np.array(scores))}
+           "video_by_source": metrics_by_group(sources, np.array(labels), np.array(scores)),
+           # does the attention on frame t rise where the fake was blended (vs the same patches of its real)?
+           "blend_attention": {name: attention_rise(*(np.concatenate(x) for x in zip(*parts)))
+                               for name, parts in blend.items()}}
     return out
 
 

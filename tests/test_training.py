@@ -13,6 +13,7 @@ import torch
 
 from lda_model import LDADetector
 from lda_model.data import SegmentStore, SynthClips, augment_clip, mask_to_grid
+from lda_model.evaluate import attention_rise
 from lda_model.metrics import binary_metrics
 from lda_model.prepare import assign_splits, clip_splits, index_splits
 from lda_model.synthetic import animate, load_face_photo, write_video
@@ -279,6 +280,10 @@ def test_evaluate_synthetic_and_localization(tiny_cache, tiny_weights, face_clip
     assert all(b["n"] == 0 or b["range"][0] <= b["mean_value"] <= b["range"][1] for b in by_change)
     by_source = rec["video_by_source"]  # the tiny cache's test split holds one clip item, no photo
     assert set(by_source) == {"clip"} and by_source["clip"]["n"] == 2 and by_source["clip"]["n_fake"] == 1
+    blend = rec["blend_attention"]  # the tiny model has both branches: module activations and gating maps
+    assert set(blend) == {"activations", "maps"}
+    assert all(0 < b["segments"] <= segments and b["patches"] >= b["segments"] and 0 <= b["rise_rate"] <= 1
+               for b in blend.values())
     # --seeds 2: the real scored once, forged twice; pooled AUC = mean of the per-seed AUCs
     res = subprocess.run([sys.executable, "-m", "lda_model.evaluate", "synthetic", "--data", str(tiny_cache),
                           "--weights", str(tiny_weights), "--seed", "5", "--seeds", "2", "--json"], cwd=ROOT, env=env,
@@ -296,6 +301,22 @@ def test_evaluate_synthetic_and_localization(tiny_cache, tiny_weights, face_clip
     rec = json.loads(res.stdout)
     assert rec["n"] == 6 and set(rec["per_defect"]) == {"blur_mouth", "red_pupil", "distort_mouth"}
     assert 0 <= rec["hit_rate"] <= 1 and 0 < rec["chance"] < 1
+
+
+def test_attention_rise_compares_blended_patches_with_the_real():
+    blended = np.zeros((3, 2, 2))
+    blended[0, 0, 0] = blended[1, 1, 1] = 0.9
+    blended[2, 0, 1] = 0.3  # under the threshold: segment 2 does not count
+    real = np.full((3, 2, 2), 0.5)
+    fake = real.copy()
+    fake[0, 0, 0], fake[1, 1, 1] = 0.8, 0.2  # rises on segment 0, drops on segment 1
+    fake[0, 1, 1] = 0.99  # a rise outside the blend does not count
+    res = attention_rise(fake, real, blended)
+    assert (res["segments"], res["patches"], res["rise_rate"]) == (2, 2, 0.5)
+    assert res["patch_auc"] == pytest.approx(0.5)  # one above, one below the reals
+    fake[1, 1, 1] = 0.7
+    assert attention_rise(fake, real, blended)["patch_auc"] == 1.0 and attention_rise(fake, real, blended)["rise_rate"] == 1.0
+    assert attention_rise(fake, real, np.zeros((3, 2, 2)))["segments"] == 0
 
 
 def test_evaluate_detection(tmp_path, tiny_weights, face_clip):
