@@ -73,8 +73,15 @@ def point_figures(a: VideoAnalysis | None, track: int | None, k: int, opacity: f
     pts = a.tracks[track]
     p = pts[int(np.clip(k, 0, len(pts) - 1))]
     spatial = None
+    panels, names = [], []  # the m spatial maps, then the LDA modules' own mean activation
     if p.spatial_maps is not None:
-        spatial = plots.attention_maps_figure(p.spatial_maps, p.crop, opacity,
+        panels += list(p.spatial_maps)
+        names += [f"map {k + 1}" for k in range(len(p.spatial_maps))]
+    if p.module_activation is not None:
+        panels.append(p.module_activation)
+        names.append("modules (mean)")
+    if panels:
+        spatial = plots.attention_maps_figure(np.stack(panels), p.crop, opacity, names=names,
                                               title=f"Spatial attention at t = {p.time_s:.2f} s (p(fake) {p.fake_probability:.2f})")
     temporal = None
     if p.temporal_maps is not None:

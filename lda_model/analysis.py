@@ -198,6 +198,7 @@ class PointResult:
     spatial_maps: np.ndarray | None  # (m, g, g)
     temporal_maps: np.ndarray | None  # (m, n+1, g, g)
     temporal_guide: np.ndarray | None  # (m, g, g)
+    module_activation: np.ndarray | None  # (g, g): the LDA modules' mean activation on frame t (before the 1x1 mix)
     crop: np.ndarray  # (S, S, 3) uint8: frame t as the model saw it
     crops: np.ndarray  # (n+1, S, S, 3) uint8: frames t..t+n
     crop_landmarks: np.ndarray  # (478, 2) frame t's landmarks in crop pixels
@@ -296,6 +297,7 @@ def run_detector(
         clip = crops_to_tensor(crops, cfg.backbone_size, cfg.mean, cfg.std)  # (B, n+1, 3, S', S')
         out = detector(clip)
         probs = out.probabilities.float().numpy()
+        act = out.frame_activation()  # (B, g, g) or None
         for i, (tid, p) in enumerate(chunk):
             results.setdefault(tid, []).append(
                 PointResult(
@@ -308,6 +310,7 @@ def run_detector(
                     spatial_maps=None if out.spatial_maps is None else out.spatial_maps[i].float().numpy(),
                     temporal_maps=None if out.temporal_maps is None else out.temporal_maps[i].float().numpy(),
                     temporal_guide=None if out.temporal_guide is None else out.temporal_guide[i].float().numpy(),
+                    module_activation=None if act is None else act[i].numpy(),
                     crop=p.crops[0],
                     crops=p.crops[:need],
                     crop_landmarks=to_crop_coords(p.landmarks, p.window, faces.crop_size),

@@ -122,30 +122,20 @@ def score_clips(detector, clips: np.ndarray, batch: int = 32) -> np.ndarray:
     return score_clips_with_attention(detector, clips, batch)[0]
 
 
-def frame_attention(out) -> dict[str, torch.Tensor]:
-    """The attention on frame t's patch grid, two ways, each averaged over what the model has:
-    "activations" = the LDA modules' own mean activation (spatial, and the temporal model's
-    step 0), "maps" = the mean of the m maps that gate the backbone (spatial maps, temporal
-    guide). Each (B, g, g); empty for a model without attention branches."""
-    acts = [a.float().mean(1) for a in (out.spatial_activations,) if a is not None]  # (B, g, g)
-    acts += [a[:, :, 0].float().mean(1) for a in (out.temporal_activations,) if a is not None]
-    maps = [m.float().mean(1) for m in (out.spatial_maps, out.temporal_guide) if m is not None]
-    if not maps:
-        return {}
-    return {"activations": torch.stack(acts).mean(0), "maps": torch.stack(maps).mean(0)}
-
-
 @torch.inference_mode()
 def score_clips_with_attention(detector, clips: np.ndarray, batch: int = 32) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """clips (N, n+1, S, S, 3) uint8 -> fake probabilities (N,) and `frame_attention` (N, g, g) each."""
+    """clips (N, n+1, S, S, 3) uint8 -> fake probabilities (N,) and frame t's attention (N, g, g) two
+    ways: "activations" (`LDAOutput.frame_activation`, the LDA modules' own mean activation) and
+    "maps" (`LDAOutput.frame_map`, the mean gating map); an empty dict for a model without attention."""
     cfg = detector.config
     probs, att = [], {}
     for i in range(0, len(clips), batch):
         x = crops_to_tensor(clips[i:i + batch], cfg.backbone_size, cfg.mean, cfg.std)
         out = detector(x)
         probs.append(out.probabilities.float().numpy())
-        for name, v in frame_attention(out).items():
-            att.setdefault(name, []).append(v.numpy())
+        if out.frame_map() is not None:
+            att.setdefault("activations", []).append(out.frame_activation().numpy())
+            att.setdefault("maps", []).append(out.frame_map().numpy())
     return (np.concatenate(probs) if probs else np.zeros(0)), {k: np.concatenate(v) for k, v in att.items()}
 
 

@@ -52,6 +52,18 @@ class LDAOutput:
     def probabilities(self) -> torch.Tensor:
         return torch.sigmoid(self.logits)
 
+    def frame_activation(self) -> Optional[torch.Tensor]:
+        """(B, g, g): the LDA modules' mean activation on frame t's patches (spatial modules and the
+        temporal modules' step 0, averaged over what the model has); None without attention."""
+        acts = [a.float().mean(1) for a in (self.spatial_activations,) if a is not None]
+        acts += [a[:, :, 0].float().mean(1) for a in (self.temporal_activations,) if a is not None]
+        return torch.stack(acts).mean(0) if acts else None
+
+    def frame_map(self) -> Optional[torch.Tensor]:
+        """(B, g, g): the mean of the gating maps on frame t (spatial maps and temporal guide)."""
+        maps = [m.float().mean(1) for m in (self.spatial_maps, self.temporal_guide) if m is not None]
+        return torch.stack(maps).mean(0) if maps else None
+
 
 class StagedBackbone(nn.Module):
     """A timm `features_only` backbone cut into its feature stages, so features can be

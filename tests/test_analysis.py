@@ -74,6 +74,7 @@ def test_analyze_json_record(face_clip, tiny_detector):
     g = tiny_detector.config.grid_size
     p = result.tracks[0][0]
     assert p.spatial_maps.shape == (4, g, g) and p.temporal_maps.shape == (4, 4, g, g)
+    assert p.module_activation.shape == (g, g) and ((p.module_activation > 0) & (p.module_activation < 1)).all()
 
 
 def test_cache_skips_decoding_for_another_checkpoint(face_clip, tiny_detector, monkeypatch):

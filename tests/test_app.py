@@ -149,6 +149,18 @@ def test_forgeries_handler_scores_each_row(tiny_weights):
         run_forgeries(str(tiny_weights), "any", -1, 1)
 
 
+def test_spatial_figure_shows_the_maps_and_the_modules_mean(face_clip, tiny_detector):
+    from app.ui import point_figures
+    from lda_model.analysis import analyze_video
+
+    result = analyze_video(face_clip, tiny_detector, weights="tiny", num_points=4)
+    _, spatial, temporal = point_figures(result, 0, 1, 0.5)
+    titles = [a.text for a in spatial.layout.annotations]
+    assert titles == ["map 1", "map 2", "map 3", "map 4", "modules (mean)"] and temporal is not None
+    heat = [t for t in spatial.data if t.type == "heatmap"]
+    assert np.allclose(np.asarray(heat[-1].z, float), result.tracks[0][1].module_activation, atol=1e-6)
+
+
 def test_results_table_says_how_each_variant_trained():
     from app.ui import results_table
     from lda_model.cards import VARIANT_TABLE
