@@ -19,8 +19,13 @@ SPATIAL_HELP = """
 **Spatial attention** — the frame is cut into a grid of patches (14 × 14). Each of 12 long
 distance attention modules compares every patch with a learned global *forgery template* and
 gives it an activation; a 1×1 convolution mixes them into *m* maps. Bright patches are where the
-maps let shallow backbone features through: blending borders, odd textures, colour seams.
-Hover a cell to see its row, column and value.
+maps let shallow backbone features through. Bright does not by itself mean "fake here": a map is a
+gate the detector learned for its own use, and on held-out synthesized forgeries the bundled
+`default`'s maps are on average *lower* on the blended patches than on the same patches of the real
+face (README, *blend attention*). The last panel, *modules (mean)*, is the 12 modules' own activation
+before the mix: the paper's "how much this patch looks like a forgery", and what a checkpoint trained
+with `--mask-loss` was taught to light up where a forgery is blended. Hover a cell to see its row,
+column and value.
 """
 
 TEMPORAL_HELP = """
