@@ -107,7 +107,8 @@ def mask_to_grid(masks: np.ndarray, grid: int) -> np.ndarray:
 
 
 class SynthClips(Dataset):
-    """Balanced real / synthesized-fake clips. Item = (clip (n+1, 3, S, S) float, label float)."""
+    """Balanced real / synthesized-fake clips. Item = (clip (n+1, 3, S, S) float, label float), plus the
+    per-patch blend target (n+1, g, g) when `mask_grid` is set."""
 
     def __init__(self, store: SegmentStore, clip_length: int, size: int, length: int, seed: int = 0,
                  augment: float = 1.0, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), paired: bool = False,

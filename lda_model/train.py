@@ -12,7 +12,8 @@ optimizer state goes to `OUT/last/train_state.safetensors` (+ .json) — no pick
 `--resume` continues from it. A non-finite loss stops the run (exit 3). AMP is used on a GPU.
 `--ema 0.999` keeps an exponential moving average of the weights (and BatchNorm statistics);
 validation and `OUT/best/` then use the average, `OUT/last/` keeps the raw weights for resuming
-and the average in its train state.
+and the average in its train state. `--mask-loss W` adds a per-patch loss that teaches the LDA
+modules where each fake was blended (`mask_loss`; measured and not adopted, README).
 """
 
 from __future__ import annotations
