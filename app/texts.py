@@ -23,9 +23,9 @@ maps let shallow backbone features through. Bright does not by itself mean "fake
 gate the detector learned for its own use, and on held-out synthesized forgeries the bundled
 `default`'s maps are on average *lower* on the blended patches than on the same patches of the real
 face (README, *blend attention*). The last panel, *modules (mean)*, is the 12 modules' own activation
-before the mix: the paper's "how much this patch looks like a forgery", and what a checkpoint trained
-with `--mask-loss` was taught to light up where a forgery is blended. Hover a cell to see its row,
-column and value.
+before the mix: the paper's "how much this patch looks like a forgery". It rises only a little on
+blended patches, even when trained to (`--mask-loss`, README). Hover a cell to see its row, column
+and value.
 """
 
 TEMPORAL_HELP = """

@@ -147,7 +147,7 @@ class SynthClips(Dataset):
         else:
             rng = aug_rng = np.random.default_rng([self.seed, self.epoch, i])
         frames, lms, identity = self._pick(rng)
-        masks = np.zeros(frames.shape[:3], dtype=np.float32)  # (T, S, S): a real clip has no blended pixel
+        masks = None  # a fake's blend masks (T, S, S)
         if label:
             donor = None
             if rng.random() < 0.4:
@@ -158,6 +158,8 @@ class SynthClips(Dataset):
         if self.mask_grid is None:
             frames = augment_clip(frames, self.size, aug_rng, self.augment)
             return crops_to_tensor(frames, self.size, self.mean, self.std), clip_label
+        if masks is None:  # a real clip has no blended pixel
+            masks = np.zeros(frames.shape[:3], dtype=np.float32)
         frames, masks = augment_clip(frames, self.size, aug_rng, self.augment, masks=masks)
         target = torch.from_numpy(mask_to_grid(masks, self.mask_grid))  # (n+1, g, g)
         return crops_to_tensor(frames, self.size, self.mean, self.std), clip_label, target

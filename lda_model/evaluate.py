@@ -133,9 +133,10 @@ def score_clips_with_attention(detector, clips: np.ndarray, batch: int = 32) -> 
         x = crops_to_tensor(clips[i:i + batch], cfg.backbone_size, cfg.mean, cfg.std)
         out = detector(x)
         probs.append(out.probabilities.float().numpy())
-        if out.frame_map() is not None:
+        maps = out.frame_map()  # None for a model without attention branches
+        if maps is not None:
             att.setdefault("activations", []).append(out.frame_activation().numpy())
-            att.setdefault("maps", []).append(out.frame_map().numpy())
+            att.setdefault("maps", []).append(maps.numpy())
     return (np.concatenate(probs) if probs else np.zeros(0)), {k: np.concatenate(v) for k, v in att.items()}
 
 

@@ -144,12 +144,12 @@ def main(argv=None) -> int:
     summary = data_summary(data)
     training = training_summary(metrics, targs)
     seen, hours = training["clips"], training["hours"]
-    ema_text = f"; validated and kept: an EMA of the weights, decay {targs['ema']}" if targs.get("ema") else ""
+    recipe_text = f"; validated and kept: an EMA of the weights, decay {targs['ema']}" if targs.get("ema") else ""
     if targs.get("paired"):
-        ema_text += "; paired batches (each fake forged from the real beside it, `--paired`)"
+        recipe_text += "; paired batches (each fake forged from the real beside it, `--paired`)"
     if targs.get("mask_loss"):
-        ema_text += (f"; mask loss weight {targs['mask_loss']} (the LDA modules' mean activation per patch taught "
-                     "the blended fraction of the patch, `--mask-loss`)")
+        recipe_text += (f"; mask loss weight {targs['mask_loss']} (the LDA modules' mean activation per patch taught "
+                        "the blended fraction of the patch, `--mask-loss`)")
     body = f"""# LDA deepfake detector — `{args.name}`
 
 Long distance attention detector (Lu et al., [arXiv 2106.12832](https://arxiv.org/abs/2106.12832)),
@@ -176,7 +176,7 @@ No deepfake dataset (FaceForensics++, Celeb-DF, DFDC) was used for training.
 ## Training
 {len(metrics)} epochs, {metrics[-1]['step']} steps of {targs['batch_size']} clips ({seen} clips, half fake),
 {hours:.2f} h on 2 CPU cores; optimizer {targs['optimizer']} lr {targs['lr']} (weight decay {targs['weight_decay']},
-cosine decay: {targs.get('cosine', False)}{ema_text}); init: {targs.get('init') or 'random'}. Best validation AUC
+cosine decay: {targs.get('cosine', False)}{recipe_text}); init: {targs.get('init') or 'random'}. Best validation AUC
 {max(m['val_auc'] for m in metrics):.4f} (epoch {max(metrics, key=lambda m: m['val_auc'])['epoch']}).
 Weights stored in fp16 (loaded as fp32).
 
