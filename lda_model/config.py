@@ -141,7 +141,7 @@ class LDAConfig:
     def paper(cls, **changes: Any) -> "LDAConfig":
         """The paper's sizes: Xception at 398, LDA at 224 with 16x16 patches, 12 modules,
         m = 4, n = 3."""
-        return cls(name="paper", **changes)
+        return cls(**{"name": "paper", **changes})
 
     @classmethod
     def lite(cls, **changes: Any) -> "LDAConfig":

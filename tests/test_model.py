@@ -34,6 +34,8 @@ def test_preset_shapes(preset):
 def test_paper_preset_matches_the_paper():
     cfg = LDAConfig.paper()
     assert (cfg.backbone, cfg.backbone_size, cfg.attention_size, cfg.patch_size) == ("legacy_xception", 398, 224, 16)
+    assert cfg.name == "paper" and LDAConfig.paper(name="paper-run", num_maps=2).name == "paper-run"  # train --name
+    assert LDAConfig.lite(name="lite-run").name == "lite-run"
 
 
 @pytest.mark.parametrize("m", [1, 2, 3, 4, 5])
