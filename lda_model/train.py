@@ -75,6 +75,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
                    help="validate and keep best on an exponential moving average of the weights (e.g. 0.999; 0 = off)")
+    p.add_argument("--time-budget", type=float, default=None, metavar="MINUTES",
+                   help="end within MINUTES of wall time: after the first epoch, run only as many of --epochs as fit "
+                        "(the cosine schedule is fitted to them); for a rented GPU or a session that ends")
     return p.parse_args(argv)
 
 
@@ -99,6 +102,14 @@ def build_config(args) -> LDAConfig:
         except json.JSONDecodeError:
             changes[key] = value
     return getattr(LDAConfig, args.preset)(**changes)
+
+
+def epochs_in_budget(budget_s: float, first_epoch_s: float, start_epoch: int, epochs: int) -> int:
+    """The epoch to end at (exclusive) when the first epoch of this run took `first_epoch_s` and the
+    whole run may take `budget_s`: as many epochs as fit, at least the one already done, at most
+    `epochs`."""
+    fit = int(budget_s // max(first_epoch_s, 1e-9))
+    return max(start_epoch + 1, min(epochs, start_epoch + fit))
 
 
 def shard_indices(length: int, rank: int, world: int) -> list[int]:
@@ -249,13 +260,16 @@ def main(argv=None) -> int:
         if is_main:
             print(f"resumed at epoch {start_epoch}, step {step}", flush=True)
     steps_per_epoch = args.epoch_size // args.batch_size // (int(os.environ.get("WORLD_SIZE", "1")))
-    total_steps = max(1, args.epochs * steps_per_epoch)
+    end_epoch = args.epochs  # --time-budget may lower it after the first epoch
+    plan = {"total_steps": max(1, end_epoch * steps_per_epoch)}  # read by the schedule, refitted by the budget
     for group in opt.param_groups:
         group.setdefault("initial_lr", args.lr)
-    sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, total_steps) / total_steps)) if args.cosine else 1.0,
-        last_epoch=step - 1,
-    )
+
+    def lr_factor(s: int) -> float:
+        total = plan["total_steps"]
+        return 0.5 * (1 + math.cos(math.pi * min(s, total) / total)) if args.cosine else 1.0
+
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor, last_epoch=step - 1)
     model.to(device).train()
     if ema is not None:
         ema.to(device)
@@ -269,13 +283,17 @@ def main(argv=None) -> int:
     world = dist.get_world_size() if distributed else 1
     use_amp = device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
-    val_loader = DataLoader(val, batch_size=args.batch_size, num_workers=args.workers)
+    pin = device.type == "cuda"
+    val_loader = DataLoader(val, batch_size=args.batch_size, num_workers=args.workers, pin_memory=pin)
     log = open(out / "metrics.jsonl", "a") if is_main else None
+    run_t0 = time.time()
     for epoch in range(start_epoch, args.epochs):
+        if epoch >= end_epoch:
+            break
         train.set_epoch(epoch)
         shard = Subset(train, shard_indices(len(train), rank, world))
         loader = DataLoader(shard, batch_size=args.batch_size, shuffle=False, num_workers=args.workers,
-                            drop_last=True, persistent_workers=False)
+                            drop_last=True, persistent_workers=False, pin_memory=pin)
         t0, losses, mask_losses, seen = time.time(), [], [], 0
         for clip, label, *target in loader:  # target: [(B, n+1, g, g)] with --mask-loss, else []
             clip, label = clip.to(device, non_blocking=True), label.to(device)
@@ -321,6 +339,15 @@ def main(argv=None) -> int:
             if metrics["auc"] > best:
                 best = metrics["auc"]
                 judged.save_pretrained(out / "best")
+        if args.time_budget and epoch == start_epoch:  # fit the run to the budget, once, from its first epoch
+            end = torch.tensor(epochs_in_budget(args.time_budget * 60, time.time() - run_t0, start_epoch, args.epochs),
+                               device=device)  # nccl broadcasts only GPU tensors
+            if distributed:
+                dist.broadcast(end, 0)  # every rank follows rank 0's clock
+            end_epoch = int(end)
+            plan["total_steps"] = max(1, end_epoch * steps_per_epoch)
+            if is_main:
+                print(f"time budget {args.time_budget} min: {end_epoch} epochs of {args.epochs}", flush=True)
         if args.max_steps and step >= args.max_steps:
             break
     if distributed:

@@ -18,7 +18,7 @@ from lda_model.metrics import binary_metrics
 from lda_model.prepare import assign_splits, clip_splits, index_splits
 from lda_model.synthetic import animate, load_face_photo, write_video
 from lda_model.model import LDAOutput
-from lda_model.train import mask_loss, shard_indices
+from lda_model.train import epochs_in_budget, mask_loss, shard_indices
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--set", "backbone_size=64", "--set", "attention_size=32", "--set", "embed_dim=16", "--set", "latent_dim=8",
@@ -239,6 +239,22 @@ def test_train_ema_validates_the_average_and_resumes_it(tiny_cache, tmp_path):
     assert "an EMA of the weights, decay 0.5" in (tmp_path / "w" / "ema" / "README.md").read_text()
 
 
+def test_epochs_in_budget():
+    assert epochs_in_budget(600, 100, 0, 20) == 6  # six 100 s epochs fit in 10 minutes
+    assert epochs_in_budget(600, 100, 0, 4) == 4  # never more than asked for
+    assert epochs_in_budget(50, 100, 0, 20) == 1  # the first epoch is done whatever the budget
+    assert epochs_in_budget(600, 100, 5, 20) == 11  # after a resume: counted from where this run started
+    assert epochs_in_budget(600, 0, 0, 20) == 20
+
+
+def test_train_time_budget_ends_early(tiny_cache, tmp_path):
+    out = tmp_path / "budget"
+    res = run_train(tiny_train_args(tiny_cache, out, "--epochs", "5", "--cosine", "--time-budget", "0.0001"))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "time budget 0.0001 min: 1 epochs of 5" in res.stdout
+    assert [json.loads(line)["epoch"] for line in (out / "metrics.jsonl").read_text().splitlines()] == [0]
+
+
 def test_train_variant_from_init(tiny_cache, tmp_path):
     base = tmp_path / "base"
     assert run_train(tiny_train_args(tiny_cache, base, "--max-steps", "1")).returncode == 0
@@ -294,6 +310,10 @@ def test_evaluate_synthetic_and_localization(tiny_cache, tiny_weights, face_clip
     assert two["video"]["n"] == 3 and two["video"]["n_fake"] == 2
     assert two["segment"]["n"] == 3 * segments and two["segment"]["n_fake"] == 2 * segments
     assert two["video"]["auc"] == pytest.approx(np.mean(list(two["video_auc_by_seed"].values())), abs=1e-4)
+    res = subprocess.run([sys.executable, "-m", "lda_model.evaluate", "synthetic", "--data", str(tiny_cache),
+                          "--weights", str(tiny_weights), "--device", "nonsense"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 2 and "device 'nonsense'" in res.stderr
     res = subprocess.run([sys.executable, "-m", "lda_model.evaluate", "localization", "--videos", str(face_clip),
                           "--weights", str(tiny_weights), "--points", "2", "--json"], cwd=ROOT, capture_output=True,
                          text=True, timeout=300)
