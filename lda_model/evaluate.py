@@ -1,7 +1,7 @@
 """Evaluate a checkpoint: detection ACC/AUC, held-out synthesized forgeries, localization.
 
     python -m lda_model.evaluate --weights SRC --videos DIR --labels TSV [--json] [--roc roc.png]
-    python -m lda_model.evaluate synthetic --data cache/real_faces [--split test] [--weights SRC] [--json]
+    python -m lda_model.evaluate synthetic --data cache/real_faces [--split test] [--weights SRC] [--json] [--device auto]
     python -m lda_model.evaluate localization --videos DIR [--manifest TSV --split test] [--weights SRC] [--json]
 
 - Detection (default): every clip under DIR listed in TSV (`file` relative to the TSV's folder,
@@ -14,7 +14,8 @@
   `forgery.forge_clip` with a seed fixed per item), so the AUC is over held-out identities.
   `--seeds K` forges each item K times (seeds SEED..SEED+K-1) against its one real score: the
   pooled video AUC is then the mean of the per-seed AUCs (`video_auc_by_seed`), a steadier
-  number for comparing checkpoints on a small split.
+  number for comparing checkpoints on a small split. `--device cuda|auto` runs the model on a GPU
+  (the paper preset needs one; forging stays on the CPU).
   `segment` is the same over every segment on its own (a clip item holds many segments, a photo
   one): more samples, but segments of one clip are not independent. `segment_by_pixel_change`
   splits the fake segments into terciles of mean |fake - real| and gives each tercile's segment
@@ -35,6 +36,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import csv
 import json
 import os
@@ -128,15 +130,16 @@ def score_clips_with_attention(detector, clips: np.ndarray, batch: int = 32) -> 
     ways: "activations" (`LDAOutput.frame_activation`, the LDA modules' own mean activation) and
     "maps" (`LDAOutput.frame_map`, the mean gating map); an empty dict for a model without attention."""
     cfg = detector.config
+    device = next(detector.parameters()).device  # the clips go where the model is (evaluate --device)
     probs, att = [], {}
     for i in range(0, len(clips), batch):
-        x = crops_to_tensor(clips[i:i + batch], cfg.backbone_size, cfg.mean, cfg.std)
+        x = crops_to_tensor(clips[i:i + batch], cfg.backbone_size, cfg.mean, cfg.std).to(device)
         out = detector(x)
-        probs.append(out.probabilities.float().numpy())
+        probs.append(out.probabilities.float().cpu().numpy())
         maps = out.frame_map()  # None for a model without attention branches
         if maps is not None:
-            att.setdefault("activations", []).append(out.frame_activation().numpy())
-            att.setdefault("maps", []).append(maps.numpy())
+            att.setdefault("activations", []).append(out.frame_activation().cpu().numpy())
+            att.setdefault("maps", []).append(maps.cpu().numpy())
     return (np.concatenate(probs) if probs else np.zeros(0)), {k: np.concatenate(v) for k, v in att.items()}
 
 
@@ -302,6 +305,9 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--seeds", type=int, default=1,
                        help="forge every item K times (seeds SEED..SEED+K-1) and pool the fakes; one seed's "
                             "video AUC moves by a few hundredths with the seed, so compare checkpoints with K >= 3")
+        p.add_argument("--device", default="cpu",
+                       help="where the model runs: cpu (default), cuda, or auto (cuda when there is one); "
+                            "forging stays on the CPU")
     else:
         p.add_argument("--videos", nargs="+", required=True)
         p.add_argument("--manifest", default=None)
@@ -313,6 +319,14 @@ def main(argv: list[str] | None = None) -> int:
     except WeightsError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    if getattr(args, "device", "cpu") != "cpu":
+        name = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+        try:
+            device = torch.device(name)
+            detector = copy.deepcopy(detector).to(device)  # the cached CPU model stays as it is
+        except (RuntimeError, AssertionError) as err:
+            print(f"error: device {args.device!r}: {err}", file=sys.stderr)
+            return 2
     run = {"detection": evaluate_detection, "synthetic": evaluate_synthetic, "localization": evaluate_localization}
     result = run[mode](args, detector, info)
     if args.json:
