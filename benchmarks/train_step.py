@@ -7,7 +7,9 @@ there is one, with bf16 autocast as `train` uses it; else the CPU): `infer_clips
 only, inference mode), `train_clips_per_s` (forward + backward + AdamW step, `train`'s step),
 peak GPU memory of the train step, and with `--data` `data_clips_per_s`: how many training
 clips (`SynthClips`: forgery synthesis + augmentation, at the preset's backbone size) `--workers`
-DataLoader processes deliver. A training run goes at about the smaller of the last two.
+DataLoader processes deliver in steady state (the batches they prefetch while starting are not
+counted: counting them inflated the first H200 reading, README "Speed"). A training run goes at
+about the smaller of the last two.
 """
 
 from __future__ import annotations
@@ -36,15 +38,18 @@ def timed(fn, steps: int, sync) -> float:
 
 
 def data_rate(cfg: LDAConfig, data: str, batch: int, workers: int, batches: int) -> float:
-    """Training clips per second that `workers` loader processes deliver (after the first batch)."""
+    """Training clips per second that `workers` loader processes deliver, steady state: the batches
+    the workers prefetch while starting (2 each) are drained first, then `batches` are timed."""
     from torch.utils.data import DataLoader
 
     from lda_model.data import SegmentStore, SynthClips
 
-    ds = SynthClips(SegmentStore(data, "train"), cfg.clip_length, cfg.backbone_size, batch * (batches + 1),
+    warm = 2 * workers + 1  # DataLoader's default prefetch_factor is 2 per worker
+    ds = SynthClips(SegmentStore(data, "train"), cfg.clip_length, cfg.backbone_size, batch * (warm + batches),
                     seed=0, mean=cfg.mean, std=cfg.std)
     it = iter(DataLoader(ds, batch_size=batch, num_workers=workers, pin_memory=torch.cuda.is_available()))
-    next(it)  # workers started, stores loaded
+    for _ in range(warm):
+        next(it)
     t0, n = time.perf_counter(), 0
     for clip, _ in it:
         n += len(clip)
