@@ -27,7 +27,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, Sampler
 
 from .analysis import crops_to_tensor
 from .forgery import forge_clip
@@ -106,6 +106,24 @@ def mask_to_grid(masks: np.ndarray, grid: int) -> np.ndarray:
     return np.stack([cv2.resize(mk, (grid, grid), interpolation=cv2.INTER_AREA) for mk in masks]).clip(0, 1)
 
 
+class EpochSampler(Sampler):
+    """Yields (epoch, index) for fixed `indices`, in order, with the epoch set by `set_epoch` in the
+    training process: with `SynthClips` it lets one DataLoader with persistent workers serve every
+    epoch (the workers keep their copy of the dataset, so a `set_epoch` on it would not reach them)."""
+
+    def __init__(self, indices: list[int]) -> None:
+        self.indices, self.epoch = list(indices), 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __iter__(self):
+        return iter([(self.epoch, i) for i in self.indices])
+
+
 class SynthClips(Dataset):
     """Balanced real / synthesized-fake clips. Item = (clip (n+1, 3, S, S) float, label float), plus the
     per-patch blend target (n+1, g, g) when `mask_grid` is set."""
@@ -139,13 +157,19 @@ class SynthClips(Dataset):
         lms = st.landmarks[seg.item][seg.index, sl].astype(np.float32)
         return frames, lms, st.identities[seg.item]
 
-    def __getitem__(self, i: int):
+    def __getitem__(self, i: int | tuple[int, int]):
+        """Item i of the current epoch (`set_epoch`), or of epoch e when given (e, i): `EpochSampler`
+        sends the epoch with each index, so persistent loader workers need no `set_epoch`."""
+        epoch, i = (int(i[0]), int(i[1])) if isinstance(i, (tuple, list)) else (self.epoch, int(i))
+        return self._item(epoch, i)
+
+    def _item(self, epoch: int, i: int):
         label = i % 2
         if self.paired:  # the pair's real and fake share the source and augmentation streams
-            rng = np.random.default_rng([self.seed, self.epoch, i // 2, 0])
-            aug_rng = np.random.default_rng([self.seed, self.epoch, i // 2, 1])
+            rng = np.random.default_rng([self.seed, epoch, i // 2, 0])
+            aug_rng = np.random.default_rng([self.seed, epoch, i // 2, 1])
         else:
-            rng = aug_rng = np.random.default_rng([self.seed, self.epoch, i])
+            rng = aug_rng = np.random.default_rng([self.seed, epoch, i])
         frames, lms, identity = self._pick(rng)
         masks = None  # a fake's blend masks (T, S, S)
         if label:

@@ -32,10 +32,10 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
-from torch.utils.data import DataLoader, Subset
+from torch.utils.data import DataLoader
 
 from .config import LDAConfig
-from .data import SegmentStore, SynthClips
+from .data import EpochSampler, SegmentStore, SynthClips
 from .metrics import binary_metrics
 from .model import LDADetector, LDAOutput
 
@@ -286,14 +286,14 @@ def main(argv=None) -> int:
     pin = device.type == "cuda"
     val_loader = DataLoader(val, batch_size=args.batch_size, num_workers=args.workers, pin_memory=pin)
     log = open(out / "metrics.jsonl", "a") if is_main else None
+    sampler = EpochSampler(shard_indices(len(train), rank, world))
+    loader = DataLoader(train, batch_size=args.batch_size, sampler=sampler, num_workers=args.workers,
+                        drop_last=True, persistent_workers=args.workers > 0, pin_memory=pin)
     run_t0 = time.time()
     for epoch in range(start_epoch, args.epochs):
         if epoch >= end_epoch:
             break
-        train.set_epoch(epoch)
-        shard = Subset(train, shard_indices(len(train), rank, world))
-        loader = DataLoader(shard, batch_size=args.batch_size, shuffle=False, num_workers=args.workers,
-                            drop_last=True, persistent_workers=False, pin_memory=pin)
+        sampler.set_epoch(epoch)  # each index travels with its epoch: the workers stay up between epochs
         t0, losses, mask_losses, seen = time.time(), [], [], 0
         for clip, label, *target in loader:  # target: [(B, n+1, g, g)] with --mask-loss, else []
             clip, label = clip.to(device, non_blocking=True), label.to(device)

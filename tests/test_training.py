@@ -72,6 +72,25 @@ def test_dataset_balanced_and_deterministic(tiny_cache):
     assert -1.01 <= clip.min() and clip.max() <= 1.01
 
 
+def test_epoch_sampler_feeds_persistent_workers_the_epoch(tiny_cache):
+    from torch.utils.data import DataLoader
+
+    from lda_model.data import EpochSampler
+
+    ds = SynthClips(SegmentStore(tiny_cache, "train"), clip_length=4, size=64, length=4, seed=1)
+    sampler = EpochSampler([0, 1, 2, 3])
+    loader = DataLoader(ds, batch_size=2, sampler=sampler, num_workers=1, persistent_workers=True)
+    seen = {}
+    for epoch in (0, 1):
+        sampler.set_epoch(epoch)
+        seen[epoch] = torch.cat([clip for clip, _ in loader])  # (4, n+1, 3, 64, 64), one worker kept up
+    for epoch in (0, 1):
+        ds.set_epoch(epoch)  # the same items, asked for directly
+        assert torch.equal(seen[epoch], torch.stack([ds[i][0] for i in range(4)]))
+        assert torch.equal(ds[(epoch, 3)][0], ds[3][0])
+    assert not torch.equal(seen[0], seen[1])
+
+
 def test_paired_dataset_forges_the_real_next_to_it(tiny_cache):
     store = SegmentStore(tiny_cache, "train")
     paired = SynthClips(store, clip_length=4, size=64, length=8, seed=1, paired=True)
