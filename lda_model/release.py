@@ -150,6 +150,9 @@ def main(argv=None) -> int:
     if targs.get("mask_loss"):
         recipe_text += (f"; mask loss weight {targs['mask_loss']} (the LDA modules' mean activation per patch taught "
                         "the blended fraction of the patch, `--mask-loss`)")
+    if targs.get("time_budget"):
+        recipe_text += (f"; `--time-budget {targs['time_budget']}` minutes (the epochs that fit, of {targs['epochs']} "
+                        "asked for, with the schedule fitted to them)")
     body = f"""# LDA deepfake detector — `{args.name}`
 
 Long distance attention detector (Lu et al., [arXiv 2106.12832](https://arxiv.org/abs/2106.12832)),
@@ -175,7 +178,7 @@ No deepfake dataset (FaceForensics++, Celeb-DF, DFDC) was used for training.
 
 ## Training
 {len(metrics)} epochs, {metrics[-1]['step']} steps of {targs['batch_size']} clips ({seen} clips, half fake),
-{hours:.2f} h on 2 CPU cores; optimizer {targs['optimizer']} lr {targs['lr']} (weight decay {targs['weight_decay']},
+{hours:.2f} h on {metrics[-1].get('hardware', '2 CPU cores')}; optimizer {targs['optimizer']} lr {targs['lr']} (weight decay {targs['weight_decay']},
 cosine decay: {targs.get('cosine', False)}{recipe_text}); init: {targs.get('init') or 'random'}. Best validation AUC
 {max(m['val_auc'] for m in metrics):.4f} (epoch {max(metrics, key=lambda m: m['val_auc'])['epoch']}).
 Weights stored in fp16 (loaded as fp32).

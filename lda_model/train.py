@@ -284,6 +284,8 @@ def main(argv=None) -> int:
     use_amp = device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     pin = device.type == "cuda"
+    hardware = (torch.cuda.get_device_name(device) if device.type == "cuda" else f"{torch.get_num_threads()} CPU threads")
+    hardware += f" x {world} processes" if world > 1 else ""  # for the model card (release)
     val_loader = DataLoader(val, batch_size=args.batch_size, num_workers=args.workers, pin_memory=pin)
     log = open(out / "metrics.jsonl", "a") if is_main else None
     sampler = EpochSampler(shard_indices(len(train), rank, world))
@@ -329,7 +331,7 @@ def main(argv=None) -> int:
             record = {"epoch": epoch, "step": step, "train_loss": float(np.mean(losses)) if losses else None,
                       **({"train_mask_loss": float(np.mean(mask_losses))} if mask_losses else {}),
                       "val_acc": metrics["acc"], "val_auc": metrics["auc"], "seconds": round(time.time() - t0, 1),
-                      "clips_per_s": round(seen * world / max(time.time() - t0, 1e-9), 2)}
+                      "clips_per_s": round(seen * world / max(time.time() - t0, 1e-9), 2), "hardware": hardware}
             log.write(json.dumps(record) + "\n")
             log.flush()
             print(json.dumps(record), flush=True)

@@ -271,7 +271,13 @@ def test_train_time_budget_ends_early(tiny_cache, tmp_path):
     res = run_train(tiny_train_args(tiny_cache, out, "--epochs", "5", "--cosine", "--time-budget", "0.0001"))
     assert res.returncode == 0, res.stderr[-2000:]
     assert "time budget 0.0001 min: 1 epochs of 5" in res.stdout
-    assert [json.loads(line)["epoch"] for line in (out / "metrics.jsonl").read_text().splitlines()] == [0]
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in records] == [0] and records[0]["hardware"].endswith("CPU threads")
+    from lda_model.release import main as release_main
+
+    assert release_main(["--run", str(out), "--name", "budget", "--data", str(tiny_cache), "--out", str(tmp_path / "w")]) == 0
+    card = (tmp_path / "w" / "budget" / "README.md").read_text()
+    assert "1 epochs" in card and "CPU threads" in card and "`--time-budget 0.0001` minutes" in card and "of 5 asked" in card
 
 
 def test_train_variant_from_init(tiny_cache, tmp_path):
