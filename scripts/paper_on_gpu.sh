@@ -25,7 +25,8 @@ export PYTHONUNBUFFERED=1 GLOG_minloglevel=2
 log() { echo "[$(date +%T)] $*"; }
 mkdir -p "$OUT" "$WORK/pack"
 # DataLoader workers hand batches over in shared memory: a paper-preset batch of 16 clips is 122 MB.
-mount -o remount,size=48G /dev/shm 2>/dev/null || true
+# Only on a machine with an NVIDIA GPU (a rented one): never resize a workstation's or a CI runner's.
+if command -v nvidia-smi >/dev/null 2>&1; then mount -o remount,size=48G /dev/shm 2>/dev/null || true; fi
 df -h /dev/shm | tail -1
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || echo "no nvidia-smi"
 $PY -c "import torch, timm, cv2, huggingface_hub as h; print('torch', torch.__version__, 'timm', timm.__version__, 'cv2', cv2.__version__, 'hub', h.__version__, 'cuda', torch.cuda.is_available())"

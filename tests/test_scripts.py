@@ -1,0 +1,43 @@
+"""scripts/paper_on_gpu.sh end to end on a CPU, at toy sizes: what it returns can be joined and loaded."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from lda_model import LDADetector
+from lda_model.cache_pack import convert
+
+ROOT = Path(__file__).resolve().parents[1]
+TOY = "--set backbone_size=64 --set attention_size=32 --set embed_dim=16 --set latent_dim=8 --set num_modules=3"
+
+
+@pytest.mark.skipif(shutil.which("bash") is None or shutil.which("split") is None, reason="needs bash and coreutils")
+def test_gpu_script_rehearsal(tiny_cache, tmp_path):
+    packed, out = tmp_path / "packed", tmp_path / "out"
+    convert(tiny_cache, packed, unpack=False)
+    env = {**os.environ, "PRESET": "lite", "BATCH": "4", "EPOCHS": "3", "EPOCH_SIZE": "8", "VAL_SIZE": "4",
+           "SEEDS": "1", "WORKERS": "0", "PYTHON": sys.executable, "WORK": str(tmp_path / "work"),
+           "TRAIN_EXTRA": TOY, "EVAL_TIMEOUT": "300"}
+    res = subprocess.run(["bash", "scripts/paper_on_gpu.sh", str(packed), str(out), "0.0001"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=900)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    step = json.loads((out / "train_step.json").read_text())
+    assert step["preset"] == "lite" and step["train_clips_per_s"] > 0 and step["data_clips_per_s"] > 0
+    assert "time budget 0.0001 min: 1 epochs of 3" in (out / "train.log").read_text()
+    for split in ("val", "test"):
+        assert json.loads((out / f"eval_{split}.json").read_text())["split"] == split
+    parts = sorted(out.glob("paper_run.tar.gz.part-*"))
+    assert parts and all(p.stat().st_size <= 15 * 2**20 for p in parts)
+    joined = tmp_path / "joined.tar.gz"
+    joined.write_bytes(b"".join(p.read_bytes() for p in parts))
+    with tarfile.open(joined) as tar:
+        tar.extractall(tmp_path / "back", filter="data")
+    model = LDADetector.from_pretrained(tmp_path / "back" / "best")
+    assert model.config.name == "lite-synthetic" and model.config.backbone_size == 64
+    assert len((tmp_path / "back" / "metrics.jsonl").read_text().splitlines()) == 1
