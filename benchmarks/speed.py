@@ -34,6 +34,8 @@ from lda_model.faces import FaceDetector, crop_square, crop_window
 from lda_model.synthetic import animate, load_face_photo, write_video
 from lda_model.video import analysis_points, frames_needed, iter_frames, probe_video
 
+from .train_step import make_train_step
+
 
 def peak_rss_mb() -> float:
     """This process's resident-memory high-water mark (VmHWM; ru_maxrss would include the parent's)."""
@@ -94,16 +96,9 @@ def model_time(model: LDADetector, clip: torch.Tensor, repeat: int = 3) -> float
 def train_step_time(cfg: LDAConfig, batch: int = 16, repeat: int = 3) -> float:
     """Seconds for one forward + backward + SGD step at `batch` clips (random weights and data)."""
     model = LDADetector(cfg).train()
-    opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
     clip = torch.randn(batch, cfg.clip_length, 3, cfg.backbone_size, cfg.backbone_size)
     label = torch.randint(0, 2, (batch,)).float()
-
-    def step():
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(model(clip).logits, label)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-
+    step = make_train_step(model, clip, label, optimizer="sgd")
     step()
     return timed(step, repeat=repeat)[0]
 

@@ -37,6 +37,27 @@ def timed(fn, steps: int, sync) -> float:
     return (time.perf_counter() - t0) / steps
 
 
+def make_train_step(model: LDADetector, x: torch.Tensor, y: torch.Tensor, optimizer: str = "adamw"):
+    """`train`'s step (forward + backward + optimizer step, bf16 autocast when the model is on a GPU)
+    on the fixed batch x (B, n+1, 3, S, S), y (B,): a closure for timing."""
+    device = next(model.parameters()).device
+    amp = device.type == "cuda"
+    if optimizer == "adamw":
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
+
+    def step() -> None:
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
+            out = model(x)
+        loss = F.binary_cross_entropy_with_logits(out.logits.float(), y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    return step
+
+
 def data_rate(cfg: LDAConfig, data: str, batch: int, workers: int, batches: int) -> float:
     """Training clips per second that `workers` loader processes deliver, steady state: the batches
     the workers prefetch while starting (2 each) are drained first, then `batches` are timed."""
@@ -74,19 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     model = LDADetector(cfg).to(device)
     x = torch.randn(args.batch_size, cfg.clip_length, 3, cfg.backbone_size, cfg.backbone_size, device=device)
     y = torch.randint(0, 2, (args.batch_size,), device=device).float()
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    step = make_train_step(model, x, y)
 
     def infer():
         with torch.inference_mode(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
             model(x)
-
-    def step():
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
-            out = model(x)
-        loss = F.binary_cross_entropy_with_logits(out.logits.float(), y)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
 
     model.eval()
     t_infer = timed(infer, args.steps, sync)

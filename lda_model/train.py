@@ -260,13 +260,12 @@ def main(argv=None) -> int:
         if is_main:
             print(f"resumed at epoch {start_epoch}, step {step}", flush=True)
     steps_per_epoch = args.epoch_size // args.batch_size // (int(os.environ.get("WORLD_SIZE", "1")))
-    end_epoch = args.epochs  # --time-budget may lower it after the first epoch
-    plan = {"total_steps": max(1, end_epoch * steps_per_epoch)}  # read by the schedule, refitted by the budget
+    end_epoch = args.epochs  # --time-budget may lower it after the first epoch; the schedule follows it
     for group in opt.param_groups:
         group.setdefault("initial_lr", args.lr)
 
     def lr_factor(s: int) -> float:
-        total = plan["total_steps"]
+        total = max(1, end_epoch * steps_per_epoch)  # read at every step: a closure sees end_epoch's updates
         return 0.5 * (1 + math.cos(math.pi * min(s, total) / total)) if args.cosine else 1.0
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor, last_epoch=step - 1)
@@ -347,7 +346,6 @@ def main(argv=None) -> int:
             if distributed:
                 dist.broadcast(end, 0)  # every rank follows rank 0's clock
             end_epoch = int(end)
-            plan["total_steps"] = max(1, end_epoch * steps_per_epoch)
             if is_main:
                 print(f"time budget {args.time_budget} min: {end_epoch} epochs of {args.epochs}", flush=True)
         if args.max_steps and step >= args.max_steps:

@@ -51,17 +51,9 @@ wait
 tail -n 5 "$WORK"/eval_*.err | tee -a "$OUT/train.log"
 log "pack results"
 cp "$WORK/run/metrics.jsonl" "$WORK/pack/" 2>/dev/null
-$PY - "$WORK/run/best" "$WORK/pack/best" <<'PYEOF'
-import json, shutil, sys
-from pathlib import Path
-from safetensors.torch import load_file, save_file
-src, dst = Path(sys.argv[1]), Path(sys.argv[2])
-dst.mkdir(parents=True, exist_ok=True)
-state = load_file(str(src / "model.safetensors"))
-save_file({k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in state.items()}, str(dst / "model.safetensors"))
-shutil.copy(src / "config.json", dst / "config.json")
-print("fp16 weights:", round((dst / "model.safetensors").stat().st_size / 2**20, 1), "MiB")
-PYEOF
+# fp16, as lda_model.release stores weights
+$PY -c "import sys; from lda_model import LDADetector; LDADetector.from_pretrained(sys.argv[1]).half().save_pretrained(sys.argv[2])" \
+    "$WORK/run/best" "$WORK/pack/best" && du -sh "$WORK/pack/best/model.safetensors"
 tar czf "$WORK/paper_run.tar.gz" -C "$WORK/pack" . && split -b 15M "$WORK/paper_run.tar.gz" "$OUT/paper_run.tar.gz.part-"
 ls -la "$OUT"
 for split in val test; do
