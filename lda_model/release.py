@@ -150,6 +150,9 @@ def main(argv=None) -> int:
     if targs.get("mask_loss"):
         recipe_text += (f"; mask loss weight {targs['mask_loss']} (the LDA modules' mean activation per patch taught "
                         "the blended fraction of the patch, `--mask-loss`)")
+    if targs.get("image_share") is not None:
+        recipe_text += (f"; sources drawn by kind, a photo item's segment with probability {targs['image_share']} "
+                        "(`--image-share`; otherwise uniform over segments, mostly clips)")
     if targs.get("time_budget"):
         recipe_text += (f"; `--time-budget {targs['time_budget']}` minutes (the epochs that fit, of {targs['epochs']} "
                         "asked for, with the schedule fitted to them)")

@@ -63,6 +63,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--paired", action="store_true",
                    help="each fake is forged from the same frames, with the same augmentation, as the real next to it "
                         "in the batch (Self-Blended Images' pairing); validation stays unpaired")
+    p.add_argument("--image-share", type=float, default=None, metavar="P",
+                   help="draw a photo item's segment with probability P and a clip's otherwise, in training and "
+                        "validation (default: uniform over segments, where one clip holds many and a photo one)")
     p.add_argument("--mask-loss", type=float, default=0.0, metavar="WEIGHT",
                    help="add WEIGHT x a per-patch loss teaching the LDA modules where the forgery is blended "
                         "(mean module activation vs the blended fraction of the patch; 0 = off, the default)")
@@ -274,11 +277,14 @@ def main(argv=None) -> int:
         ema.to(device)
     net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
 
-    train = SynthClips(SegmentStore(args.data, "train"), cfg.clip_length, cfg.backbone_size, args.epoch_size,
-                       seed=args.seed, mean=cfg.mean, std=cfg.std, paired=args.paired,
-                       mask_grid=cfg.grid_size if args.mask_loss > 0 else None)
-    val = SynthClips(SegmentStore(args.data, "val"), cfg.clip_length, cfg.backbone_size, args.val_size,
-                     seed=10_000 + args.seed, augment=0.5, mean=cfg.mean, std=cfg.std)
+    try:
+        train = SynthClips(SegmentStore(args.data, "train"), cfg.clip_length, cfg.backbone_size, args.epoch_size,
+                           seed=args.seed, mean=cfg.mean, std=cfg.std, paired=args.paired,
+                           mask_grid=cfg.grid_size if args.mask_loss > 0 else None, image_share=args.image_share)
+        val = SynthClips(SegmentStore(args.data, "val"), cfg.clip_length, cfg.backbone_size, args.val_size,
+                         seed=10_000 + args.seed, augment=0.5, mean=cfg.mean, std=cfg.std, image_share=args.image_share)
+    except ValueError as err:  # e.g. --image-share on a split without photos
+        raise SystemExit(f"error: {err}") from None
     world = dist.get_world_size() if distributed else 1
     use_amp = device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)

@@ -72,6 +72,28 @@ def test_dataset_balanced_and_deterministic(tiny_cache):
     assert -1.01 <= clip.min() and clip.max() <= 1.01
 
 
+def test_image_share_draws_photos_and_clips_by_kind(tiny_cache):
+    store = SegmentStore(tiny_cache, "train")  # two clips of 3 segments each and one photo (1 segment)
+
+    def kinds(share, draws=400):
+        ds = SynthClips(store, clip_length=4, size=64, length=8, seed=1, image_share=share)
+        rng = np.random.default_rng(0)
+        return [store.kinds[ds.pick_segment(rng).item] for _ in range(draws)]
+
+    assert set(kinds(1.0)) == {"image"} and set(kinds(0.0)) == {"video"}
+    assert 0.4 < kinds(0.5).count("image") / 400 < 0.6
+    assert kinds(None).count("image") / 400 < 0.3  # uniform over segments: 1 in 7
+    # the default draws exactly as before the option existed: one integer per pick
+    ds, rng = SynthClips(store, clip_length=4, size=64, length=8, seed=1), np.random.default_rng(3)
+    assert [ds.pick_segment(rng) for _ in range(5)] == [store.segments[int(i)] for i in np.random.default_rng(3).integers(len(store.segments), size=5)]
+    clip, label = SynthClips(store, clip_length=4, size=64, length=8, seed=1, image_share=1.0)[3]
+    assert clip.shape == (4, 3, 64, 64) and label.item() == 1.0
+    with pytest.raises(ValueError, match="has none"):  # the val split holds no photo
+        SynthClips(SegmentStore(tiny_cache, "val"), clip_length=4, size=64, length=8, image_share=0.5)
+    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+        SynthClips(store, clip_length=4, size=64, length=8, image_share=1.5)
+
+
 def test_epoch_sampler_feeds_persistent_workers_the_epoch(tiny_cache):
     from torch.utils.data import DataLoader
 
@@ -186,6 +208,21 @@ def test_train_with_mask_loss(tiny_cache, tmp_path):
     assert "mask loss weight 1.0" in (tmp_path / "w" / "mask" / "README.md").read_text()
     res = run_train(tiny_train_args(tiny_cache, tmp_path / "bad", "--mask-loss", "1", "--no-spatial", "--no-temporal"))
     assert res.returncode != 0 and "needs an attention branch" in res.stderr
+
+
+def test_train_image_share(tiny_cache, tmp_path):
+    # the tiny cache's val split holds no photo: a clear error, no traceback, nothing trained
+    res = run_train(tiny_train_args(tiny_cache, tmp_path / "bad", "--image-share", "0.5"))
+    assert res.returncode != 0 and "error: image_share=0.5 draws image items" in res.stderr
+    assert "Traceback" not in res.stderr and not (tmp_path / "bad" / "metrics.jsonl").exists()
+    # all clips (share 0) works on it, and the card says how sources were drawn
+    out = tmp_path / "clips"
+    res = run_train(tiny_train_args(tiny_cache, out, "--max-steps", "2", "--image-share", "0"))
+    assert res.returncode == 0, res.stderr[-2000:]
+    from lda_model.release import main as release_main
+
+    assert release_main(["--run", str(out), "--name", "clips", "--data", str(tiny_cache), "--out", str(tmp_path / "w")]) == 0
+    assert "photo item's segment with probability 0.0" in (tmp_path / "w" / "clips" / "README.md").read_text()
 
 
 def tiny_train_args(cache, out, *extra):
