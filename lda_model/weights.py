@@ -31,7 +31,7 @@ class WeightsError(ValueError):
 @dataclass(frozen=True)
 class WeightsInfo:
     source: str  # what the user asked for
-    kind: str  # "local" | "bundled" | "hub"
+    kind: str  # "local" | "bundled" | "hub" (| "ensemble": evaluate --weights A --weights B)
     location: str  # folder path or repo id
     revision: str | None = None
 
