@@ -56,6 +56,9 @@ class SegmentStore:
         if not self.names:
             raise ValueError(f"no {split} items in {root}")
         self.segments = [Segment(i, k) for i, c in enumerate(self.crops) for k in range(len(c))]
+        self.segments_by_kind: dict[str, list[Segment]] = {}  # "video" / "image" -> that kind's segments
+        for seg in self.segments:
+            self.segments_by_kind.setdefault(self.kinds[seg.item], []).append(seg)
         self.segment_length = self.crops[0].shape[1]
 
     def __len__(self) -> int:
@@ -138,14 +141,11 @@ class SynthClips(Dataset):
                  mask_grid: int | None = None, image_share: float | None = None) -> None:
         if clip_length > store.segment_length:
             raise ValueError(f"segments hold {store.segment_length} frames, clips need {clip_length}")
-        self.by_kind: dict[str, list[Segment]] = {}  # "image" / "video" -> that kind's segments
-        for seg in store.segments:
-            self.by_kind.setdefault(store.kinds[seg.item], []).append(seg)
         if image_share is not None:
             if not 0.0 <= image_share <= 1.0:
                 raise ValueError(f"image_share must be in [0, 1], got {image_share}")
             needed = [k for k, share in (("image", image_share), ("video", 1.0 - image_share)) if share > 0]
-            missing = [k for k in needed if k not in self.by_kind]
+            missing = [k for k in needed if k not in store.segments_by_kind]
             if missing:
                 raise ValueError(f"image_share={image_share} draws {' and '.join(missing)} items, "
                                  f"but this split has none ({len(store.segments)} segments)")
@@ -166,7 +166,7 @@ class SynthClips(Dataset):
         """One source segment: uniform over segments, or by kind first with `image_share`."""
         pool = self.store.segments
         if self.image_share is not None:
-            pool = self.by_kind["image" if rng.random() < self.image_share else "video"]
+            pool = self.store.segments_by_kind["image" if rng.random() < self.image_share else "video"]
         return pool[int(rng.integers(len(pool)))]
 
     def _pick(self, rng: np.random.Generator, avoid_identity: str | None = None):

@@ -45,10 +45,8 @@ class MeanEnsemble(nn.Module):
         p = torch.stack([o.probabilities.float() for o in outs]).mean(0)  # (B,)
         out = LDAOutput(logits=torch.logit(p, eps=1e-6))
         parts = {name: [getattr(o, name) for o in outs] for name in ATTENTION_FIELDS}
-        shared = all(all(v is not None for v in vs) and len({tuple(v.shape) for v in vs}) == 1 for vs in parts.values()
-                     if any(v is not None for v in vs))
-        if shared:
+        parts = {name: vs for name, vs in parts.items() if any(v is not None for v in vs)}  # fields some member has
+        if all(all(v is not None for v in vs) and len({v.shape for v in vs}) == 1 for vs in parts.values()):
             for name, vs in parts.items():
-                if vs[0] is not None:
-                    setattr(out, name, torch.stack([v.float() for v in vs]).mean(0))  # same shape as one member's
+                setattr(out, name, torch.stack([v.float() for v in vs]).mean(0))  # same shape as one member's
         return out
