@@ -66,12 +66,19 @@ class SegmentStore:
 
 
 def augment_clip(frames: np.ndarray, size: int, rng: np.random.Generator, strength: float = 1.0,
-                 masks: np.ndarray | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+                 masks: np.ndarray | None = None, degrade: float = 0.0) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """The same random crop/flip/colour/JPEG for every frame of (T, S, S, 3) -> (T, size, size, 3).
 
     With `masks` (T, S, S) float (a fake's blend masks), returns (frames, masks (T, size, size)):
     the masks follow the crop and flip, not the colour or JPEG changes. The random draws are
     the same with or without masks.
+
+    `degrade` is the probability that the whole clip is also softened, as a webcam, an
+    out-of-focus lens or an upscaled low-resolution video would soften it: a Gaussian blur
+    (sigma 0.3-1.2 px at `size`) or a down-then-up resampling (to 35-80 % of `size`), the same
+    for every frame. Given to reals and fakes alike, it makes a soft face no evidence of a
+    forgery (a forgery's own resampling is local: inside its blend mask). With the default 0
+    nothing more is drawn, so earlier runs' streams are unchanged.
     """
     t, s = frames.shape[0], frames.shape[1]
     scale = 1 + strength * rng.uniform(-0.08, 0.08)
@@ -84,11 +91,17 @@ def augment_clip(frames: np.ndarray, size: int, rng: np.random.Generator, streng
     beta = strength * rng.uniform(-15, 15)
     quality = int(rng.integers(60, 96)) if rng.random() < 0.7 * strength else None
     interp = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
+    soften = None  # ("blur", sigma) or ("resample", side in px)
+    if degrade > 0 and rng.random() < degrade:
+        soften = (("blur", rng.uniform(0.3, 1.2)) if rng.random() < 0.5
+                  else ("resample", max(8, int(round(size * rng.uniform(0.35, 0.8))))))
     out = np.empty((t, size, size, 3), dtype=np.uint8)
     for k in range(t):
         f = cv2.warpAffine(frames[k], m, (size, size), flags=interp, borderMode=cv2.BORDER_REFLECT)
         if flip:
             f = f[:, ::-1]
+        if soften is not None:
+            f = soften_frame(f, *soften)
         f = cv2.convertScaleAbs(f, alpha=alpha, beta=beta)
         if quality is not None:
             ok, buf = cv2.imencode(".jpg", f, [cv2.IMWRITE_JPEG_QUALITY, quality])
@@ -101,6 +114,19 @@ def augment_clip(frames: np.ndarray, size: int, rng: np.random.Generator, streng
     if flip:
         warped = warped[:, :, ::-1]
     return out, np.ascontiguousarray(warped)
+
+
+def soften_frame(frame: np.ndarray, kind: str, amount: float) -> np.ndarray:
+    """(H, W, 3) uint8 blurred (`kind` "blur", sigma `amount` px) or resampled down to `amount` px
+    on the long side and back up ("resample"): a uniformly softer frame of the same size."""
+    if kind == "blur":
+        return cv2.GaussianBlur(frame, (0, 0), float(amount))
+    if kind != "resample":
+        raise ValueError(f"unknown softening {kind!r}")
+    h, w = frame.shape[:2]
+    scale = float(amount) / max(h, w)
+    small = cv2.resize(frame, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def mask_to_grid(masks: np.ndarray, grid: int) -> np.ndarray:
@@ -134,11 +160,12 @@ class SynthClips(Dataset):
     Sources are drawn uniformly over segments, so a tracked clip (many segments) is drawn far more
     often than a photo (one). `image_share` instead draws a photo item's segment with that
     probability and a clip's otherwise (on `real_faces`' train split photos are 148 of 1464
-    segments, 10 %, but 148 of 209 items; `evaluate synthetic` scores per item)."""
+    segments, 10 %, but 148 of 209 items; `evaluate synthetic` scores per item). `degrade` is
+    the probability that a clip is softened as a whole (`augment_clip`)."""
 
     def __init__(self, store: SegmentStore, clip_length: int, size: int, length: int, seed: int = 0,
                  augment: float = 1.0, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), paired: bool = False,
-                 mask_grid: int | None = None, image_share: float | None = None) -> None:
+                 mask_grid: int | None = None, image_share: float | None = None, degrade: float = 0.0) -> None:
         if clip_length > store.segment_length:
             raise ValueError(f"segments hold {store.segment_length} frames, clips need {clip_length}")
         if image_share is not None:
@@ -149,7 +176,10 @@ class SynthClips(Dataset):
             if missing:
                 raise ValueError(f"image_share={image_share} draws {' and '.join(missing)} items, "
                                  f"but this split has none ({len(store.segments)} segments)")
+        if not 0.0 <= degrade <= 1.0:
+            raise ValueError(f"degrade must be in [0, 1], got {degrade}")
         self.image_share = image_share
+        self.degrade = degrade  # probability of softening a whole clip (`augment_clip`), reals and fakes alike
         self.store, self.clip_length, self.size, self.length = store, clip_length, size, length
         self.seed, self.augment, self.mean, self.std = seed, augment, mean, std
         self.paired = paired
@@ -204,10 +234,11 @@ class SynthClips(Dataset):
             frames, masks, _ = forge_clip(frames, lms, rng, donor=donor)
         clip_label = torch.tensor(float(label))
         if self.mask_grid is None:
-            frames = augment_clip(frames, self.size, aug_rng, self.augment)
+            frames = augment_clip(frames, self.size, aug_rng, self.augment, degrade=self.degrade)
             return crops_to_tensor(frames, self.size, self.mean, self.std), clip_label
         if masks is None:  # a real clip has no blended pixel
             masks = np.zeros(frames.shape[:3], dtype=np.float32)
-        frames, masks = augment_clip(frames, self.size, aug_rng, self.augment, masks=masks)
+        frames, masks = augment_clip(frames, self.size, aug_rng, self.augment, masks=masks,
+                                     degrade=self.degrade)
         target = torch.from_numpy(mask_to_grid(masks, self.mask_grid))  # (n+1, g, g)
         return crops_to_tensor(frames, self.size, self.mean, self.std), clip_label, target

@@ -66,6 +66,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--image-share", type=float, default=None, metavar="P",
                    help="draw a photo item's segment with probability P and a clip's otherwise, in training and "
                         "validation (default: uniform over segments, where one clip holds many and a photo one)")
+    p.add_argument("--degrade", type=float, default=0.0, metavar="P",
+                   help="soften a whole training clip (blur or down-up resampling, reals and fakes alike) with "
+                        "probability P, so that a soft face is no evidence of a forgery (default 0: off)")
     p.add_argument("--mask-loss", type=float, default=0.0, metavar="WEIGHT",
                    help="add WEIGHT x a per-patch loss teaching the LDA modules where the forgery is blended "
                         "(mean module activation vs the blended fraction of the patch; 0 = off, the default)")
@@ -280,7 +283,8 @@ def main(argv=None) -> int:
     try:
         train = SynthClips(SegmentStore(args.data, "train"), cfg.clip_length, cfg.backbone_size, args.epoch_size,
                            seed=args.seed, mean=cfg.mean, std=cfg.std, paired=args.paired,
-                           mask_grid=cfg.grid_size if args.mask_loss > 0 else None, image_share=args.image_share)
+                           mask_grid=cfg.grid_size if args.mask_loss > 0 else None, image_share=args.image_share,
+                           degrade=args.degrade)
         val = SynthClips(SegmentStore(args.data, "val"), cfg.clip_length, cfg.backbone_size, args.val_size,
                          seed=10_000 + args.seed, augment=0.5, mean=cfg.mean, std=cfg.std, image_share=args.image_share)
     except ValueError as err:  # e.g. --image-share on a split without photos
