@@ -73,12 +73,13 @@ def augment_clip(frames: np.ndarray, size: int, rng: np.random.Generator, streng
     the masks follow the crop and flip, not the colour or JPEG changes. The random draws are
     the same with or without masks.
 
-    `degrade` is the probability that the whole clip is also softened, as a webcam, an
-    out-of-focus lens or an upscaled low-resolution video would soften it: a Gaussian blur
-    (sigma 0.3-1.2 px at `size`) or a down-then-up resampling (to 35-80 % of `size`), the same
-    for every frame. Given to reals and fakes alike, it makes a soft face no evidence of a
-    forgery (a forgery's own resampling is local: inside its blend mask). With the default 0
-    nothing more is drawn, so earlier runs' streams are unchanged.
+    `degrade` is the probability that the whole clip is also degraded the way a cheap camera or
+    a bad room degrades a real video, the same for every frame: a Gaussian blur (sigma 0.3-1.2 px
+    at `size`), a down-then-up resampling (to 35-80 % of `size`: an upscaled low-resolution
+    video) or underexposure (x0.35-0.8: a dark room). Given to reals and fakes alike, it makes
+    none of these evidence of a forgery (a forgery's own resampling is local: inside its blend
+    mask). `benchmarks.degradations` measured each moving `default`'s real-clip scores to 0.8-0.9.
+    With the default 0 nothing more is drawn, so earlier runs' streams are unchanged.
     """
     t, s = frames.shape[0], frames.shape[1]
     scale = 1 + strength * rng.uniform(-0.08, 0.08)
@@ -91,17 +92,19 @@ def augment_clip(frames: np.ndarray, size: int, rng: np.random.Generator, streng
     beta = strength * rng.uniform(-15, 15)
     quality = int(rng.integers(60, 96)) if rng.random() < 0.7 * strength else None
     interp = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
-    soften = None  # ("blur", sigma) or ("resample", side in px)
+    damage = None  # ("blur", sigma px), ("resample", side px) or ("dark", gain)
     if degrade > 0 and rng.random() < degrade:
-        soften = (("blur", rng.uniform(0.3, 1.2)) if rng.random() < 0.5
-                  else ("resample", max(8, int(round(size * rng.uniform(0.35, 0.8))))))
+        kind = ("blur", "resample", "dark")[int(rng.integers(3))]
+        amount = {"blur": lambda: rng.uniform(0.3, 1.2), "resample": lambda: round(size * rng.uniform(0.35, 0.8)),
+                  "dark": lambda: rng.uniform(0.35, 0.8)}[kind]()
+        damage = (kind, amount)
     out = np.empty((t, size, size, 3), dtype=np.uint8)
     for k in range(t):
         f = cv2.warpAffine(frames[k], m, (size, size), flags=interp, borderMode=cv2.BORDER_REFLECT)
         if flip:
             f = f[:, ::-1]
-        if soften is not None:
-            f = soften_frame(f, *soften)
+        if damage is not None:
+            f = degrade_frame(f, *damage)
         f = cv2.convertScaleAbs(f, alpha=alpha, beta=beta)
         if quality is not None:
             ok, buf = cv2.imencode(".jpg", f, [cv2.IMWRITE_JPEG_QUALITY, quality])
@@ -116,13 +119,16 @@ def augment_clip(frames: np.ndarray, size: int, rng: np.random.Generator, streng
     return out, np.ascontiguousarray(warped)
 
 
-def soften_frame(frame: np.ndarray, kind: str, amount: float) -> np.ndarray:
-    """(H, W, 3) uint8 blurred (`kind` "blur", sigma `amount` px) or resampled down to `amount` px
-    on the long side and back up ("resample"): a uniformly softer frame of the same size."""
+def degrade_frame(frame: np.ndarray, kind: str, amount: float) -> np.ndarray:
+    """(H, W, 3) uint8 -> the same size, uniformly degraded: blurred (`kind` "blur", sigma `amount`
+    px), resampled down to `amount` px on the long side and back up ("resample"), or darkened to
+    `amount` times its brightness ("dark")."""
     if kind == "blur":
         return cv2.GaussianBlur(frame, (0, 0), float(amount))
+    if kind == "dark":
+        return cv2.convertScaleAbs(frame, alpha=float(amount), beta=0)
     if kind != "resample":
-        raise ValueError(f"unknown softening {kind!r}")
+        raise ValueError(f"unknown degradation {kind!r}")
     h, w = frame.shape[:2]
     scale = float(amount) / max(h, w)
     small = cv2.resize(frame, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
@@ -161,7 +167,7 @@ class SynthClips(Dataset):
     often than a photo (one). `image_share` instead draws a photo item's segment with that
     probability and a clip's otherwise (on `real_faces`' train split photos are 148 of 1464
     segments, 10 %, but 148 of 209 items; `evaluate synthetic` scores per item). `degrade` is
-    the probability that a clip is softened as a whole (`augment_clip`)."""
+    the probability that a clip is blurred, resampled or darkened as a whole (`augment_clip`)."""
 
     def __init__(self, store: SegmentStore, clip_length: int, size: int, length: int, seed: int = 0,
                  augment: float = 1.0, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), paired: bool = False,
@@ -179,7 +185,7 @@ class SynthClips(Dataset):
         if not 0.0 <= degrade <= 1.0:
             raise ValueError(f"degrade must be in [0, 1], got {degrade}")
         self.image_share = image_share
-        self.degrade = degrade  # probability of softening a whole clip (`augment_clip`), reals and fakes alike
+        self.degrade = degrade  # probability of degrading a whole clip (`augment_clip`), reals and fakes alike
         self.store, self.clip_length, self.size, self.length = store, clip_length, size, length
         self.seed, self.augment, self.mean, self.std = seed, augment, mean, std
         self.paired = paired

@@ -154,8 +154,8 @@ def main(argv=None) -> int:
         recipe_text += (f"; sources drawn by kind, a photo item's segment with probability {targs['image_share']} "
                         "(`--image-share`; otherwise uniform over segments, mostly clips)")
     if targs.get("degrade"):
-        recipe_text += (f"; whole clips softened with probability {targs['degrade']} (blur or down-up resampling, "
-                        "reals and fakes alike, `--degrade`)")
+        recipe_text += (f"; whole clips degraded with probability {targs['degrade']} (blur, down-up resampling or "
+                        "underexposure, reals and fakes alike, `--degrade`)")
     if targs.get("time_budget"):
         recipe_text += (f"; `--time-budget {targs['time_budget']}` minutes (the epochs that fit, of {targs['epochs']} "
                         "asked for, with the schedule fitted to them)")

@@ -67,8 +67,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="draw a photo item's segment with probability P and a clip's otherwise, in training and "
                         "validation (default: uniform over segments, where one clip holds many and a photo one)")
     p.add_argument("--degrade", type=float, default=0.0, metavar="P",
-                   help="soften a whole training clip (blur or down-up resampling, reals and fakes alike) with "
-                        "probability P, so that a soft face is no evidence of a forgery (default 0: off)")
+                   help="degrade a whole training clip (blur, down-up resampling or underexposure, reals and fakes "
+                        "alike) with probability P, so that none of them is evidence of a forgery (default 0: off)")
     p.add_argument("--mask-loss", type=float, default=0.0, metavar="WEIGHT",
                    help="add WEIGHT x a per-patch loss teaching the LDA modules where the forgery is blended "
                         "(mean module activation vs the blended fraction of the patch; 0 = off, the default)")

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from lda_model import LDADetector
-from lda_model.data import SegmentStore, SynthClips, augment_clip, mask_to_grid, soften_frame
+from lda_model.data import SegmentStore, SynthClips, augment_clip, degrade_frame, mask_to_grid
 from lda_model.evaluate import attention_rise
 from lda_model.metrics import binary_metrics
 from lda_model.prepare import assign_splits, clip_splits, index_splits
@@ -147,27 +147,30 @@ def sharpness(img: np.ndarray) -> float:
     return float(cv2.Laplacian(cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2GRAY), cv2.CV_64F).var())
 
 
-def test_soften_frame_keeps_the_size_and_removes_detail():
+def test_degrade_frame_keeps_the_size_and_removes_detail_or_light():
     face = np.ascontiguousarray(load_face_photo()[:160, :128])
     for kind, amount in (("blur", 1.0), ("resample", 48)):
-        out = soften_frame(face, kind, amount)
+        out = degrade_frame(face, kind, amount)
         assert out.shape == face.shape and out.dtype == np.uint8
         assert sharpness(out) < 0.6 * sharpness(face)
-    with pytest.raises(ValueError, match="unknown softening"):
-        soften_frame(face, "sharpen", 1.0)
+    dark = degrade_frame(face, "dark", 0.5)
+    assert dark.shape == face.shape and dark.mean() == pytest.approx(0.5 * face.mean(), abs=1.0)
+    with pytest.raises(ValueError, match="unknown degradation"):
+        degrade_frame(face, "sharpen", 1.0)
 
 
-def test_augment_degrade_softens_whole_clips_only_when_asked(tiny_cache):
+def test_augment_degrade_damages_whole_clips_only_when_asked(tiny_cache):
     frames = np.repeat(load_face_photo()[None, :128, :128], 3, 0)
     ratios = []
     for seed in range(8):
         plain = augment_clip(frames, 96, np.random.default_rng(seed))
         assert np.array_equal(augment_clip(frames, 96, np.random.default_rng(seed), degrade=0.0), plain)
         out = augment_clip(frames, 96, np.random.default_rng(seed), degrade=1.0)
-        assert np.array_equal(out[0], out[2])  # the same softening on every frame
-        # the other draws come first and are unchanged: without JPEG noise the frames differ only by the softening
+        assert np.array_equal(out[0], out[2])  # the same degradation on every frame
+        # the other draws come first and are unchanged, so the clip differs from `plain` only by the damage:
+        # blur and resampling remove detail, underexposure light (and with it detail)
         ratios.append(sharpness(out[0]) / sharpness(plain[0]))
-    assert max(ratios) < 1.0 and np.mean(ratios) < 0.7  # always softer, on average much softer
+    assert max(ratios) < 1.0 and np.mean(ratios) < 0.7  # always less detail, on average much less
     with pytest.raises(ValueError, match="degrade must be in"):
         SynthClips(SegmentStore(tiny_cache, "train"), clip_length=4, size=64, length=8, degrade=1.5)
 
@@ -261,7 +264,7 @@ def test_train_degrade_is_in_the_card(tiny_cache, tmp_path):
     from lda_model.release import main as release_main
 
     assert release_main(["--run", str(out), "--name", "soft", "--data", str(tiny_cache), "--out", str(tmp_path / "w")]) == 0
-    assert "whole clips softened with probability 0.5" in (tmp_path / "w" / "soft" / "README.md").read_text()
+    assert "whole clips degraded with probability 0.5" in (tmp_path / "w" / "soft" / "README.md").read_text()
 
 
 def tiny_train_args(cache, out, *extra):

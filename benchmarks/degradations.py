@@ -1,0 +1,167 @@
+"""How ordinary degradations of a *real* clip (blur, low resolution, heavy compression, noise,
+sharpening, a dark room) move the detector's score: false alarms a user can cause without forging.
+
+    python -m benchmarks.degradations --videos ../shared/data/real_faces/videos \
+        --manifest ../shared/data/real_faces/MANIFEST.tsv --split val,test [--weights default] [--json]
+    python -m benchmarks.degradations            # the bundled astronaut photo, gently moving (no data needed)
+
+Each clip's first `--frames` frames (long side at most 720 px) are written losslessly (FFV1) once
+as they are (`clean`) and once per degradation, and every copy goes through the app's whole
+pipeline (`analyze_video`, `--points` analysis points): the only difference between `clean` and a
+condition is the degradation. Sizes are relative to the frame (a blur of "1 px at 480p" is 2.25 px
+on a 1080p frame). Prints per condition the mean p(fake), the share of clips at or above the
+threshold (false alarms: every clip here is real) and the mean change from `clean`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("GLOG_minloglevel", "2")
+
+import cv2
+import numpy as np
+
+from lda_model.analysis import DEFAULT_THRESHOLD, analyze_video
+from lda_model.data import degrade_frame as damage
+from lda_model.prepare import clip_splits
+from lda_model.synthetic import animate, load_face_photo
+from lda_model.video import VideoError, iter_frames, probe_video
+from lda_model.weights import load_detector
+
+VIDEO_EXTS = {".mp4", ".webm", ".mov", ".avi", ".mkv"}
+# name -> (kind, amount); sizes in px of a 480p frame, scaled to the clip's short side
+CONDITIONS: dict[str, tuple[str, float]] = {
+    "clean": ("none", 0.0),
+    "blur 1 px": ("blur", 1.0),
+    "blur 2 px": ("blur", 2.0),
+    "low-res 240p": ("resample", 240.0),
+    "low-res 120p": ("resample", 120.0),
+    "JPEG q30": ("jpeg", 30.0),
+    "noise 4/255": ("noise", 4.0),
+    "sharpened": ("sharpen", 1.0),
+    "dark x0.5": ("dark", 0.5),
+}
+
+
+def apply_condition(frame: np.ndarray, kind: str, amount: float, rng: np.random.Generator) -> np.ndarray:
+    """(H, W, 3) uint8 RGB -> the same frame degraded; `amount` as in `CONDITIONS`."""
+    h, w = frame.shape[:2]
+    scale = min(h, w) / 480.0  # px of a 480p frame -> px of this frame
+    if kind == "none":
+        return frame
+    if kind == "blur":
+        return damage(frame, "blur", amount * scale)
+    if kind == "resample":  # to `amount` px on the short side (long side in proportion) and back
+        return damage(frame, "resample", max(h, w) * min(1.0, amount / min(h, w)))
+    if kind == "jpeg":
+        ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, int(amount)])
+        return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+    if kind == "noise":
+        return np.clip(frame + rng.normal(0.0, amount, frame.shape), 0, 255).astype(np.uint8)
+    if kind == "sharpen":  # unsharp mask, radius 1 px at 480p
+        soft = cv2.GaussianBlur(frame, (0, 0), max(0.5, scale))
+        return cv2.addWeighted(frame, 1.0 + amount, soft, -amount, 0)
+    if kind == "dark":
+        return damage(frame, "dark", amount)
+    raise ValueError(f"unknown degradation {kind!r}")
+
+
+def write_lossless(path: Path, frames: list[np.ndarray], fps: float) -> Path:
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"FFV1"), fps, (w, h))
+    if not writer.isOpened():
+        raise OSError(f"cannot write {path}")
+    try:
+        for f in frames:
+            writer.write(cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
+    finally:
+        writer.release()
+    return path
+
+
+def load_clip(path: Path, num_frames: int) -> tuple[list[np.ndarray], float]:
+    info = probe_video(path)
+    frames = [f for _, _, f in iter_frames(path, list(range(num_frames)), max_side=720)]
+    return frames, (info.fps or 25.0)
+
+
+def summarize(rows: list[dict], threshold: float) -> dict:
+    """Per condition: clips scored, mean p(fake), false alarms (share >= threshold), mean change from clean."""
+    out = {}
+    for name in CONDITIONS:
+        pairs = [(r["scores"].get(name), r["scores"].get("clean")) for r in rows]
+        scored = [s for s, _ in pairs if s is not None]
+        deltas = [s - c for s, c in pairs if s is not None and c is not None]
+        out[name] = {"clips": len(scored),
+                     "mean_fake_probability": round(float(np.mean(scored)), 3) if scored else None,
+                     "false_alarm_rate": round(float(np.mean([s >= threshold for s in scored])), 3) if scored else None,
+                     "mean_change": round(float(np.mean(deltas)), 3) if deltas else None}
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.degradations", description=__doc__.split("\n\n")[0])
+    p.add_argument("--videos", default=None, help="a folder of real clips (default: the bundled photo, animated)")
+    p.add_argument("--manifest", default=None, help="identities, to keep only the clips of --split")
+    p.add_argument("--split", default=None, help="with --manifest: e.g. val,test (identities never trained on)")
+    p.add_argument("--weights", default=None)
+    p.add_argument("--frames", type=int, default=150, help="first frames of each clip (default 150)")
+    p.add_argument("--points", type=int, default=16, help="analysis points per clip (default 16)")
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+    detector, info = load_detector(args.weights)
+    threshold = DEFAULT_THRESHOLD
+    if args.videos:
+        paths = sorted(f for f in Path(args.videos).iterdir() if f.suffix.lower() in VIDEO_EXTS)
+        if args.split:
+            keep = set(args.split.split(","))
+            splits = clip_splits([f.name for f in paths], args.manifest)
+            paths = [f for f in paths if splits[f.name] in keep]
+        if not paths:
+            print("error: no clips to degrade", file=sys.stderr)
+            return 2
+        sources = [(f.name, f) for f in paths]
+    else:
+        sources = [("astronaut (animated photo)", None)]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, path in sources:
+            try:
+                if path is None:
+                    frames, fps = list(animate(load_face_photo(), args.frames, size=(480, 480), seed=11, amplitude=0.8)), 25.0
+                else:
+                    frames, fps = load_clip(path, args.frames)
+            except VideoError as err:
+                print(f"skipped {name}: {err}", file=sys.stderr)
+                continue
+            scores = {}
+            for cond, (kind, amount) in CONDITIONS.items():
+                rng = np.random.default_rng(0)
+                copy = write_lossless(Path(tmp) / "copy.avi", [apply_condition(f, kind, amount, rng) for f in frames], fps)
+                res = analyze_video(copy, detector, weights=info.source, num_points=args.points)
+                scores[cond] = None if res.fake_probability is None else round(res.fake_probability, 4)
+            row = {"video": name, "size": f"{frames[0].shape[1]}x{frames[0].shape[0]}", "scores": scores}
+            rows.append(row)
+            print(json.dumps(row) if args.json else f"{name:50s} " + " ".join(
+                f"{c}={'-' if s is None else f'{s:.2f}'}" for c, s in scores.items()), flush=True)
+    summary = {"weights": info.source, "clips": len(rows), "frames": args.frames, "points": args.points,
+               "threshold": threshold, "conditions": summarize(rows, threshold)}
+    if args.json:
+        print(json.dumps({"summary": summary}))
+    else:
+        print(f"\n{'condition':14s} {'clips':>5s} {'mean p(fake)':>13s} {'false alarms':>13s} {'change':>8s}")
+        for cond, s in summary["conditions"].items():
+            fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
+            print(f"{cond:14s} {s['clips']:5d} {fmt(s['mean_fake_probability']):>13s} "
+                  f"{fmt(s['false_alarm_rate']):>13s} {fmt(s['mean_change']):>8s}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
