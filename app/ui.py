@@ -52,6 +52,8 @@ def verdict_markdown(a: VideoAnalysis) -> str:
              f"tracking {a.timings.get('faces_s', 0):.1f} s, model {a.timings.get('model_s', 0):.1f} s"]
     if len(a.tracks) > 1:
         lines.append("Per face: " + ", ".join(f"face {t}: {a.track_probability(t):.2f}" for t in sorted(a.tracks)))
+    q = a.quality()
+    lines += [f"⚠️ {note}" for note in (q.notes() if q is not None else [])]
     return "\n\n".join(lines)
 
 

@@ -32,6 +32,7 @@ import torch
 
 from .faces import DEFAULT_MARGIN, FaceDetector, FaceTracker, crop_square, crop_window, to_crop_coords
 from .model import LDADetector
+from .quality import FaceQuality, face_quality
 from .video import (DEFAULT_MAX_SIDE, VideoError, VideoInfo, analysis_points, count_frames, frames_needed, iter_frames,
                     prefetch, probe_video)
 
@@ -226,6 +227,12 @@ class VideoAnalysis:
         p = self.fake_probability
         return None if p is None else ("FAKE" if p >= self.threshold else "REAL")
 
+    def quality(self) -> FaceQuality | None:
+        """Brightness and detail of the main face (`quality`), None without a face."""
+        if self.main_track is None:
+            return None
+        return face_quality([p.crop for p in self.tracks[self.main_track]])
+
     def to_json(self) -> dict[str, Any]:
         """The record `python -m lda_model.predict --json` prints (and the app's API returns)."""
         frames = [
@@ -255,6 +262,9 @@ class VideoAnalysis:
             "weights": self.weights,
             "duration_s": round(self.info.duration_s, 3),
         }
+        q = self.quality()
+        if q is not None:
+            out["quality"] = {"brightness": round(q.brightness, 1), "detail": round(q.detail, 1), "notes": q.notes()}
         if not self.tracks:
             out["message"] = "no face found in the clip"
         return out

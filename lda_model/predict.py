@@ -68,6 +68,7 @@ def format_table(record: dict) -> str:
     ]
     for f in record["frames"]:
         lines.append(f"  {f['time_s']:8.2f} {f['index']:6d} {f['track']:5d} {f['fake_probability']:8.3f}")
+    lines += [f"  note: {n}" for n in record.get("quality", {}).get("notes", [])]
     return "\n".join(lines)
 
 

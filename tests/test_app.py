@@ -161,6 +161,19 @@ def test_spatial_figure_shows_the_maps_and_the_modules_mean(face_clip, tiny_dete
     assert np.allclose(np.asarray(heat[-1].z, float), result.tracks[0][1].module_activation, atol=1e-6)
 
 
+def test_verdict_warns_about_a_dark_face(tmp_path, tiny_detector):
+    from app.ui import verdict_markdown
+    from lda_model.analysis import analyze_video
+    from lda_model.synthetic import animate, load_face_photo, write_video
+
+    frames = animate(load_face_photo(), 12, size=(256, 256), seed=0)
+    bright = verdict_markdown(analyze_video(write_video(tmp_path / "b.avi", frames), tiny_detector, num_points=3))
+    dark_clip = write_video(tmp_path / "d.avi", (frames * 0.3).astype(np.uint8))
+    dark = verdict_markdown(analyze_video(dark_clip, tiny_detector, num_points=3))
+    assert "⚠️ The face is darker" in dark and "darker" not in bright
+    assert dark.startswith("## ") and dark.rindex("⚠️") > dark.index("fake probability")  # verdict first, then notes
+
+
 def test_results_table_says_how_each_variant_trained():
     from app.ui import results_table
     from lda_model.cards import VARIANT_TABLE
