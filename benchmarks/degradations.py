@@ -10,7 +10,9 @@ as they are (`clean`) and once per degradation, and every copy goes through the 
 pipeline (`analyze_video`, `--points` analysis points): the only difference between `clean` and a
 condition is the degradation. Sizes are relative to the frame (a blur of "1 px at 480p" is 2.25 px
 on a 1080p frame). Prints per condition the mean p(fake), the share of clips at or above the
-threshold (false alarms: every clip here is real) and the mean change from `clean`.
+threshold (false alarms: every clip here is real), the mean change from `clean`, the share the
+face-quality check flagged (`lda_model.quality`: a note in the app and `predict`) and how many
+false alarms went unflagged.
 """
 
 from __future__ import annotations
@@ -92,16 +94,20 @@ def load_clip(path: Path, num_frames: int) -> tuple[list[np.ndarray], float]:
 
 
 def summarize(rows: list[dict], threshold: float) -> dict:
-    """Per condition: clips scored, mean p(fake), false alarms (share >= threshold), mean change from clean."""
+    """Per condition: clips scored, mean p(fake), false alarms (share >= threshold), mean change from
+    clean, share flagged by the quality check and false alarms it did not flag."""
     out = {}
     for name in CONDITIONS:
         pairs = [(r["scores"].get(name), r["scores"].get("clean")) for r in rows]
         scored = [s for s, _ in pairs if s is not None]
         deltas = [s - c for s, c in pairs if s is not None and c is not None]
+        flags = [r.get("flagged", {}).get(name) for r in rows if r["scores"].get(name) is not None]
         out[name] = {"clips": len(scored),
                      "mean_fake_probability": round(float(np.mean(scored)), 3) if scored else None,
                      "false_alarm_rate": round(float(np.mean([s >= threshold for s in scored])), 3) if scored else None,
-                     "mean_change": round(float(np.mean(deltas)), 3) if deltas else None}
+                     "mean_change": round(float(np.mean(deltas)), 3) if deltas else None,
+                     "flagged_rate": round(float(np.mean([bool(f) for f in flags])), 3) if scored else None,
+                     "unflagged_false_alarms": sum(s >= threshold and not f for s, f in zip(scored, flags))}
     return out
 
 
@@ -140,13 +146,16 @@ def main(argv=None) -> int:
             except VideoError as err:
                 print(f"skipped {name}: {err}", file=sys.stderr)
                 continue
-            scores = {}
+            scores, flagged = {}, {}
             for cond, (kind, amount) in CONDITIONS.items():
                 rng = np.random.default_rng(0)
                 copy = write_lossless(Path(tmp) / "copy.avi", [apply_condition(f, kind, amount, rng) for f in frames], fps)
                 res = analyze_video(copy, detector, weights=info.source, num_points=args.points)
                 scores[cond] = None if res.fake_probability is None else round(res.fake_probability, 4)
-            row = {"video": name, "size": f"{frames[0].shape[1]}x{frames[0].shape[0]}", "scores": scores}
+                q = res.quality()
+                flagged[cond] = None if q is None else bool(q.notes())
+            row = {"video": name, "size": f"{frames[0].shape[1]}x{frames[0].shape[0]}", "scores": scores,
+                   "flagged": flagged}
             rows.append(row)
             print(json.dumps(row) if args.json else f"{name:50s} " + " ".join(
                 f"{c}={'-' if s is None else f'{s:.2f}'}" for c, s in scores.items()), flush=True)
@@ -155,11 +164,13 @@ def main(argv=None) -> int:
     if args.json:
         print(json.dumps({"summary": summary}))
     else:
-        print(f"\n{'condition':14s} {'clips':>5s} {'mean p(fake)':>13s} {'false alarms':>13s} {'change':>8s}")
+        print(f"\n{'condition':14s} {'clips':>5s} {'mean p(fake)':>13s} {'false alarms':>13s} {'change':>8s} "
+              f"{'flagged':>8s} {'unflagged alarms':>17s}")
         for cond, s in summary["conditions"].items():
             fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
             print(f"{cond:14s} {s['clips']:5d} {fmt(s['mean_fake_probability']):>13s} "
-                  f"{fmt(s['false_alarm_rate']):>13s} {fmt(s['mean_change']):>8s}")
+                  f"{fmt(s['false_alarm_rate']):>13s} {fmt(s['mean_change']):>8s} {fmt(s['flagged_rate']):>8s} "
+                  f"{s['unflagged_false_alarms']:17d}")
     return 0
 
 

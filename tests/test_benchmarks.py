@@ -32,10 +32,14 @@ def test_apply_condition_does_what_each_condition_says():
 
 
 def test_summarize_counts_false_alarms_and_changes():
-    rows = [{"scores": {"clean": 0.2, "blur 1 px": 0.6}}, {"scores": {"clean": 0.4, "blur 1 px": None}}]
+    rows = [{"scores": {"clean": 0.2, "blur 1 px": 0.6, "dark x0.5": 0.7}, "flagged": {"blur 1 px": True}},
+            {"scores": {"clean": 0.4, "blur 1 px": None, "dark x0.5": 0.3}}]
     s = summarize(rows, threshold=0.5)
-    assert s["clean"] == {"clips": 2, "mean_fake_probability": 0.3, "false_alarm_rate": 0.0, "mean_change": 0.0}
-    assert s["blur 1 px"] == {"clips": 1, "mean_fake_probability": 0.6, "false_alarm_rate": 1.0, "mean_change": 0.4}
+    assert s["clean"] == {"clips": 2, "mean_fake_probability": 0.3, "false_alarm_rate": 0.0, "mean_change": 0.0,
+                          "flagged_rate": 0.0, "unflagged_false_alarms": 0}
+    assert s["blur 1 px"] == {"clips": 1, "mean_fake_probability": 0.6, "false_alarm_rate": 1.0, "mean_change": 0.4,
+                              "flagged_rate": 1.0, "unflagged_false_alarms": 0}
+    assert s["dark x0.5"]["false_alarm_rate"] == 0.5 and s["dark x0.5"]["unflagged_false_alarms"] == 1
     assert s["JPEG q30"]["clips"] == 0 and s["JPEG q30"]["mean_fake_probability"] is None
 
 
@@ -47,7 +51,8 @@ def test_degradations_end_to_end_on_a_clip_folder(face_clip, tiny_weights, tmp_p
                               "--points", "2", "--json"]) == 0
     lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     row, summary = lines[0], lines[-1]["summary"]
-    assert row["video"] == "astronaut.mp4" and set(row["scores"]) == set(CONDITIONS)
+    assert row["video"] == "astronaut.mp4" and set(row["scores"]) == set(CONDITIONS) == set(row["flagged"])
+    assert row["flagged"]["dark x0.5"] is not None
     assert all(0.0 <= v <= 1.0 for v in row["scores"].values() if v is not None)
     assert summary["clips"] == 1 and summary["conditions"]["clean"]["mean_change"] == 0.0
     empty = tmp_path / "empty"
