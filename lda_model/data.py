@@ -78,7 +78,8 @@ def augment_clip(frames: np.ndarray, size: int, rng: np.random.Generator, streng
     at `size`), a down-then-up resampling (to 35-80 % of `size`: an upscaled low-resolution
     video) or underexposure (x0.35-0.8: a dark room). Given to reals and fakes alike, it makes
     none of these evidence of a forgery (a forgery's own resampling is local: inside its blend
-    mask). `benchmarks.degradations` measured each moving `default`'s real-clip scores to 0.8-0.9.
+    mask). `benchmarks.degradations` measured each raising `default`'s mean score on real held-out
+    clips from 0.21 to 0.59-0.68.
     With the default 0 nothing more is drawn, so earlier runs' streams are unchanged.
     """
     t, s = frames.shape[0], frames.shape[1]
@@ -95,9 +96,12 @@ def augment_clip(frames: np.ndarray, size: int, rng: np.random.Generator, streng
     damage = None  # ("blur", sigma px), ("resample", side px) or ("dark", gain)
     if degrade > 0 and rng.random() < degrade:
         kind = ("blur", "resample", "dark")[int(rng.integers(3))]
-        amount = {"blur": lambda: rng.uniform(0.3, 1.2), "resample": lambda: round(size * rng.uniform(0.35, 0.8)),
-                  "dark": lambda: rng.uniform(0.35, 0.8)}[kind]()
-        damage = (kind, amount)
+        if kind == "blur":
+            damage = (kind, rng.uniform(0.3, 1.2))
+        elif kind == "resample":
+            damage = (kind, round(size * rng.uniform(0.35, 0.8)))
+        else:
+            damage = (kind, rng.uniform(0.35, 0.8))
     out = np.empty((t, size, size, 3), dtype=np.uint8)
     for k in range(t):
         f = cv2.warpAffine(frames[k], m, (size, size), flags=interp, borderMode=cv2.BORDER_REFLECT)
