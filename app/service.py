@@ -1,4 +1,5 @@
-"""What the UI does, without the UI: limits, model loading, analysis, ablations, defect lab.
+"""What the UI does, without the UI: limits, model loading, analysis, ablations, defect lab
+(forgery-like defects, and whole-face conditions that are no forgery).
 
 Everything here is plain Python on top of `lda_model`, so it is testable without a browser.
 `UserError` carries messages meant for the person using the app (the UI turns them into
@@ -9,15 +10,19 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from lda_model.analysis import TrackCache, VideoAnalysis, analyze_video
+from lda_model.analysis import TrackCache, VideoAnalysis, analyze_video, crops_to_tensor
+from lda_model.data import degrade_frame
 from lda_model.localization import DefectResult
 from lda_model.localization import defect_experiment as run_defect_experiment
 from lda_model.faces import FaceModelError
 from lda_model.model import LDADetector
+from lda_model.quality import FaceQuality, face_quality
 from lda_model.video import VideoError, probe_video
 from lda_model.weights import WeightsError, WeightsInfo, bundled_weights, load_detector
 
@@ -105,3 +110,48 @@ def defect_experiment(detector: LDADetector, crops: np.ndarray, landmarks: np.nd
         return run_defect_experiment(detector, crops, landmarks, kind, strength, box)
     except ValueError as err:
         raise UserError(str(err)) from err
+
+
+# --- whole-face conditions (not forgeries) ----------------------------------------------------
+CONDITIONS = ("blur", "resample", "dark")  # out of focus, upscaled from a low resolution, a dark room
+
+
+@dataclass
+class ConditionResult:
+    original: np.ndarray  # (S, S, 3) frame t crop
+    degraded: np.ndarray  # (S, S, 3) the same crop under the condition
+    score_before: float
+    score_after: float
+    quality_before: FaceQuality
+    quality_after: FaceQuality
+
+
+def condition_amount(kind: str, strength: float, size: int) -> float:
+    """Strength in (0, 1] -> `degrade_frame`'s amount at crop side `size`: blur sigma up to 3 px at
+    128 px, resampling down to 20 % of the side, or 20 % of the light."""
+    if kind not in CONDITIONS:
+        raise UserError(f"unknown condition {kind!r}; choose from {', '.join(CONDITIONS)}")
+    if not 0.0 < strength <= 1.0:
+        raise UserError(f"strength must be in (0, 1], got {strength}")
+    if kind == "blur":
+        return 3.0 * strength * size / 128
+    if kind == "resample":
+        return max(8, round(size * (1.0 - 0.8 * strength)))
+    return 1.0 - 0.8 * strength
+
+
+@torch.inference_mode()
+def condition_experiment(detector: LDADetector, crops: np.ndarray, kind: str, strength: float) -> ConditionResult:
+    """Put one condition on every frame of a clip of crops (n+1, S, S, 3) and score both: what a
+    camera or a room, not a forger, does to the detector's score."""
+    cfg = detector.config
+    need = cfg.clip_length
+    if len(crops) < need:  # a still: repeat the last frame
+        crops = np.concatenate([crops, np.repeat(crops[-1:], need - len(crops), 0)])
+    crops = crops[:need]
+    amount = condition_amount(kind, strength, crops.shape[1])
+    degraded = np.stack([degrade_frame(c, kind, amount) for c in crops])  # (n+1, S, S, 3)
+    x = crops_to_tensor(np.stack([crops, degraded]), cfg.backbone_size, cfg.mean, cfg.std)  # (2, n+1, 3, S, S)
+    probs = detector(x).probabilities.float().numpy()
+    return ConditionResult(crops[0], degraded[0], float(probs[0]), float(probs[1]),
+                           face_quality(crops[:1]), face_quality(degraded[:1]))

@@ -72,3 +72,13 @@ replaced (white = fully). The table gives the loaded checkpoint's fake probabili
 clip and the forged one. Face swaps need a second identity, so they are not shown here:
 `python -m lda_model.gallery --data CACHE` draws both kinds from prepared real faces.
 """
+
+CONDITION_HELP = """
+**Not a forgery: a softer or darker face.** A camera out of focus, a video upscaled from a low
+resolution or a dark room changes a *real* face too. The detector never saw real faces like that
+in training, while its training forgeries paste resampled faces, so it can read "soft" or "dark" as
+"forged": on 10 real clips of people it never trained on, a 2 px blur or a 120p video turned 7 of
+10 into FAKE and half the light 6 of 10 (README, *Real faces made dark or soft*). Try it on the face
+above: the score before and after, and the brightness and sharpness the app checks (below what 99 %
+of the training faces had, the Analyze tab adds a caution under its verdict).
+"""

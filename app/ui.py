@@ -1,7 +1,8 @@
 """The Gradio app: `build_demo() -> gr.Blocks`, `main()` launches it.
 
 Tabs: Analyze (verdict, timeline, spatial/temporal maps), Ablations (Table V components, m, n),
-Defect lab (Fig. 8), How it works (live tensor shapes), Model (weights source and model card).
+Defect lab (Fig. 8; and whole-face conditions that are no forgery), How it works (live tensor
+shapes), Model (weights source and model card).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ FORGERY_MODES = [("any (as in training)", "any"), ("consistent", "consistent"), 
                  ("drift", "drift")]
 DEFECT_CHOICES = [("Gaussian-blurred mouth", "blur_mouth"), ("red pupils", "red_pupil"),
                   ("distorted mouth", "distort_mouth"), ("blur a region I mark", "region")]
+CONDITION_CHOICES = [("out of focus (blur)", "blur"), ("low resolution, upscaled", "resample"), ("dark room", "dark")]
 
 
 def _fail(err: Exception) -> gr.Error:
@@ -193,7 +195,8 @@ def bundled_face_clip(size: int, length: int) -> tuple[np.ndarray, np.ndarray]:
     return np.repeat(crop[None], length, 0), to_crop_coords(face.landmarks, window, size)
 
 
-def run_defect(source, a: VideoAnalysis | None, track, k, weights, kind, strength, x0, y0, x1, y1):
+def _lab_face(source, a: VideoAnalysis | None, track, k, weights):
+    """The detector and the lab's face: (detector, crops (n+1, S, S, 3), crop landmarks)."""
     try:
         detector, _ = service.get_detector(weights)
     except UserError as err:
@@ -202,11 +205,15 @@ def run_defect(source, a: VideoAnalysis | None, track, k, weights, kind, strengt
     if source == "analysed clip":
         track, k = _selected_point(a, track, k)
         p = a.tracks[track][k]
-        crops, lms = p.crops, p.crop_landmarks
-        if crops.shape[1] != size:
+        if p.crops.shape[1] != size:
             raise gr.Error("The analysed clip was cut for other weights; analyse it again with these weights.")
-    else:
-        crops, lms = bundled_face_clip(size, detector.config.clip_length)
+        return detector, p.crops, p.crop_landmarks
+    return detector, *bundled_face_clip(size, detector.config.clip_length)
+
+
+def run_defect(source, a: VideoAnalysis | None, track, k, weights, kind, strength, x0, y0, x1, y1):
+    detector, crops, lms = _lab_face(source, a, track, k, weights)
+    size = detector.config.backbone_size
     box = None
     if kind == "region":
         box = tuple(v / 100 * size for v in (x0, y0, x1, y1))
@@ -228,6 +235,21 @@ def run_defect(source, a: VideoAnalysis | None, track, k, weights, kind, strengt
     edge = r.region ^ np.pad(r.region, 1)[2:, 1:-1] | r.region ^ np.pad(r.region, 1)[1:-1, 2:]
     outlined[edge] = (0, 229, 255)
     return r.original, outlined, both, plots.difference_figure(r.diff, r.cells, r.tampered, r.peak), md
+
+
+def run_condition(source, a: VideoAnalysis | None, track, k, weights, kind, strength):
+    detector, crops, _ = _lab_face(source, a, track, k, weights)
+    try:
+        r = service.condition_experiment(detector, crops, kind, float(strength))
+    except UserError as err:
+        raise _fail(err) from None
+    qb, qa = r.quality_before, r.quality_after
+    notes = qa.notes()
+    md = (f"### p(fake): {r.score_before:.3f} → {r.score_after:.3f} ({r.score_after - r.score_before:+.3f})\n"
+          f"Brightness {qb.brightness:.0f} → {qa.brightness:.0f} · sharpness {qb.detail:.0f} → {qa.detail:.0f} "
+          "(a caution below 99 % of the training faces)")
+    md += "".join(f"\n\n⚠️ {n}" for n in notes) if notes else "\n\nThe degraded face is still inside the range the quality check accepts."
+    return r.original, r.degraded, md
 
 
 # --- Training forgeries ---------------------------------------------------------------------
@@ -420,6 +442,15 @@ def build_demo() -> gr.Blocks:
                 after_img = gr.Image(label="with the defect (region outlined)", interactive=False, height=256, width=256)
                 diff_plot = gr.Plot()
             defect_maps = gr.Plot()
+            gr.Markdown(texts.CONDITION_HELP)
+            with gr.Row():
+                c_kind = gr.Radio(CONDITION_CHOICES, value="blur", label="Condition")
+                c_strength = gr.Slider(0.05, 1.0, value=0.5, step=0.05, label="How much")
+                c_btn = gr.Button("Degrade and re-score")
+            c_md = gr.Markdown()
+            with gr.Row():
+                c_before = gr.Image(label="original", interactive=False, height=256, width=256)
+                c_after = gr.Image(label="degraded", interactive=False, height=256, width=256)
         with gr.Tab("Training forgeries"):
             gr.Markdown(texts.FORGERY_HELP)
             with gr.Row():
@@ -456,6 +487,8 @@ def build_demo() -> gr.Blocks:
         defect_btn.click(run_defect, [source, state, track, point, weights, kind, strength, x0, y0, x1, y1],
                          [before_img, after_img, defect_maps, diff_plot, defect_md], api_visibility="private",
                          concurrency_limit=CONCURRENCY)
+        c_btn.click(run_condition, [source, state, track, point, weights, c_kind, c_strength],
+                    [c_before, c_after, c_md], api_visibility="private", concurrency_limit=CONCURRENCY)
         forge_btn.click(run_forgeries, [weights, f_temporal, f_seed, f_rows], [forge_img, forge_md],
                         api_visibility="private", concurrency_limit=CONCURRENCY)
         load_btn.click(load_weights, [weights_dd, custom], [weights, weights_md, card_md, pipeline],

@@ -174,6 +174,16 @@ def test_verdict_warns_about_a_dark_face(tmp_path, tiny_detector):
     assert dark.startswith("## ") and dark.rindex("⚠️") > dark.index("fake probability")  # verdict first, then notes
 
 
+def test_condition_handler_scores_and_cautions(tiny_weights):
+    from app.ui import run_condition
+
+    original, degraded, md = run_condition("bundled face", None, None, 0, str(tiny_weights), "dark", 1.0)
+    assert original.shape == degraded.shape and degraded.mean() < 0.5 * original.mean()
+    assert md.startswith("### p(fake): ") and "⚠️ The face is darker" in md
+    _, _, mild = run_condition("bundled face", None, None, 0, str(tiny_weights), "dark", 0.05)
+    assert "⚠️" not in mild and "still inside the range" in mild
+
+
 def test_results_table_says_how_each_variant_trained():
     from app.ui import results_table
     from lda_model.cards import VARIANT_TABLE

@@ -1,10 +1,11 @@
-"""The app's actions without the UI: limits, weights errors, the defect experiment."""
+"""The app's actions without the UI: limits, weights errors, the defect and condition experiments."""
 
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -54,6 +55,29 @@ def test_defect_experiment_on_a_still(tiny_detector):
     assert not np.array_equal(r.original, r.tampered) and r.region.any()
     with pytest.raises(UserError, match="needs a box"):
         service.defect_experiment(tiny_detector, crops, to_crop_coords(face.landmarks, window, size), "region", 1.0)
+
+
+def test_condition_experiment_degrades_and_rescores(tiny_detector):
+    size = tiny_detector.config.backbone_size
+    face = np.ascontiguousarray(load_face_photo()[40:360, 100:420])  # the face, roughly
+    crops = np.repeat(cv2.resize(face, (size, size))[None], 2, 0)  # fewer frames than n+1: padded
+    for kind in service.CONDITIONS:
+        r = service.condition_experiment(tiny_detector, crops, kind, 0.8)
+        assert r.original.shape == r.degraded.shape == (size, size, 3)
+        assert not np.array_equal(r.original, r.degraded)
+        assert 0 <= r.score_before <= 1 and 0 <= r.score_after <= 1
+        if kind == "dark":
+            assert r.quality_after.brightness < 0.5 * r.quality_before.brightness
+        else:
+            assert r.quality_after.detail < r.quality_before.detail
+    weak = service.condition_experiment(tiny_detector, crops, "dark", 0.1)
+    strong = service.condition_experiment(tiny_detector, crops, "dark", 1.0)
+    assert weak.score_before == strong.score_before  # the same original, scored the same
+    assert strong.quality_after.brightness < weak.quality_after.brightness
+    with pytest.raises(UserError, match="unknown condition"):
+        service.condition_experiment(tiny_detector, crops, "swirl", 0.5)
+    with pytest.raises(UserError, match="strength must be"):
+        service.condition_experiment(tiny_detector, crops, "blur", 0.0)
 
 
 def test_cli_leaves_no_temporary_files(tmp_path, face_clip, tiny_weights):
