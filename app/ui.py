@@ -248,7 +248,10 @@ def run_condition(source, a: VideoAnalysis | None, track, k, weights, kind, stre
     md = (f"### p(fake): {r.score_before:.3f} → {r.score_after:.3f} ({r.score_after - r.score_before:+.3f})\n"
           f"Brightness {qb.brightness:.0f} → {qa.brightness:.0f} · sharpness {qb.detail:.0f} → {qa.detail:.0f} "
           "(a caution below 99 % of the training faces)")
-    md += "".join(f"\n\n⚠️ {n}" for n in notes) if notes else "\n\nThe degraded face is still inside the range the quality check accepts."
+    if notes:
+        md += "".join(f"\n\n⚠️ {n}" for n in notes)
+    else:
+        md += "\n\nThe degraded face is still inside the range the quality check accepts."
     return r.original, r.degraded, md
 
 
