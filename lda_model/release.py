@@ -76,6 +76,19 @@ def training_summary(metrics: list[dict], targs: dict) -> dict:
             "hours": round(sum(m["seconds"] for m in metrics) / 3600, 2)}
 
 
+def degradation_limit(targs: dict) -> str:
+    """The card's sentence on real faces that are soft or dark (`benchmarks.degradations`)."""
+    measure = ("Measure it with `python -m benchmarks.degradations --videos DIR --weights THIS` (real clips, "
+               "each also blurred, downsampled, compressed, noisy, sharpened and darkened).")
+    if targs.get("degrade"):
+        return ("Trained with blurred, downsampled and darkened clips as real and as fake (`--degrade`), so such "
+                "conditions move its score less than the other checkpoints'; clean real clips were measured to "
+                "score higher in exchange (README, *Tried and not adopted*). " + measure)
+    return ("Real faces that are blurred, upscaled from a low resolution or dark were never trained on as real "
+            "and can score as fakes (README, *Real faces made dark or soft*); `predict` and the app add a caution "
+            "when a face is darker or softer than 99 % of the training faces. " + measure)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m lda_model.release", description=__doc__.split("\n\n")[0])
     p.add_argument("--run", required=True)
@@ -195,7 +208,7 @@ Weights stored in fp16 (loaded as fp32).
 ## Limits
 Synthesized forgeries are a proxy: scores on real deepfakes (the external numbers above) are the honest
 measure of transfer, and they are small samples. Use the maps as evidence, not the score as a verdict.
-"""
+""" + degradation_limit(targs) + "\n"
     write_card(dest, f"lda-{args.name}", body, results, training)
     print(json.dumps({k: {kk: vv for kk, vv in v.items() if kk not in ("clips",)} for k, v in numbers.items()}))
     return 0

@@ -9,6 +9,7 @@ import torch
 
 from lda_model import LDADetector
 from lda_model.cards import VARIANT_TABLE, read_results, read_training, results_markdown
+from lda_model.release import degradation_limit
 from lda_model.faces import FACE_MODEL_SHA256
 from lda_model.video import count_frames
 from lda_model.weights import WEIGHTS_DIR, bundled_weights
@@ -51,6 +52,8 @@ def test_bundled_checkpoint(name):
     training = read_training(folder)  # how it trained, shown next to its numbers
     assert training["epochs"] >= 1 and training["init"] in {"scratch", *VARIANT_TABLE}
     assert (training["init"] == "scratch") == ("init: random" in card)
+    trained_degraded = "`--degrade`" in card.split("## Limits")[0]
+    assert degradation_limit({"degrade": 0.3} if trained_degraded else {}) in card  # the Limits say what it saw
     assert 0.0 <= results[("synthetic-test", "auc")] <= 1.0
     assert 0.0 <= results[("synthetic-val", "auc")] <= 1.0
     with torch.inference_mode():

@@ -254,7 +254,9 @@ def test_train_image_share(tiny_cache, tmp_path):
     from lda_model.release import main as release_main
 
     assert release_main(["--run", str(out), "--name", "clips", "--data", str(tiny_cache), "--out", str(tmp_path / "w")]) == 0
-    assert "photo item's segment with probability 0.0" in (tmp_path / "w" / "clips" / "README.md").read_text()
+    card = (tmp_path / "w" / "clips" / "README.md").read_text()
+    assert "photo item's segment with probability 0.0" in card
+    assert "can score as fakes" in card and "benchmarks.degradations" in card  # trained without --degrade
 
 
 def test_train_degrade_is_in_the_card(tiny_cache, tmp_path):
@@ -264,7 +266,9 @@ def test_train_degrade_is_in_the_card(tiny_cache, tmp_path):
     from lda_model.release import main as release_main
 
     assert release_main(["--run", str(out), "--name", "soft", "--data", str(tiny_cache), "--out", str(tmp_path / "w")]) == 0
-    assert "whole clips degraded with probability 0.5" in (tmp_path / "w" / "soft" / "README.md").read_text()
+    card = (tmp_path / "w" / "soft" / "README.md").read_text()
+    assert "whole clips degraded with probability 0.5" in card
+    assert "move its score less" in card and "can score as fakes" not in card  # its Limits say what it saw
 
 
 def tiny_train_args(cache, out, *extra):
