@@ -90,6 +90,8 @@ def write_lossless(path: Path, frames: list[np.ndarray], fps: float) -> Path:
 def load_clip(path: Path, num_frames: int) -> tuple[list[np.ndarray], float]:
     info = probe_video(path)
     frames = [f for _, _, f in iter_frames(path, list(range(num_frames)), max_side=720)]
+    if not frames:
+        raise VideoError(f"no frame of {path.name} could be decoded")
     return frames, (info.fps or 25.0)
 
 

@@ -47,9 +47,12 @@ def test_degradations_end_to_end_on_a_clip_folder(face_clip, tiny_weights, tmp_p
     folder = tmp_path / "clips"
     folder.mkdir()
     (folder / "astronaut.mp4").write_bytes(face_clip.read_bytes())
+    (folder / "broken.mp4").write_bytes(b"not a video")  # skipped with a message, the rest still runs
     assert degradations_main(["--videos", str(folder), "--weights", str(tiny_weights), "--frames", "12",
                               "--points", "2", "--json"]) == 0
-    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    captured = capsys.readouterr()
+    assert "skipped broken.mp4" in captured.err
+    lines = [json.loads(x) for x in captured.out.splitlines()]
     row, summary = lines[0], lines[-1]["summary"]
     assert row["video"] == "astronaut.mp4" and set(row["scores"]) == set(CONDITIONS) == set(row["flagged"])
     assert row["flagged"]["dark x0.5"] is not None
