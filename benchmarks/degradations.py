@@ -32,7 +32,7 @@ import numpy as np
 from lda_model.analysis import DEFAULT_THRESHOLD, analyze_video
 from lda_model.data import degrade_frame as damage
 from lda_model.prepare import clip_splits
-from lda_model.synthetic import animate, load_face_photo
+from lda_model.synthetic import animate, load_face_photo, write_video
 from lda_model.video import VideoError, iter_frames, probe_video
 from lda_model.weights import load_detector
 
@@ -72,19 +72,6 @@ def apply_condition(frame: np.ndarray, kind: str, amount: float, rng: np.random.
     if kind == "dark":
         return damage(frame, "dark", amount)
     raise ValueError(f"unknown degradation {kind!r}")
-
-
-def write_lossless(path: Path, frames: list[np.ndarray], fps: float) -> Path:
-    h, w = frames[0].shape[:2]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"FFV1"), fps, (w, h))
-    if not writer.isOpened():
-        raise OSError(f"cannot write {path}")
-    try:
-        for f in frames:
-            writer.write(cv2.cvtColor(f, cv2.COLOR_RGB2BGR))
-    finally:
-        writer.release()
-    return path
 
 
 def load_clip(path: Path, num_frames: int) -> tuple[list[np.ndarray], float]:
@@ -151,7 +138,8 @@ def main(argv=None) -> int:
             scores, flagged = {}, {}
             for cond, (kind, amount) in CONDITIONS.items():
                 rng = np.random.default_rng(0)
-                copy = write_lossless(Path(tmp) / "copy.avi", [apply_condition(f, kind, amount, rng) for f in frames], fps)
+                copy = write_video(Path(tmp) / "copy.mkv", np.stack([apply_condition(f, kind, amount, rng) for f in frames]),
+                                   fps)  # .mkv: FFV1, lossless
                 res = analyze_video(copy, detector, weights=info.source, num_points=args.points)
                 scores[cond] = None if res.fake_probability is None else round(res.fake_probability, 4)
                 q = res.quality()

@@ -60,9 +60,10 @@ def animate(
 
 
 def write_video(path: str | os.PathLike, frames: np.ndarray, fps: float = 25.0) -> Path:
-    """Write RGB frames (T, H, W, 3): .webm as VP8 (plays in browsers), .avi as MJPG, else mp4v."""
+    """Write RGB frames (T, H, W, 3): .webm as VP8 (plays in browsers), .avi as MJPG, .mkv as FFV1
+    (lossless: the frames decode back exactly), else mp4v."""
     path = Path(path)
-    codec = {".avi": "MJPG", ".webm": "VP80"}.get(path.suffix.lower(), "mp4v")
+    codec = {".avi": "MJPG", ".webm": "VP80", ".mkv": "FFV1"}.get(path.suffix.lower(), "mp4v")
     fourcc = cv2.VideoWriter_fourcc(*codec)
     h, w = frames.shape[1:3]
     writer = cv2.VideoWriter(str(path), fourcc, fps, (w, h))

@@ -234,10 +234,7 @@ def test_train_with_mask_loss(tiny_cache, tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     record = json.loads((out / "metrics.jsonl").read_text().splitlines()[0])
     assert record["train_mask_loss"] > 0 and record["step"] == 2
-    from lda_model.release import main as release_main
-
-    assert release_main(["--run", str(out), "--name", "mask", "--data", str(tiny_cache), "--out", str(tmp_path / "w")]) == 0
-    assert "mask loss weight 1.0" in (tmp_path / "w" / "mask" / "README.md").read_text()
+    assert "mask loss weight 1.0" in released_card(out, "mask", tiny_cache, tmp_path)
     res = run_train(tiny_train_args(tiny_cache, tmp_path / "bad", "--mask-loss", "1", "--no-spatial", "--no-temporal"))
     assert res.returncode != 0 and "needs an attention branch" in res.stderr
 
@@ -251,10 +248,7 @@ def test_train_image_share(tiny_cache, tmp_path):
     out = tmp_path / "clips"
     res = run_train(tiny_train_args(tiny_cache, out, "--max-steps", "2", "--image-share", "0"))
     assert res.returncode == 0, res.stderr[-2000:]
-    from lda_model.release import main as release_main
-
-    assert release_main(["--run", str(out), "--name", "clips", "--data", str(tiny_cache), "--out", str(tmp_path / "w")]) == 0
-    card = (tmp_path / "w" / "clips" / "README.md").read_text()
+    card = released_card(out, "clips", tiny_cache, tmp_path)
     assert "photo item's segment with probability 0.0" in card
     assert "can score as fakes" in card and "benchmarks.degradations" in card  # trained without --degrade
 
@@ -263,12 +257,17 @@ def test_train_degrade_is_in_the_card(tiny_cache, tmp_path):
     out = tmp_path / "soft"
     res = run_train(tiny_train_args(tiny_cache, out, "--max-steps", "2", "--degrade", "0.5"))
     assert res.returncode == 0, res.stderr[-2000:]
-    from lda_model.release import main as release_main
-
-    assert release_main(["--run", str(out), "--name", "soft", "--data", str(tiny_cache), "--out", str(tmp_path / "w")]) == 0
-    card = (tmp_path / "w" / "soft" / "README.md").read_text()
+    card = released_card(out, "soft", tiny_cache, tmp_path)
     assert "whole clips degraded with probability 0.5" in card
     assert "move its score less" in card and "can score as fakes" not in card  # its Limits say what it saw
+
+
+def released_card(run, name, cache, tmp_path) -> str:
+    """`release` a tiny run under tmp_path/w and return its model card."""
+    from lda_model.release import main as release_main
+
+    assert release_main(["--run", str(run), "--name", name, "--data", str(cache), "--out", str(tmp_path / "w")]) == 0
+    return (tmp_path / "w" / name / "README.md").read_text()
 
 
 def tiny_train_args(cache, out, *extra):
@@ -335,10 +334,7 @@ def test_train_ema_validates_the_average_and_resumes_it(tiny_cache, tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     state = load_file(str(out / "last" / "train_state.safetensors"))
     assert int(state["ema::n_averaged"]) == 3 + 4  # continued, not restarted
-    from lda_model.release import main as release_main
-
-    assert release_main(["--run", str(out), "--name", "ema", "--data", str(tiny_cache), "--out", str(tmp_path / "w")]) == 0
-    assert "an EMA of the weights, decay 0.5" in (tmp_path / "w" / "ema" / "README.md").read_text()
+    assert "an EMA of the weights, decay 0.5" in released_card(out, "ema", tiny_cache, tmp_path)
 
 
 def test_epochs_in_budget():
@@ -356,10 +352,7 @@ def test_train_time_budget_ends_early(tiny_cache, tmp_path):
     assert "time budget 0.0001 min: 1 epochs of 5" in res.stdout
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in records] == [0] and records[0]["hardware"].endswith("CPU threads")
-    from lda_model.release import main as release_main
-
-    assert release_main(["--run", str(out), "--name", "budget", "--data", str(tiny_cache), "--out", str(tmp_path / "w")]) == 0
-    card = (tmp_path / "w" / "budget" / "README.md").read_text()
+    card = released_card(out, "budget", tiny_cache, tmp_path)
     assert "1 epochs" in card and "CPU threads" in card and "`--time-budget 0.0001` minutes" in card and "of 5 asked" in card
 
 
