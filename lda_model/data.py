@@ -40,12 +40,20 @@ class Segment:
 
 
 class SegmentStore:
-    def __init__(self, root: str | Path, split: str, kinds: tuple[str, ...] = ("video", "image")) -> None:
+    """One split of a `prepare` cache in memory. Real items only, unless `fakes`: then also the
+    labelled fakes a label file brought in (`prepare --labels`, index `label` 1), which training
+    draws as fakes as they are. `segments` are all loaded segments, `real_segments` /
+    `fake_segments` split them by label, `segments_by_kind` the real ones by kind."""
+
+    def __init__(self, root: str | Path, split: str, kinds: tuple[str, ...] = ("video", "image"),
+                 fakes: bool = False) -> None:
         root = Path(root)
         index = json.loads((root / "index.json").read_text())
-        self.names, self.identities, self.kinds, self.crops, self.landmarks = [], [], [], [], []
+        self.names, self.identities, self.kinds, self.labels, self.groups = [], [], [], [], []
+        self.crops, self.landmarks = [], []
         for name, meta in sorted(index.items()):
-            if meta["split"] != split or meta["kind"] not in kinds:
+            label = int(meta.get("label", 0))  # caches of real faces carry no label: all real
+            if meta["split"] != split or meta["kind"] not in kinds or (label and not fakes):
                 continue
             with np.load(root / "items" / f"{name}.npz") as z:
                 self.crops.append(z["crops"])  # (K, L, S, S, 3) uint8
@@ -53,11 +61,15 @@ class SegmentStore:
             self.names.append(name)
             self.identities.append(meta["identity"])
             self.kinds.append(meta["kind"])  # "video" (a tracked clip) or "image" (a photo, animated)
+            self.labels.append(label)
+            self.groups.append(meta.get("group", ""))  # e.g. the FF++ method of a labelled clip
         if not self.names:
             raise ValueError(f"no {split} items in {root}")
         self.segments = [Segment(i, k) for i, c in enumerate(self.crops) for k in range(len(c))]
-        self.segments_by_kind: dict[str, list[Segment]] = {}  # "video" / "image" -> that kind's segments
-        for seg in self.segments:
+        self.real_segments = [s for s in self.segments if not self.labels[s.item]]
+        self.fake_segments = [s for s in self.segments if self.labels[s.item]]
+        self.segments_by_kind: dict[str, list[Segment]] = {}  # "video" / "image" -> that kind's real segments
+        for seg in self.real_segments:
             self.segments_by_kind.setdefault(self.kinds[seg.item], []).append(seg)
         self.segment_length = self.crops[0].shape[1]
 
@@ -171,11 +183,19 @@ class SynthClips(Dataset):
     often than a photo (one). `image_share` instead draws a photo item's segment with that
     probability and a clip's otherwise (on `real_faces`' train split photos are 148 of 1464
     segments, 10 %, but 148 of 209 items; `evaluate synthetic` scores per item). `degrade` is
-    the probability that a clip is blurred, resampled or darkened as a whole (`augment_clip`)."""
+    the probability that a clip is blurred, resampled or darkened as a whole (`augment_clip`).
+
+    A store with labelled fakes (`SegmentStore(..., fakes=True)` on a `prepare --labels` cache,
+    e.g. FaceForensics++) is the paper's protocol: a fake item is then a labelled fake's segment
+    (uniform over fake segments, so over methods in proportion to their clips), as it is, with
+    the same augmentation as a real one; `synth_share` is the probability that a fake is
+    synthesized from a real segment instead (default: 0 with labelled fakes, 1 without; with 1
+    nothing more is drawn, so runs on real faces alone keep their streams)."""
 
     def __init__(self, store: SegmentStore, clip_length: int, size: int, length: int, seed: int = 0,
                  augment: float = 1.0, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), paired: bool = False,
-                 mask_grid: int | None = None, image_share: float | None = None, degrade: float = 0.0) -> None:
+                 mask_grid: int | None = None, image_share: float | None = None, degrade: float = 0.0,
+                 synth_share: float | None = None) -> None:
         if clip_length > store.segment_length:
             raise ValueError(f"segments hold {store.segment_length} frames, clips need {clip_length}")
         if image_share is not None:
@@ -188,6 +208,19 @@ class SynthClips(Dataset):
                                  f"but this split has none ({len(store.segments)} segments)")
         if not 0.0 <= degrade <= 1.0:
             raise ValueError(f"degrade must be in [0, 1], got {degrade}")
+        if synth_share is None:  # labelled fakes, when the split has them; else synthesized ones
+            synth_share = 0.0 if store.fake_segments else 1.0
+        if not 0.0 <= synth_share <= 1.0:
+            raise ValueError(f"synth_share must be in [0, 1], got {synth_share}")
+        if synth_share < 1 and not store.fake_segments:
+            raise ValueError(f"synth_share={synth_share} draws labelled fakes, but this split has none "
+                             "(a cache of real faces only: prepare it with --labels to add fakes)")
+        if not store.real_segments:
+            raise ValueError(f"this split has no real items ({len(store.segments)} segments, all labelled fakes)")
+        if synth_share < 1 and (paired or mask_grid is not None):
+            raise ValueError("paired batches and the mask loss need synthesized fakes (a labelled fake has no "
+                             "blend mask and no real twin): use synth_share=1")
+        self.synth_share = synth_share  # probability that a fake is synthesized rather than a labelled one
         self.image_share = image_share
         self.degrade = degrade  # probability of degrading a whole clip (`augment_clip`), reals and fakes alike
         self.store, self.clip_length, self.size, self.length = store, clip_length, size, length
@@ -203,8 +236,8 @@ class SynthClips(Dataset):
         return self.length
 
     def pick_segment(self, rng: np.random.Generator) -> Segment:
-        """One source segment: uniform over segments, or by kind first with `image_share`."""
-        pool = self.store.segments
+        """One real source segment: uniform over segments, or by kind first with `image_share`."""
+        pool = self.store.real_segments
         if self.image_share is not None:
             pool = self.store.segments_by_kind["image" if rng.random() < self.image_share else "video"]
         return pool[int(rng.integers(len(pool)))]
@@ -234,6 +267,12 @@ class SynthClips(Dataset):
             aug_rng = np.random.default_rng([self.seed, epoch, i // 2, 1])
         else:
             rng = aug_rng = np.random.default_rng([self.seed, epoch, i])
+        if label and self.synth_share < 1 and (self.synth_share == 0 or rng.random() >= self.synth_share):
+            seg = self.store.fake_segments[int(rng.integers(len(self.store.fake_segments)))]
+            off = int(rng.integers(self.store.segment_length - self.clip_length + 1))
+            frames = self.store.crops[seg.item][seg.index, off:off + self.clip_length]  # a labelled fake as it is
+            frames = augment_clip(frames, self.size, aug_rng, self.augment, degrade=self.degrade)
+            return crops_to_tensor(frames, self.size, self.mean, self.std), torch.tensor(1.0)
         frames, lms, identity = self._pick(rng)
         masks = None  # a fake's blend masks (T, S, S)
         if label:

@@ -1,49 +1,104 @@
-"""Label files for the standard deepfake datasets users own, in the `evaluate` TSV format.
+"""Label files for the standard deepfake datasets users own: train on them, evaluate on them.
 
-    python -m lda_model.datasets ffpp ROOT [--compression c23] --out ROOT/labels.tsv
+    python -m lda_model.datasets ffpp ROOT [--compression c23] [--splits FF_SPLITS_DIR] --out ROOT/labels.tsv
     python -m lda_model.datasets celebdf ROOT --out ROOT/labels.tsv
 
-FaceForensics++: `ROOT/original_sequences/youtube/<c>/videos/*.mp4` are REAL and
-`ROOT/manipulated_sequences/{Deepfakes,Face2Face,FaceSwap,NeuralTextures}/<c>/videos/*.mp4` FAKE
-(`group` = the method). Celeb-DF: `ROOT/List_of_testing_videos.txt` lines `<1|0> <path>` (1 = real).
-The TSV's `file` column is relative to ROOT, so `evaluate --labels ROOT/labels.tsv` finds the
-clips; real FF++ clips can also be prepared for training with `prepare --videos
-ROOT/original_sequences/youtube/c23/videos`.
+The TSV (`splits.LabelRow`: `file  label  group  identity  split`, `file` relative to ROOT) is
+what `evaluate --labels` scores and `prepare --labels` turns into a training cache of real *and*
+fake clips (the paper's protocol: `train --data` on that cache learns from the labelled fakes).
+
+FaceForensics++: `ROOT/original_sequences/youtube/<c>/videos/*.mp4` are REAL (group `original`)
+and `ROOT/manipulated_sequences/{Deepfakes,Face2Face,FaceSwap,NeuralTextures}/<c>/videos/*.mp4`
+FAKE (group = the method). A fake `a_b.mp4` puts the face of video b into video a, so a and b
+are one identity (`a+b`): the split never holds a face in test that training saw. With
+`--splits DIR` (FF++'s official `train.json`, `val.json`, `test.json`: lists of [a, b] pairs)
+every clip gets the official split; without it `prepare` assigns the pairs by sha1 (10 % test,
+10 % val).
+
+Celeb-DF (v2): `Celeb-real/`, `YouTube-real/` are REAL, `Celeb-synthesis/` FAKE (group = the
+folder). The clips in `List_of_testing_videos.txt` (`<1|0> <path>`, 1 = real) are the test
+split, as in Celeb-DF's own protocol; the rest are assigned to train / val by file. Celeb-DF's
+test list shares celebrities with its training videos, so this split is video-disjoint, not
+identity-disjoint (the dataset's protocol, kept so numbers compare with published ones).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
+from .splits import SPLITS, LabelRow, write_label_file
+
 FFPP_METHODS = ("Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures")
+CELEBDF_FOLDERS = (("Celeb-real", "REAL"), ("YouTube-real", "REAL"), ("Celeb-synthesis", "FAKE"))
 
 
-def ffpp_rows(root: Path, compression: str = "c23") -> list[tuple[str, str, str]]:
-    rows = []
-    real = root / "original_sequences" / "youtube" / compression / "videos"
-    rows += [(str(p.relative_to(root)), "REAL", "original") for p in sorted(real.glob("*.mp4"))]
+def pair_identities(stems: list[str]) -> dict[str, str]:
+    """FF++ video ids -> identity: ids joined by a fake `a_b` are one identity (`a+b`; connected
+    ids, so a chain a_b, b_c makes `a+b+c`). Stems without `_` are originals (their own id)."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for stem in stems:
+        ids = stem.split("_")
+        for other in ids[1:]:
+            parent[find(other)] = find(ids[0])
+        find(ids[0])
+    members: dict[str, list[str]] = {}
+    for x in parent:
+        members.setdefault(find(x), []).append(x)
+    names = {root: "+".join(sorted(m)) for root, m in members.items()}
+    return {x: names[find(x)] for x in parent}
+
+
+def read_ffpp_splits(folder: Path) -> dict[str, str]:
+    """FF++'s official split files (`train.json` ... : [[a, b], ...]) -> video id -> split."""
+    out: dict[str, str] = {}
+    for split in SPLITS:
+        for pair in json.loads((folder / f"{split}.json").read_text()):
+            for vid in pair:
+                out[str(vid)] = split
+    return out
+
+
+def ffpp_rows(root: Path, compression: str = "c23", splits: dict[str, str] | None = None) -> list[LabelRow]:
+    found = [(p, "REAL", "original") for p in sorted((root / "original_sequences" / "youtube" / compression / "videos").glob("*.mp4"))]
     for method in FFPP_METHODS:
         folder = root / "manipulated_sequences" / method / compression / "videos"
-        rows += [(str(p.relative_to(root)), "FAKE", method) for p in sorted(folder.glob("*.mp4"))]
+        found += [(p, "FAKE", method) for p in sorted(folder.glob("*.mp4"))]
+    identity = pair_identities([p.stem for p, _, _ in found])
+    rows = []
+    for p, label, group in found:
+        first = p.stem.split("_")[0]
+        split = ""
+        if splits is not None:
+            if first not in splits:
+                raise ValueError(f"{p.name}: video {first} is in none of the official split files")
+            split = splits[first]
+        rows.append(LabelRow(str(p.relative_to(root)), label, group, identity[first], split))
     return rows
 
 
-def celebdf_rows(root: Path) -> list[tuple[str, str, str]]:
-    rows = []
+def celebdf_rows(root: Path) -> list[LabelRow]:
+    listed: dict[str, str] = {}
     for line in (root / "List_of_testing_videos.txt").read_text().splitlines():
         parts = line.split()
-        if len(parts) != 2:
-            continue
-        flag, rel = parts
-        rows.append((rel, "REAL" if flag == "1" else "FAKE", rel.split("/")[0]))
+        if len(parts) == 2:
+            listed[parts[1]] = "REAL" if parts[0] == "1" else "FAKE"
+    # each clip is its own identity (see the module docstring): the test list's clips, then the rest
+    rows = [LabelRow(rel, label, rel.split("/")[0], "", "test") for rel, label in listed.items()]
+    for folder, label in CELEBDF_FOLDERS:
+        rows += [LabelRow(rel, label, folder) for rel in (f"{folder}/{p.name}" for p in sorted((root / folder).glob("*.mp4")))
+                 if rel not in listed]
     return rows
-
-
-def write_tsv(rows: list[tuple[str, str, str]], out: Path) -> Path:
-    out.write_text("file\tlabel\tgroup\n" + "".join(f"{f}\t{lab}\t{g}\n" for f, lab, g in rows))
-    return out
 
 
 def main(argv=None) -> int:
@@ -51,19 +106,28 @@ def main(argv=None) -> int:
     p.add_argument("dataset", choices=["ffpp", "celebdf"])
     p.add_argument("root")
     p.add_argument("--compression", default="c23", help="FF++ quality folder: raw, c23 or c40")
+    p.add_argument("--splits", default=None, help="FF++: folder with the official train.json, val.json, test.json")
     p.add_argument("--out", required=True)
     args = p.parse_args(argv)
     root = Path(args.root)
     try:
-        rows = ffpp_rows(root, args.compression) if args.dataset == "ffpp" else celebdf_rows(root)
+        if args.dataset == "ffpp":
+            rows = ffpp_rows(root, args.compression, read_ffpp_splits(Path(args.splits)) if args.splits else None)
+        else:
+            rows = celebdf_rows(root)
     except FileNotFoundError as err:
         print(f"error: {err.filename} not found: is {root} a {args.dataset} folder?", file=sys.stderr)
+        return 1
+    except (ValueError, json.JSONDecodeError) as err:
+        print(f"error: {err}", file=sys.stderr)
         return 1
     if not rows:
         print(f"error: no clips found under {root} in the {args.dataset} layout", file=sys.stderr)
         return 1
-    write_tsv(rows, Path(args.out))
-    print(f"{len(rows)} clips ({sum(r[1] == 'FAKE' for r in rows)} fake) -> {args.out}")
+    write_label_file(rows, Path(args.out))
+    fixed = {s: sum(r.split == s for r in rows) for s in SPLITS if any(r.split == s for r in rows)}
+    print(f"{len(rows)} clips ({sum(r.is_fake for r in rows)} fake) -> {args.out}"
+          + (f"; fixed splits {fixed}" if fixed else "; splits by identity (prepare / evaluate --split)"))
     return 0
 
 

@@ -1,13 +1,14 @@
 """Evaluate a checkpoint: detection ACC/AUC, held-out synthesized forgeries, localization.
 
-    python -m lda_model.evaluate --weights SRC --videos DIR --labels TSV [--json] [--roc roc.png]
+    python -m lda_model.evaluate --weights SRC --labels TSV [--split test] [--videos DIR] [--json] [--roc roc.png]
     python -m lda_model.evaluate synthetic --data cache/real_faces [--split test] [--weights SRC] [--json] [--device auto]
     python -m lda_model.evaluate localization --videos DIR [--manifest TSV --split test] [--weights SRC] [--json]
 
 `--weights` given more than once scores the checkpoints as one (mean p(fake); `ensemble.py`) in any mode.
 
 - Detection (default): every clip under DIR listed in TSV (`file` relative to the TSV's folder,
-  `label` REAL/FAKE, optional `group`; `--groups a,b` keeps those groups). Frame level: every
+  `label` REAL/FAKE, optional `group`, `identity`, `split`; `--groups a,b` keeps those groups,
+  `--split test` the test clips of a dataset's label file, `python -m lda_model.datasets`). Frame level: every
   analysis point of the main track is a sample with its clip's label; video level: the clip's
   score (mean of its main track). Prints ACC (threshold 0.5) and AUC for both; writes the
   video-level ROC curve as a PNG with `--roc`.
@@ -23,7 +24,9 @@
   splits the fake segments into terciles of mean |fake - real| and gives each tercile's segment
   AUC against all real segments: do misses come from fakes that barely change the pixels?
   `video_by_source` gives the video metrics (and mean real / fake score) of the photo-only items
-  and the clip items apart, since a split mixes both.
+  and the clip items apart, since a split mixes both. On a cache with labelled fakes (`prepare
+  --labels`, e.g. FF++'s test split) `labelled_fakes` scores them against the split's real items
+  (video level, and per group = manipulation method), from the cache, without re-tracking.
 - localization (the paper's Fig. 8 as a number): for each clip's analysis points, a defect
   (`blur_mouth`, `red_pupil`, `distort_mouth`) is put on frame t..t+n at the regions the
   landmarks of frame t locate; a hit is when the peak of sum_maps (maps(tampered) -
@@ -39,7 +42,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import csv
 import json
 import os
 import sys
@@ -54,6 +56,7 @@ import torch
 from .analysis import analyze_video, crops_to_tensor, extract_faces
 from .faces import to_crop_coords
 from .localization import defect_experiment
+from .splits import read_label_file, resolve_splits
 from .metrics import auc_by_quantile, binary_metrics, metrics_by_group, roc_points
 from .video import VideoError
 from .ensemble import MeanEnsemble
@@ -63,19 +66,25 @@ LOCALIZATION_DEFECTS = ("blur_mouth", "red_pupil", "distort_mouth")
 SOURCE_NAMES = {"video": "clip", "image": "photo"}  # cache item kind -> name in `video_by_source`
 
 
-def read_labels(tsv: Path, videos: Path | None, groups: set[str] | None) -> list[tuple[Path, int, str]]:
-    rows = []
-    with open(tsv, newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f, delimiter="\t"):
-            path = (tsv.parent / row["file"]).resolve()
-            if videos is not None and videos.resolve() not in path.parents:
-                continue
-            if groups and row.get("group") not in groups:
-                continue
-            if path.suffix.lower() not in {".mp4", ".webm", ".mov", ".avi", ".mkv"}:
-                continue
-            rows.append((path, 1 if row["label"].strip().upper() == "FAKE" else 0, row.get("group", "")))
-    return rows
+def read_labels(tsv: Path, videos: Path | None, groups: set[str] | None,
+                splits: set[str] | None = None) -> list[tuple[Path, int, str]]:
+    """(clip path, 1 for FAKE, group) of the label file's clips, kept by folder, group and split
+    (a row's `split`, else its identity's by `splits.resolve_splits`, as `prepare --labels` does)."""
+    rows = read_label_file(tsv)
+    where = resolve_splits(rows) if splits else {}
+    out = []
+    for row in rows:
+        path = (tsv.parent / row.file).resolve()
+        if videos is not None and videos.resolve() not in path.parents:
+            continue
+        if groups and row.group not in groups:
+            continue
+        if splits and where[row.file] not in splits:
+            continue
+        if path.suffix.lower() not in {".mp4", ".webm", ".mov", ".avi", ".mkv"}:
+            continue
+        out.append((path, int(row.is_fake), row.group))
+    return out
 
 
 def draw_roc(path: str, fpr: np.ndarray, tpr: np.ndarray, auc: float, title: str = "") -> None:
@@ -93,8 +102,12 @@ def draw_roc(path: str, fpr: np.ndarray, tpr: np.ndarray, auc: float, title: str
 
 
 def evaluate_detection(args, detector, info) -> dict:
-    rows = read_labels(Path(args.labels), Path(args.videos) if args.videos else None,
-                       set(args.groups.split(",")) if args.groups else None)
+    try:
+        rows = read_labels(Path(args.labels), Path(args.videos) if args.videos else None,
+                           set(args.groups.split(",")) if args.groups else None,
+                           set(args.split.split(",")) if args.split else None)
+    except (OSError, ValueError) as err:
+        raise SystemExit(f"error: {err}") from None
     if not rows:
         raise SystemExit("error: no labelled clips matched")
     v_labels, v_scores, f_labels, f_scores, per_clip, skipped = [], [], [], [], [], []
@@ -220,6 +233,7 @@ def evaluate_synthetic(args, detector, info) -> dict:
                 per_kind.setdefault(kd, []).append(float(v))
         sources += [SOURCE_NAMES[store.kinds[item]]] * (1 + len(seeds))
     reals = [s for lab, s in zip(labels, scores) if lab == 0]  # one video score per item
+    labelled = labelled_fakes(detector, args.data, args.split, need, reals)
     seg, lab = np.array(seg_scores), np.array(seg_labels)  # (segments,) fakes in the order of `changes`
     out = {"weights": info.source, "split": args.split, "items": len(store.names),
            "identities": len(set(store.identities)),
@@ -237,7 +251,30 @@ def evaluate_synthetic(args, detector, info) -> dict:
            # does the attention on frame t rise where the fake was blended (vs the same patches of its real)?
            "blend_attention": {name: attention_rise(*(np.concatenate(x) for x in zip(*parts)))
                                for name, parts in blend.items()}}
+    if labelled:
+        out["labelled_fakes"] = labelled
     return out
+
+
+def labelled_fakes(detector, data: str, split: str, need: int, real_scores: list[float]) -> dict | None:
+    """The split's labelled fakes (`prepare --labels`, e.g. FF++'s manipulated clips) against its real
+    items, video level (mean over a clip's segments): all fakes, then each group (method) on its
+    own against all reals; None when the split has none."""
+    from .data import SegmentStore
+
+    store = SegmentStore(data, split, fakes=True)
+    fakes = [i for i, lab in enumerate(store.labels) if lab]
+    if not fakes:
+        return None
+    scores = {i: float(score_clips(detector, store.crops[i][:, :need]).mean()) for i in fakes}
+    reals = np.asarray(real_scores)
+
+    def versus(items: list[int]) -> dict:
+        return binary_metrics(np.r_[np.zeros(len(reals)), np.ones(len(items))], np.r_[reals, [scores[i] for i in items]])
+
+    groups = sorted({store.groups[i] for i in fakes})
+    return {"fakes": len(fakes), "reals": len(reals), "video": versus(fakes),
+            "by_group": {g: versus([i for i in fakes if store.groups[i] == g]) for g in groups}}
 
 
 def evaluate_localization(args, detector, info) -> dict:
@@ -302,6 +339,9 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--videos", default=None, help="only clips under this folder")
         p.add_argument("--labels", required=True)
         p.add_argument("--groups", default=None, help="comma-separated groups to keep")
+        p.add_argument("--split", default=None,
+                       help="keep clips of these splits (e.g. test): the label file's `split` column, else by "
+                            "identity as `prepare --labels` assigns them")
         p.add_argument("--roc", default=None, help="write the video-level ROC curve to this PNG")
     elif mode == "synthetic":
         p.add_argument("--data", required=True)

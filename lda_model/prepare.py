@@ -8,7 +8,13 @@ For every clip, `--segments` evenly spaced segments of `--length` consecutive fr
 with one square window per segment (fixed at its first frame, margin as in analysis), and the
 478 landmarks of *every* frame of the segment are kept in crop coordinates (the forgery
 synthesis needs them per frame). A photo becomes one segment of an animated still
-(`synthetic.animate`, small motion). Identities come from the manifest's `identity` column
+(`synthetic.animate`, small motion). `--labels TSV` adds the real and fake clips of a dataset's
+label file (`python -m lda_model.datasets`) with their label (the index's `label`: 1 = a fake to
+train on as it is), group and split (fixed by the file, `splits.resolve_splits`); for example
+
+    python -m lda_model.prepare --labels /data/FaceForensics++/labels.tsv --out cache/ffpp
+
+Otherwise identities come from the manifest's `identity` column
 (the file stem without one) and decide an identity-disjoint split, stratified by kind
 (`assign_splits`): identities with a clip are ranked by `sha1(identity)` and 10 % go to test,
 10 % to val; then the same for photo-only identities. (A plain `sha1 mod 10` put 1 of 48 clip
@@ -20,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import os
 import sys
@@ -32,6 +37,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 import numpy as np
 
 from .faces import DEFAULT_MARGIN, Face, FaceDetector, crop_square, crop_window, match_score, to_crop_coords
+from .splits import assign_splits, read_label_file, resolve_splits
 from .synthetic import animate
 from .video import VideoError, analysis_points, count_frames, frames_needed, iter_frames
 
@@ -39,31 +45,12 @@ VIDEO_EXTS = {".mp4", ".webm", ".mov", ".avi", ".mkv"}
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".pgm", ".bmp"}
 
 
-def _held_out(n: int, fraction: float) -> int:
-    return max(1, round(n * fraction)) if n >= 3 else 0
-
-
-def assign_splits(*groups: list[str], fraction: float = 0.1) -> dict[str, str]:
-    """Identity -> "train" / "val" / "test", identity-disjoint and stratified by group.
-
-    Each group (e.g. identities that have clips, then photo-only ones) is ranked by
-    sha1(identity); the first `fraction` (at least one once a group has 3) go to test, the next
-    to val, the rest to train. An identity already placed by an earlier group keeps its split.
-    Deterministic and independent of input order; adding identities can move others.
-    """
-    out: dict[str, str] = {}
-    for group in groups:
-        ranked = sorted({i for i in group if i not in out}, key=lambda i: hashlib.sha1(i.encode()).hexdigest())
-        k = _held_out(len(ranked), fraction)
-        for r, identity in enumerate(ranked):
-            out[identity] = "test" if r < k else ("val" if r < 2 * k else "train")
-    return out
-
-
 def index_splits(index: dict) -> dict[str, str]:
-    """assign_splits over a cache index: clip identities first, then photo-only identities."""
+    """Identity -> split over a cache index: the splits a label file fixed (`prepare --labels`), then
+    assign_splits over the other identities, clip identities first, then photo-only identities."""
+    placed = {v["identity"]: v["split"] for v in index.values() if v.get("split_fixed")}
     videos = [v["identity"] for v in index.values() if v["kind"] == "video"]
-    return assign_splits(videos, [v["identity"] for v in index.values()])
+    return assign_splits(videos, [v["identity"] for v in index.values()], placed=placed)
 
 
 def clip_splits(names: list[str], manifest: str | None) -> dict[str, str]:
@@ -149,7 +136,8 @@ def write_index(path: Path, index: dict) -> None:
     """(Re)assign every item's split from all identities so far, then write the index."""
     splits = index_splits(index)
     for meta in index.values():
-        meta["split"] = splits[meta["identity"]]
+        if not meta.get("split_fixed"):
+            meta["split"] = splits[meta["identity"]]
     path.write_text(json.dumps(index, indent=1))
 
 
@@ -158,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--videos", action="append", default=[], help="folder of clips (repeatable)")
     p.add_argument("--images", action="append", default=[], help="folder of photos, searched recursively (repeatable)")
     p.add_argument("--manifest", default=None, help="TSV with `file` and `identity` columns")
+    p.add_argument("--labels", action="append", default=[],
+                   help="label file of real and fake clips (`python -m lda_model.datasets`; repeatable): each clip is "
+                        "cached with its label, group and split, and `train` learns from the labelled fakes")
     p.add_argument("--out", required=True)
     p.add_argument("--segments", type=int, default=40, help="segments per clip (default 40)")
     p.add_argument("--length", type=int, default=6, help="frames per segment: n+1 for the largest n (default 6)")
@@ -169,16 +160,28 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     (out / "items").mkdir(parents=True, exist_ok=True)
     identities = read_manifest(args.manifest)
-    files = [(f, "video") for d in args.videos for f in sorted(Path(d).iterdir()) if f.suffix.lower() in VIDEO_EXTS]
-    files += [(f, "image") for d in args.images for f in sorted(Path(d).rglob("*")) if f.suffix.lower() in IMAGE_EXTS]
+    files = [(f, "video", None) for d in args.videos for f in sorted(Path(d).iterdir()) if f.suffix.lower() in VIDEO_EXTS]
+    files += [(f, "image", None) for d in args.images for f in sorted(Path(d).rglob("*")) if f.suffix.lower() in IMAGE_EXTS]
+    for tsv in map(Path, args.labels):
+        try:
+            rows = read_label_file(tsv)
+            where = resolve_splits(rows)
+        except (OSError, ValueError) as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+        files += [(tsv.parent / r.file, "video", dict(label=int(r.is_fake), group=r.group, identity=r.person,
+                                                        split=where[r.file], split_fixed=True))
+                  for r in rows if Path(r.file).suffix.lower() in VIDEO_EXTS]
     index_path = out / "index.json"
     index = json.loads(index_path.read_text()) if index_path.exists() else {}
     start = time.time()
-    for i, (f, kind) in enumerate([] if args.resplit else files):
+    for i, (f, kind, labelled) in enumerate([] if args.resplit else files):
         name = f.stem if kind == "video" else f"img_{f.parent.name}_{f.stem}"
+        if labelled and labelled["group"]:
+            name = f"{labelled['group']}_{f.stem}"  # FF++ names a_b.mp4 once per method
         if name in index:
             continue
-        identity = identities.get(f.name, f.stem)
+        identity = labelled["identity"] if labelled else identities.get(f.name, f.stem)
         try:
             if kind == "video":
                 res = prepare_video(f, args.segments, args.length, args.crop, args.margin)
@@ -193,11 +196,15 @@ def main(argv: list[str] | None = None) -> int:
         crops, lms = res
         np.savez(out / "items" / f"{name}.npz", crops=crops, landmarks=lms)
         index[name] = dict(file=str(f), kind=kind, identity=identity, split="", segments=len(crops))
+        if labelled:  # label 1 = a fake to learn from as it is (unlabelled items are real)
+            index[name].update(label=labelled["label"], group=labelled["group"], split=labelled["split"],
+                               split_fixed=True)
         write_index(index_path, index)  # splits are complete after every item: an interrupted run is usable
         print(f"[{i + 1}/{len(files)}] {name}: {len(crops)} segments ({time.time() - start:.0f}s)", flush=True)
     write_index(index_path, index)
     counts = {s: sum(1 for v in index.values() if v["split"] == s) for s in ("train", "val", "test")}
-    print(f"done: {len(index)} items {counts}")
+    fakes = {s: sum(1 for v in index.values() if v["split"] == s and v.get("label")) for s in ("train", "val", "test")}
+    print(f"done: {len(index)} items {counts}" + (f", of them labelled fakes {fakes}" if any(fakes.values()) else ""))
     return 0
 
 

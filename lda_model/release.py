@@ -46,13 +46,57 @@ def run_eval(argv: list[str]) -> dict:
 
 
 def data_summary(data: Path) -> dict:
+    """Per split: identities, real clips, photos, labelled fake clips (`prepare --labels`; by group), segments."""
     index = json.loads((data / "index.json").read_text())
     out = {}
     for split in ("train", "val", "test"):
         items = [v for v in index.values() if v["split"] == split]
-        out[split] = {"identities": len({v["identity"] for v in items}), "clips": sum(v["kind"] == "video" for v in items),
-                      "photos": sum(v["kind"] == "image" for v in items), "segments": sum(v["segments"] for v in items)}
+        reals = [v for v in items if not v.get("label")]
+        fakes = [v for v in items if v.get("label")]
+        out[split] = {"identities": len({v["identity"] for v in items}), "clips": sum(v["kind"] == "video" for v in reals),
+                      "photos": sum(v["kind"] == "image" for v in reals), "segments": sum(v["segments"] for v in items)}
+        if fakes:
+            groups = sorted({v.get("group", "") for v in fakes})
+            out[split]["fakes"] = {g: sum(v.get("group", "") == g for v in fakes) for g in groups}
     return out
+
+
+def data_text(data: Path, summary: dict, targs: dict) -> str:
+    """The card's *What it saw*: real faces + synthesized forgeries, or a cache with labelled fakes."""
+    labelled = any("fakes" in v for v in summary.values())
+    if labelled:
+        head = ("| split | identities | real clips | photos | labelled fake clips | segments of 6 frames |\n"
+                "|---|---|---|---|---|---|")
+        rows = [f"| {s} | {v['identities']} | {v['clips']} | {v['photos']} | {sum(v.get('fakes', {}).values())} "
+                f"({', '.join(f'{g} {n}' for g, n in v.get('fakes', {}).items()) or '-'}) | {v['segments']} |"
+                for s, v in summary.items()]
+    else:
+        head = "| split | identities | clips | photos | segments of 6 frames |\n|---|---|---|---|---|"
+        rows = [f"| {s} | {v['identities']} | {v['clips']} | {v['photos']} | {v['segments']} |" for s, v in summary.items()]
+    table = head + "\n" + "\n".join(rows)
+    if not labelled:
+        return f"""Trained **from scratch** (no ImageNet weights) on **real faces only** plus forgeries synthesized on the fly
+from them (`lda_model/forgery.py`: self-blends and landmark face swaps, temporally consistent, jittered and
+drifting). Real faces: the train split of `real_faces` (talking-head clips and photos from public research
+repositories, research use only; identity-disjoint splits stratified by kind, `prepare.assign_splits`: 10 % of clip identities
+and 10 % of photo-only identities each for test and val, ranked by sha1):
+
+{table}
+
+The model saw the **train** split only; the best epoch was chosen on **val**; numbers below are on **test**
+identities (never seen) and on `external_dev` (real manipulations made by others; never trained or tuned on).
+No deepfake dataset (FaceForensics++, Celeb-DF, DFDC) was used for training."""
+    share = targs.get("synth_share")
+    synth = ("none, every fake was a labelled one" if not share else
+             f"a fake was synthesized from a real clip (`lda_model/forgery.py`) with probability {share}")
+    return f"""Trained **from scratch** (no ImageNet weights) on the real and **labelled fake** clips of the cache
+`{data.name}` (`prepare --labels` from a dataset's label file, `python -m lda_model.datasets`). Synthesized
+fakes: {synth} (`--synth-share`). Splits as the label file fixed them, else by identity (`lda_model/splits.py`):
+
+{table}
+
+The model saw the **train** split only; the best epoch was chosen on **val**; numbers below are on **test**
+items (never seen) and on `external_dev` when given."""
 
 
 def load_run(run: str | Path) -> tuple[list[dict], dict]:
@@ -124,6 +168,9 @@ def main(argv=None) -> int:
     res = run_eval(cmd)
     record("synthetic", cmd, res, "synthetic-test", res["video"]["auc"], res["video"]["acc"],
            "held-out synthesized forgeries, video-level")
+    if "labelled_fakes" in res:  # a cache with a dataset's own fakes (prepare --labels): the paper's protocol
+        results.append({"dataset": "labelled-test", "metric": "auc", "value": round(res["labelled_fakes"]["video"]["auc"], 4),
+                        "name": "held-out labelled fakes of the training dataset, video-level AUC"})
     if "segment" in res:
         results.append({"dataset": "synthetic-test-segments", "metric": "auc", "value": round(res["segment"]["auc"], 4),
                         "name": "held-out synthesized forgeries, segment-level AUC"})
@@ -181,19 +228,7 @@ spatial branch {'on' if cfg.use_spatial else 'off'}, temporal branch {'on' if cf
 {args.note}
 
 ## What it saw
-Trained **from scratch** (no ImageNet weights) on **real faces only** plus forgeries synthesized on the fly
-from them (`lda_model/forgery.py`: self-blends and landmark face swaps, temporally consistent, jittered and
-drifting). Real faces: the train split of `real_faces` (talking-head clips and photos from public research
-repositories, research use only; identity-disjoint splits stratified by kind, `prepare.assign_splits`: 10 % of clip identities
-and 10 % of photo-only identities each for test and val, ranked by sha1):
-
-| split | identities | clips | photos | segments of 6 frames |
-|---|---|---|---|---|
-""" + "\n".join(f"| {s} | {v['identities']} | {v['clips']} | {v['photos']} | {v['segments']} |" for s, v in summary.items()) + f"""
-
-The model saw the **train** split only; the best epoch was chosen on **val**; numbers below are on **test**
-identities (never seen) and on `external_dev` (real manipulations made by others; never trained or tuned on).
-No deepfake dataset (FaceForensics++, Celeb-DF, DFDC) was used for training.
+""" + data_text(data, summary, targs) + f"""
 
 ## Training
 {len(metrics)} epochs, {metrics[-1]['step']} steps of {targs['batch_size']} clips ({seen} clips, half fake),
@@ -206,8 +241,11 @@ Weights stored in fp16 (loaded as fp32).
 """ + "\n".join(f"- **{k}**: `{json.dumps({kk: vv for kk, vv in numbers[k].items() if kk not in ('clips', 'skipped', 'weights')})}`\n  ```\n  {c}\n  ```" for k, c in commands) + """
 
 ## Limits
-Synthesized forgeries are a proxy: scores on real deepfakes (the external numbers above) are the honest
-measure of transfer, and they are small samples. Use the maps as evidence, not the score as a verdict.
+""" + ("A test split of the training dataset shares its manipulation methods and recording conditions: "
+       "scores on another dataset's clips are the honest measure of transfer."
+       if any("fakes" in v for v in summary.values()) else
+       "Synthesized forgeries are a proxy: scores on real deepfakes (the external numbers above) are the honest "
+       "measure of transfer, and they are small samples.") + """ Use the maps as evidence, not the score as a verdict.
 """ + degradation_limit(targs) + "\n"
     write_card(dest, f"lda-{args.name}", body, results, training)
     print(json.dumps({k: {kk: vv for kk, vv in v.items() if kk not in ("clips",)} for k, v in numbers.items()}))

@@ -1,6 +1,7 @@
-"""Train an LDA detector on real faces + synthesized forgeries.
+"""Train an LDA detector on real faces + synthesized forgeries, or on a dataset's real and fake clips.
 
     python -m lda_model.train --preset lite --data cache/real_faces --out runs/default
+    python -m lda_model.train --preset paper --data cache/ffpp --out runs/ffpp   # labelled fakes (prepare --labels)
     python -m lda_model.train --preset lite --num-maps 2 --init assets/weights/default --data ... --out runs/m2
     torchrun --nproc_per_node 2 -m lda_model.train --preset lite --data ... --out ...   # DDP
 
@@ -14,6 +15,10 @@ optimizer state goes to `OUT/last/train_state.safetensors` (+ .json) — no pick
 validation and `OUT/best/` then use the average, `OUT/last/` keeps the raw weights for resuming
 and the average in its train state. `--mask-loss W` adds a per-patch loss that teaches the LDA
 modules where each fake was blended (`mask_loss`; measured and not adopted, README).
+A cache with labelled fakes (`prepare --labels`, e.g. FaceForensics++: the paper's protocol) is
+trained on its real and fake clips, in training and validation; `--synth-share P` makes a
+fraction P of the fakes synthesized from its real clips instead (default 0 there, 1 on a cache
+of real faces only).
 """
 
 from __future__ import annotations
@@ -69,6 +74,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--degrade", type=float, default=0.0, metavar="P",
                    help="degrade a whole training clip (blur, down-up resampling or underexposure, reals and fakes "
                         "alike) with probability P, so that none of them is evidence of a forgery (default 0: off)")
+    p.add_argument("--synth-share", type=float, default=None, metavar="P",
+                   help="probability that a fake is synthesized from a real clip rather than drawn from the cache's "
+                        "labelled fakes (default: 0 when the cache has labelled fakes, else 1)")
     p.add_argument("--mask-loss", type=float, default=0.0, metavar="WEIGHT",
                    help="add WEIGHT x a per-patch loss teaching the LDA modules where the forgery is blended "
                         "(mean module activation vs the blended fraction of the patch; 0 = off, the default)")
@@ -281,14 +289,19 @@ def main(argv=None) -> int:
     net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
 
     try:
-        train = SynthClips(SegmentStore(args.data, "train"), cfg.clip_length, cfg.backbone_size, args.epoch_size,
-                           seed=args.seed, mean=cfg.mean, std=cfg.std, paired=args.paired,
+        train = SynthClips(SegmentStore(args.data, "train", fakes=True), cfg.clip_length, cfg.backbone_size,
+                           args.epoch_size, seed=args.seed, mean=cfg.mean, std=cfg.std, paired=args.paired,
                            mask_grid=cfg.grid_size if args.mask_loss > 0 else None, image_share=args.image_share,
-                           degrade=args.degrade)
-        val = SynthClips(SegmentStore(args.data, "val"), cfg.clip_length, cfg.backbone_size, args.val_size,
-                         seed=10_000 + args.seed, augment=0.5, mean=cfg.mean, std=cfg.std, image_share=args.image_share)
-    except ValueError as err:  # e.g. --image-share on a split without photos
+                           degrade=args.degrade, synth_share=args.synth_share)
+        val = SynthClips(SegmentStore(args.data, "val", fakes=True), cfg.clip_length, cfg.backbone_size, args.val_size,
+                         seed=10_000 + args.seed, augment=0.5, mean=cfg.mean, std=cfg.std, image_share=args.image_share,
+                         synth_share=args.synth_share)
+    except ValueError as err:  # e.g. --image-share on a split without photos, --synth-share 0 without fakes
         raise SystemExit(f"error: {err}") from None
+    if is_main:
+        st = train.store
+        print(f"train split: {len(st.real_segments)} real segments, {len(st.fake_segments)} of labelled fakes; "
+              f"a fake is synthesized with probability {train.synth_share}", flush=True)
     world = dist.get_world_size() if distributed else 1
     use_amp = device.type == "cuda"
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)

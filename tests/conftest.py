@@ -75,3 +75,39 @@ def tiny_cache(tmp_path_factory):
     assert prepare_main(["--videos", str(videos), "--images", str(images), "--manifest", str(root / "MANIFEST.tsv"),
                          "--out", str(out), "--segments", "3", "--length", "6", "--crop", "72"]) == 0
     return out
+
+
+@pytest.fixture(scope="session")
+def labelled_cache(tmp_path_factory):
+    """A FaceForensics++-shaped folder of generated clips (3 pairs of originals, each swapped both ways
+    by a "Deepfakes" method), its label file with official-style splits, and its `prepare --labels` cache.
+    The "fakes" are the same face with a brightened, recoloured centre: labels, not realism, are tested."""
+    import json
+
+    from lda_model.datasets import main as datasets_main
+    from lda_model.prepare import main as prepare_main
+    from lda_model.synthetic import animate, load_face_photo, write_video
+
+    root = tmp_path_factory.mktemp("ffpp")
+    real_dir = root / "original_sequences" / "youtube" / "c23" / "videos"
+    fake_dir = root / "manipulated_sequences" / "Deepfakes" / "c23" / "videos"
+    real_dir.mkdir(parents=True)
+    fake_dir.mkdir(parents=True)
+    photo = load_face_photo()
+    pairs = [("000", "001"), ("002", "003"), ("004", "005")]
+    for k, (a, b) in enumerate(pairs):
+        for j, (target, source) in enumerate([(a, b), (b, a)]):
+            frames = animate(photo, 14, size=(160, 160), seed=2 * k + j)
+            write_video(real_dir / f"{target}.mp4", frames)
+            fake = frames.copy()
+            fake[:, 50:110, 50:110] = (fake[:, 50:110, 50:110] * [0.7, 1.0, 1.3]).clip(0, 255).astype("uint8")
+            write_video(fake_dir / f"{target}_{source}.mp4", fake)
+    splits = root / "splits"
+    splits.mkdir()
+    for name, pair in zip(("train", "val", "test"), pairs):
+        (splits / f"{name}.json").write_text(json.dumps([list(pair)]))
+    assert datasets_main(["ffpp", str(root), "--splits", str(splits), "--out", str(root / "labels.tsv")]) == 0
+    out = root / "cache"
+    assert prepare_main(["--labels", str(root / "labels.tsv"), "--out", str(out), "--segments", "2", "--length", "6",
+                         "--crop", "72"]) == 0
+    return out

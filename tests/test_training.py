@@ -502,3 +502,86 @@ def test_init_adapts_temporal_positions_to_another_n(tiny_weights):
     n_old = old.shape[1] // g2
     torch.testing.assert_close(new[:, : old.shape[1]], old)
     torch.testing.assert_close(new[:, n_old * g2:(n_old + 1) * g2], old[:, -g2:])  # extra step repeats the last
+
+
+# --- a dataset's own fakes (FaceForensics++-shaped, `datasets` -> `prepare --labels`): the paper's protocol ---
+
+def test_prepare_labels_caches_fakes_with_their_split(labelled_cache, tmp_path):
+    import shutil
+
+    from lda_model.prepare import main as prepare_main
+
+    index = json.loads((labelled_cache / "index.json").read_text())
+    assert len(index) == 12 and sum(v["label"] for v in index.values()) == 6
+    # FF++'s a_b.mp4 exists once per method: the method names the item; the pair's split comes from the official files
+    assert {k: v["split"] for k, v in index.items() if k.startswith("Deepfakes")} == {
+        "Deepfakes_000_001": "train", "Deepfakes_001_000": "train", "Deepfakes_002_003": "val",
+        "Deepfakes_003_002": "val", "Deepfakes_004_005": "test", "Deepfakes_005_004": "test"}
+    assert index["original_004"]["split"] == "test" and index["original_004"]["label"] == 0
+    # --resplit keeps the splits the label file fixed (sha1 of "004+005" alone would not put it in test)
+    copy = tmp_path / "cache"
+    shutil.copytree(labelled_cache, copy)
+    assert prepare_main(["--out", str(copy), "--resplit"]) == 0
+    assert json.loads((copy / "index.json").read_text()) == index
+    # a label file without a label column is refused with a message, nothing written
+    (tmp_path / "bad.tsv").write_text("file\n000.mp4\n")
+    assert prepare_main(["--labels", str(tmp_path / "bad.tsv"), "--out", str(tmp_path / "none")]) == 2
+
+
+def test_labelled_fakes_are_drawn_as_they_are(labelled_cache, tiny_cache, monkeypatch):
+    import lda_model.data as data
+    from lda_model.analysis import crops_to_tensor
+
+    assert SegmentStore(labelled_cache, "train").labels == [0, 0]  # real items only, unless asked
+    store = SegmentStore(labelled_cache, "train", fakes=True)
+    assert store.labels == [1, 1, 0, 0] and len(store.fake_segments) == 4 and store.groups[0] == "Deepfakes"
+    calls = []
+    monkeypatch.setattr(data, "forge_clip", lambda *a, **k: calls.append(1) or (_ for _ in ()).throw(AssertionError))
+    ds = SynthClips(store, clip_length=4, size=72, length=12, augment=0.0)  # the store's 72 px crops, unchanged
+    assert ds.synth_share == 0.0 and not calls
+    norm = dict(mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
+
+    def sources(seg_list):  # every 4-frame window of these segments, as tensors, and mirrored
+        out = []
+        for seg in seg_list:
+            crops = store.crops[seg.item][seg.index]
+            for off in range(len(crops) - 3):
+                out += [crops_to_tensor(crops[off:off + 4], 72, **norm),
+                        crops_to_tensor(np.ascontiguousarray(crops[off:off + 4, :, ::-1]), 72, **norm)]
+        return out
+
+    fakes, reals = sources(store.fake_segments), sources(store.real_segments)
+    for i in range(12):
+        clip, label = ds[i]
+        assert label.item() == i % 2
+        own, other = (fakes, reals) if i % 2 else (reals, fakes)
+        assert any(torch.allclose(clip, c, atol=1e-6) for c in own) and not any(torch.allclose(clip, c) for c in other)
+    monkeypatch.undo()
+    mixed = SynthClips(store, clip_length=4, size=72, length=40, synth_share=0.5)
+    calls = []
+    real_forge = data.forge_clip
+    monkeypatch.setattr(data, "forge_clip", lambda *a, **k: calls.append(1) or real_forge(*a, **k))
+    for i in range(1, 40, 2):
+        mixed[i]
+    assert 3 <= len(calls) <= 17  # about half of the 20 fakes synthesized
+    with pytest.raises(ValueError, match="has none"):
+        SynthClips(SegmentStore(tiny_cache, "train", fakes=True), clip_length=4, size=64, length=8, synth_share=0.0)
+    with pytest.raises(ValueError, match="synthesized fakes"):
+        SynthClips(store, clip_length=4, size=64, length=8, paired=True)
+
+
+def test_train_release_and_evaluate_on_labelled_fakes(labelled_cache, tiny_weights, tmp_path):
+    out = tmp_path / "run"
+    res = run_train(tiny_train_args(labelled_cache, out, "--max-steps", "2"))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "4 real segments, 4 of labelled fakes; a fake is synthesized with probability 0.0" in res.stdout
+    card = released_card(out, "tiny_ffpp", labelled_cache, tmp_path)
+    assert "**labelled fake** clips of the cache" in card and "| test | 1 | 2 | 0 | 2 (Deepfakes 2) | 8 |" in card
+    assert "real faces only" not in card and "labelled-test" in card
+    res = subprocess.run([sys.executable, "-m", "lda_model.evaluate", "synthetic", "--data", str(labelled_cache),
+                          "--weights", str(tiny_weights), "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    rec = json.loads(res.stdout)
+    assert rec["items"] == 2  # synthesized forgeries are made from the real items only
+    lab = rec["labelled_fakes"]
+    assert lab["fakes"] == 2 and lab["reals"] == 2 and lab["video"]["n"] == 4 and set(lab["by_group"]) == {"Deepfakes"}

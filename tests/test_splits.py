@@ -1,0 +1,48 @@
+import pytest
+
+from lda_model.splits import LabelRow, assign_splits, read_label_file, resolve_splits, write_label_file
+
+
+def test_assign_splits_keeps_placed_identities():
+    ids = [f"p{i}" for i in range(20)]
+    free = assign_splits(ids)
+    placed = assign_splits(ids, placed={"p3": "test", "extra": "val"})
+    assert placed["p3"] == "test" and placed["extra"] == "val"
+    # the placed identity is not ranked: the other 19 share 2 test + 2 val places among themselves
+    others = {i: s for i, s in placed.items() if i not in ("p3", "extra")}
+    assert sorted(others.values()).count("test") == 2 and sorted(others.values()).count("val") == 2
+    assert free != placed
+
+
+def test_resolve_splits_fixed_rows_and_identities():
+    rows = [LabelRow("a.mp4", "REAL", identity="x", split="train"),
+            LabelRow("b.mp4", "FAKE", identity="x"),  # same identity, no split: follows its fixed row
+            *[LabelRow(f"r{i}.mp4", "REAL") for i in range(30)]]
+    where = resolve_splits(rows)
+    assert where["a.mp4"] == where["b.mp4"] == "train"
+    auto = [where[f"r{i}.mp4"] for i in range(30)]
+    assert auto.count("test") == 3 and auto.count("val") == 3  # 10 % each of the 30 unplaced identities
+    # the same rows in another order give the same answer (prepare and evaluate --split agree)
+    assert resolve_splits(rows[::-1]) == where
+    # a file that names its test clips (Celeb-DF) gets no more: the others fill val and train only
+    where = resolve_splits([LabelRow("t.mp4", "FAKE", split="test"), *rows[2:]])
+    auto = [where[f"r{i}.mp4"] for i in range(30)]
+    assert auto.count("test") == 0 and auto.count("val") == 3 and where["t.mp4"] == "test"
+
+
+def test_resolve_splits_refuses_an_identity_in_two_splits():
+    rows = [LabelRow("a.mp4", "REAL", identity="x", split="train"), LabelRow("b.mp4", "FAKE", identity="x", split="test")]
+    with pytest.raises(ValueError, match="both train and test"):
+        resolve_splits(rows)
+
+
+def test_label_file_round_trip_and_errors(tmp_path):
+    rows = [LabelRow("v/000.mp4", "REAL", "original", "000+001", "train"), LabelRow("v/001_000.mp4", "FAKE", "Deepfakes")]
+    back = read_label_file(write_label_file(rows, tmp_path / "labels.tsv"))
+    assert back == rows and [r.is_fake for r in back] == [False, True] and back[1].person == "001_000"
+    (tmp_path / "bad.tsv").write_text("file\tgroup\nx.mp4\ty\n")
+    with pytest.raises(ValueError, match="no label column"):
+        read_label_file(tmp_path / "bad.tsv")
+    (tmp_path / "bad2.tsv").write_text("file\tlabel\tsplit\nx.mp4\tREAL\tholdout\n")
+    with pytest.raises(ValueError, match="not one of train, val, test"):
+        read_label_file(tmp_path / "bad2.tsv")
