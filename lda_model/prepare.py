@@ -8,7 +8,8 @@ For every clip, `--segments` evenly spaced segments of `--length` consecutive fr
 with one square window per segment (fixed at its first frame, margin as in analysis), and the
 478 landmarks of *every* frame of the segment are kept in crop coordinates (the forgery
 synthesis needs them per frame). A photo becomes one segment of an animated still
-(`synthetic.animate`, small motion). `--labels TSV` adds the real and fake clips of a dataset's
+(`synthetic.animate`, small motion; `--photo-frames N` spreads its motion cycle over N frames and keeps
+the first `--length`, for motion as calm as a tracked clip's). `--labels TSV` adds the real and fake clips of a dataset's
 label file (`python -m lda_model.datasets`) with their label (the index's `label`: 1 = a fake to
 train on as it is), group and split (fixed by the file, `splits.resolve_splits`); for example
 
@@ -117,7 +118,7 @@ def prepare_video(path: Path, segments: int, length: int, crop: int, margin: flo
         return segments_from_frames(iter_frames(path, wanted, max_side=1280), set(starts), length, crop, margin, det)
 
 
-def prepare_image(path: Path, length: int, crop: int, margin: float, seed: int):
+def prepare_image(path: Path, length: int, crop: int, margin: float, seed: int, photo_frames: int | None = None):
     import cv2
 
     img = cv2.imread(str(path), cv2.IMREAD_COLOR)
@@ -127,7 +128,9 @@ def prepare_image(path: Path, length: int, crop: int, margin: float, seed: int):
     scale = 256 / min(rgb.shape[:2])  # small photos (ORL 92x112) are upscaled for the landmarker
     if scale > 1:
         rgb = cv2.resize(rgb, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-    frames = animate(rgb, length, seed=seed, amplitude=0.5)
+    # the still moves through one slow cycle over `photo_frames` frames, of which the first `length` are
+    # kept: over `length` alone (the default) it moves ~5x more per frame than the tracked clips' faces
+    frames = animate(rgb, max(length, photo_frames or length), seed=seed, amplitude=0.5)[:length]
     with FaceDetector(max_faces=2) as det:
         return segments_from_frames(((i, i / 25, f) for i, f in enumerate(frames)), {0}, length, crop, margin, det)
 
@@ -154,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--length", type=int, default=6, help="frames per segment: n+1 for the largest n (default 6)")
     p.add_argument("--crop", type=int, default=160, help="crop side in pixels (default 160)")
     p.add_argument("--margin", type=float, default=DEFAULT_MARGIN)
+    p.add_argument("--photo-frames", type=int, default=None, metavar="N",
+                   help="animate a photo over N frames and keep the first --length (default: --length frames, the "
+                        "cache the shipped checkpoints trained on; larger N = calmer, more video-like motion)")
     p.add_argument("--resplit", action="store_true", help="only recompute the splits of OUT/index.json")
     args = p.parse_args(argv)
 
@@ -186,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             if kind == "video":
                 res = prepare_video(f, args.segments, args.length, args.crop, args.margin)
             else:
-                res = prepare_image(f, args.length, args.crop, args.margin, seed=i)
+                res = prepare_image(f, args.length, args.crop, args.margin, seed=i, photo_frames=args.photo_frames)
         except VideoError as err:
             print(f"skip {f.name}: {err}", file=sys.stderr)
             continue

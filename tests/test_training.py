@@ -585,3 +585,17 @@ def test_train_release_and_evaluate_on_labelled_fakes(labelled_cache, tiny_weigh
     assert rec["items"] == 2  # synthesized forgeries are made from the real items only
     lab = rec["labelled_fakes"]
     assert lab["fakes"] == 2 and lab["reals"] == 2 and lab["video"]["n"] == 4 and set(lab["by_group"]) == {"Deepfakes"}
+
+
+def test_prepare_photo_frames_calms_the_animated_still(tmp_path):
+    from lda_model.faces import DEFAULT_MARGIN
+    from lda_model.prepare import prepare_image
+
+    path = tmp_path / "still.png"
+    cv2.imwrite(str(path), cv2.cvtColor(load_face_photo(), cv2.COLOR_RGB2BGR))
+    motion = {}
+    for frames in (None, 32):  # the default animates one whole cycle over the 6 kept frames
+        crops, lms = prepare_image(path, 6, 72, DEFAULT_MARGIN, seed=1, photo_frames=frames)
+        assert crops.shape == (1, 6, 72, 72, 3) and lms.shape == (1, 6, 478, 2)
+        motion[frames] = float(np.linalg.norm(np.diff(lms.astype(np.float32), axis=1), axis=-1).mean())
+    assert motion[32] < motion[None] / 2  # px per frame: a slow cycle moves the face far less between frames
