@@ -2,6 +2,8 @@
 
     python -m lda_model.datasets ffpp ROOT [--compression c23] [--splits FF_SPLITS_DIR] --out ROOT/labels.tsv
     python -m lda_model.datasets celebdf ROOT --out ROOT/labels.tsv
+    python -m lda_model.datasets dfdc ROOT --out ROOT/labels.tsv
+    python -m lda_model.datasets folders ROOT --out ROOT/labels.tsv
 
 The TSV (`splits.LabelRow`: `file  label  group  identity  split`, `file` relative to ROOT) is
 what `evaluate --labels` scores and `prepare --labels` turns into a training cache of real *and*
@@ -20,6 +22,16 @@ folder). The clips in `List_of_testing_videos.txt` (`<1|0> <path>`, 1 = real) ar
 split, as in Celeb-DF's own protocol; the rest are assigned to train / val by file. Celeb-DF's
 test list shares celebrities with its training videos, so this split is video-disjoint, not
 identity-disjoint (the dataset's protocol, kept so numbers compare with published ones).
+
+DFDC: every `metadata.json` under ROOT (one per `dfdc_train_part_*` folder) maps a clip to its
+`label` and, for a fake, the `original` it was made from; a fake takes its original's identity,
+so a fake and its source clip never straddle two splits (assigned by sha1). Paths are relative
+to ROOT.
+
+folders: your own clips, sorted by hand into `ROOT/real/` and `ROOT/fake/` (any depth, any
+video extension; group = the first folder below real/ or fake/, else `real` / `fake`; each clip
+its own identity, so keep one person's clips in one folder and give an `identity` column by hand
+if a person appears in several).
 """
 
 from __future__ import annotations
@@ -101,9 +113,39 @@ def celebdf_rows(root: Path) -> list[LabelRow]:
     return rows
 
 
+VIDEO_EXTS = (".mp4", ".webm", ".mov", ".avi", ".mkv")
+
+
+def dfdc_rows(root: Path) -> list[LabelRow]:
+    metas = sorted(root.rglob("metadata.json"))
+    if not metas:
+        raise FileNotFoundError(2, "no metadata.json", str(root / "*" / "metadata.json"))
+    rows = []
+    for meta in metas:
+        folder = meta.parent
+        for name, info in sorted(json.loads(meta.read_text()).items()):
+            label = "FAKE" if str(info.get("label", "")).upper() == "FAKE" else "REAL"
+            source = info.get("original") if label == "FAKE" else None
+            rows.append(LabelRow(str((folder / name).relative_to(root)), label, folder.name,
+                                 Path(source or name).stem))
+    return rows
+
+
+def folder_rows(root: Path) -> list[LabelRow]:
+    rows = []
+    for top in sorted(p for p in root.iterdir() if p.is_dir() and p.name.lower() in ("real", "fake")):
+        label = top.name.upper()
+        for p in sorted(top.rglob("*")):
+            if p.suffix.lower() in VIDEO_EXTS and p.is_file():
+                rel = p.relative_to(top)
+                group = rel.parts[0] if len(rel.parts) > 1 else top.name.lower()
+                rows.append(LabelRow(str(p.relative_to(root)), label, group))
+    return rows
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m lda_model.datasets", description=__doc__.split("\n\n")[0])
-    p.add_argument("dataset", choices=["ffpp", "celebdf"])
+    p.add_argument("dataset", choices=["ffpp", "celebdf", "dfdc", "folders"])
     p.add_argument("root")
     p.add_argument("--compression", default="c23", help="FF++ quality folder: raw, c23 or c40")
     p.add_argument("--splits", default=None, help="FF++: folder with the official train.json, val.json, test.json")
@@ -114,7 +156,7 @@ def main(argv=None) -> int:
         if args.dataset == "ffpp":
             rows = ffpp_rows(root, args.compression, read_ffpp_splits(Path(args.splits)) if args.splits else None)
         else:
-            rows = celebdf_rows(root)
+            rows = {"celebdf": celebdf_rows, "dfdc": dfdc_rows, "folders": folder_rows}[args.dataset](root)
     except FileNotFoundError as err:
         print(f"error: {err.filename} not found: is {root} a {args.dataset} folder?", file=sys.stderr)
         return 1

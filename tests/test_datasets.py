@@ -1,6 +1,7 @@
 import json
 
-from lda_model.datasets import celebdf_rows, ffpp_rows, main, pair_identities
+from lda_model.datasets import celebdf_rows, dfdc_rows, ffpp_rows, folder_rows, main, pair_identities
+from lda_model.splits import resolve_splits
 from lda_model.evaluate import read_labels
 from lda_model.splits import read_label_file
 
@@ -75,3 +76,30 @@ def test_celebdf_list_and_training_clips(tmp_path):
 
 def test_empty_root_is_an_error(tmp_path):
     assert main(["ffpp", str(tmp_path), "--out", str(tmp_path / "labels.tsv")]) == 1
+
+
+def test_dfdc_fakes_share_their_originals_identity(tmp_path):
+    part = tmp_path / "dfdc_train_part_0"
+    part.mkdir()
+    meta = {"aaa.mp4": {"label": "REAL", "split": "train"},
+            "bbb.mp4": {"label": "FAKE", "split": "train", "original": "aaa.mp4"},
+            "ccc.mp4": {"label": "FAKE", "split": "train", "original": "ddd.mp4"}}
+    (part / "metadata.json").write_text(json.dumps(meta))
+    rows = dfdc_rows(tmp_path)
+    assert [(r.file, r.label, r.group, r.identity) for r in rows] == [
+        ("dfdc_train_part_0/aaa.mp4", "REAL", "dfdc_train_part_0", "aaa"),
+        ("dfdc_train_part_0/bbb.mp4", "FAKE", "dfdc_train_part_0", "aaa"),
+        ("dfdc_train_part_0/ccc.mp4", "FAKE", "dfdc_train_part_0", "ddd")]
+    where = resolve_splits(rows)
+    assert where["dfdc_train_part_0/aaa.mp4"] == where["dfdc_train_part_0/bbb.mp4"]
+    assert main(["dfdc", str(tmp_path / "none"), "--out", str(tmp_path / "x.tsv")]) == 1
+
+
+def test_folders_of_real_and_fake_clips(tmp_path):
+    touch(tmp_path, ["real/a.mp4", "real/studio/b.webm", "Fake/swap/c.avi", "fake/notes.txt", "other/d.mp4"])
+    rows = folder_rows(tmp_path)
+    assert [(r.file, r.label, r.group) for r in rows] == [
+        ("Fake/swap/c.avi", "FAKE", "swap"), ("real/a.mp4", "REAL", "real"), ("real/studio/b.webm", "REAL", "studio")]
+    assert main(["folders", str(tmp_path), "--out", str(tmp_path / "labels.tsv")]) == 0
+    assert len(read_labels(tmp_path / "labels.tsv", None, None)) == 3
+    assert main(["folders", str(tmp_path / "other"), "--out", str(tmp_path / "x.tsv")]) == 1  # no real/ or fake/
