@@ -45,6 +45,7 @@ from .splits import SPLITS, LabelRow, write_label_file
 
 FFPP_METHODS = ("Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures")
 CELEBDF_FOLDERS = (("Celeb-real", "REAL"), ("YouTube-real", "REAL"), ("Celeb-synthesis", "FAKE"))
+VIDEO_EXTS = (".mp4", ".webm", ".mov", ".avi", ".mkv")  # what `folders` lists
 
 
 def pair_identities(stems: list[str]) -> dict[str, str]:
@@ -111,9 +112,6 @@ def celebdf_rows(root: Path) -> list[LabelRow]:
         rows += [LabelRow(rel, label, folder) for rel in (f"{folder}/{p.name}" for p in sorted((root / folder).glob("*.mp4")))
                  if rel not in listed]
     return rows
-
-
-VIDEO_EXTS = (".mp4", ".webm", ".mov", ".avi", ".mkv")
 
 
 def dfdc_rows(root: Path) -> list[LabelRow]:
