@@ -24,7 +24,10 @@
   splits the fake segments into terciles of mean |fake - real| and gives each tercile's segment
   AUC against all real segments: do misses come from fakes that barely change the pixels?
   `video_by_source` gives the video metrics (and mean real / fake score) of the photo-only items
-  and the clip items apart, since a split mixes both. On a cache with labelled fakes (`prepare
+  and the clip items apart, since a split mixes both; `hardest_reals` / `hardest_fakes` name the
+  real items scored highest and the fakes scored lowest (item, seed, kind); `video_by_quality`
+  the video metrics of the items whose real face draws `predict`'s and the app's quality caution
+  (darker or softer than 99 % of the training faces, `quality.py`) and of the others. On a cache with labelled fakes (`prepare
   --labels`, e.g. FF++'s test split) `labelled_fakes` scores them against the split's real items
   (video level, and per group = manipulation method), from the cache, without re-tracking.
 - localization (the paper's Fig. 8 as a number): for each clip's analysis points, a defect
@@ -56,6 +59,7 @@ import torch
 from .analysis import analyze_video, crops_to_tensor, extract_faces
 from .faces import to_crop_coords
 from .localization import defect_experiment
+from .quality import face_quality
 from .splits import read_label_file, resolve_splits
 from .metrics import auc_by_quantile, binary_metrics, metrics_by_group, roc_points
 from .video import VideoError
@@ -207,6 +211,8 @@ def evaluate_synthetic(args, detector, info) -> dict:
     blend: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}  # attention kind -> (fake, real, blended)
     seeds = range(args.seed, args.seed + args.seeds)
     labels, scores, sources, per_kind = [], [], [], {}  # per item: its real, then one fake per seed
+    names = []  # per video score: "<item>" for a real, "<item> seed <s>: <kind of its first segment>" for a fake
+    quality = []  # per video score: "cautioned" when its real face is darker or softer than the training faces
     fake_by_seed: dict[int, list[float]] = {s: [] for s in seeds}  # video fake score per item, per seed
     seg_labels, seg_scores = [], []  # every segment of every item (a clip item has many)
     changes = []  # per fake segment: mean |fake - real| over all its pixels (0..255)
@@ -215,6 +221,7 @@ def evaluate_synthetic(args, detector, info) -> dict:
         real, real_att = score_clips_with_attention(detector, segs)
         labels.append(0)
         scores.append(float(real.mean()))
+        names.append(store.names[item])
         seg_labels += [0] * len(real)
         seg_scores += [float(v) for v in real]
         for seed in seeds:
@@ -226,12 +233,15 @@ def evaluate_synthetic(args, detector, info) -> dict:
                 blend.setdefault(name, []).append((att, real_att[name], blended))
             labels.append(1)
             scores.append(float(fake.mean()))
+            names.append(f"{store.names[item]} seed {seed}: {kinds[0]}")
             fake_by_seed[seed].append(float(fake.mean()))
             seg_labels += [1] * len(fake)
             seg_scores += [float(v) for v in fake]
             for kd, v in zip(kinds, fake):
                 per_kind.setdefault(kd, []).append(float(v))
         sources += [SOURCE_NAMES[store.kinds[item]]] * (1 + len(seeds))
+        # the caution predict and the app would print for this face (frame t of every segment)
+        quality += ["cautioned" if face_quality(crops[:, 0]).notes() else "ok"] * (1 + len(seeds))
     reals = [s for lab, s in zip(labels, scores) if lab == 0]  # one video score per item
     labelled = labelled_fakes(detector, args.data, args.split, need, reals)
     seg, lab = np.array(seg_scores), np.array(seg_labels)  # (segments,) fakes in the order of `changes`
@@ -248,12 +258,26 @@ def evaluate_synthetic(args, detector, info) -> dict:
            "segment_by_pixel_change": auc_by_quantile(np.array(changes), seg[lab == 1], seg[lab == 0]),
            # photo-only identities (a still, animated) vs tracked clips: which items move the video AUC
            "video_by_source": metrics_by_group(sources, np.array(labels), np.array(scores)),
+           # items whose real face draws the quality caution (lda_model/quality.py) vs the others: how good are
+           # the verdicts that come without a caution? (a diagnostic: `video` above is the number)
+           "video_by_quality": metrics_by_group(quality, np.array(labels), np.array(scores)),
+           # where the errors are: the real items scored highest and the fakes scored lowest, by name
+           **hardest(names, labels, scores),
            # does the attention on frame t rise where the fake was blended (vs the same patches of its real)?
            "blend_attention": {name: attention_rise(*(np.concatenate(x) for x in zip(*parts)))
                                for name, parts in blend.items()}}
     if labelled:
         out["labelled_fakes"] = labelled
     return out
+
+
+def hardest(names: list[str], labels: list[int], scores: list[float], k: int = 5) -> dict[str, list]:
+    """The k real videos with the highest p(fake) and the k fakes with the lowest, as [name, score]:
+    the items an AUC below 1 comes from."""
+    rows = sorted(zip(scores, labels, names))
+    reals = [[n, round(s, 4)] for s, lab, n in reversed(rows) if lab == 0][:k]
+    fakes = [[n, round(s, 4)] for s, lab, n in rows if lab == 1][:k]
+    return {"hardest_reals": reals, "hardest_fakes": fakes}
 
 
 def labelled_fakes(detector, data: str, split: str, need: int, real_scores: list[float]) -> dict | None:

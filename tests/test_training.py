@@ -397,6 +397,10 @@ def test_evaluate_synthetic_and_localization(tiny_cache, tiny_weights, face_clip
     assert all(b["n"] == 0 or b["range"][0] <= b["mean_value"] <= b["range"][1] for b in by_change)
     by_source = rec["video_by_source"]  # the tiny cache's test split holds one clip item, no photo
     assert set(by_source) == {"clip"} and by_source["clip"]["n"] == 2 and by_source["clip"]["n_fake"] == 1
+    assert sum(g["n"] for g in rec["video_by_quality"].values()) == 2 and set(rec["video_by_quality"]) <= {"ok", "cautioned"}
+    (real_name, _), = rec["hardest_reals"]
+    (fake_name, _), = rec["hardest_fakes"]
+    assert real_name == "clip3" and fake_name.startswith("clip3 seed 0: ")  # the test item, by name
     blend = rec["blend_attention"]  # the tiny model has both branches: module activations and gating maps
     assert set(blend) == {"activations", "maps"}
     assert all(0 < b["segments"] <= segments and b["patches"] >= b["segments"] and 0 <= b["rise_rate"] <= 1
@@ -422,6 +426,16 @@ def test_evaluate_synthetic_and_localization(tiny_cache, tiny_weights, face_clip
     rec = json.loads(res.stdout)
     assert rec["n"] == 6 and set(rec["per_defect"]) == {"blur_mouth", "red_pupil", "distort_mouth"}
     assert 0 <= rec["hit_rate"] <= 1 and 0 < rec["chance"] < 1
+
+
+def test_hardest_names_the_worst_reals_and_fakes():
+    from lda_model.evaluate import hardest
+
+    names = ["a", "a seed 0: x", "b", "b seed 0: y", "c", "c seed 0: z"]
+    labels = [0, 1, 0, 1, 0, 1]
+    scores = [0.9, 0.2, 0.1, 0.8, 0.5, 0.05]
+    out = hardest(names, labels, scores, k=2)
+    assert out == {"hardest_reals": [["a", 0.9], ["c", 0.5]], "hardest_fakes": [["c seed 0: z", 0.05], ["a seed 0: x", 0.2]]}
 
 
 def test_attention_rise_compares_blended_patches_with_the_real():
