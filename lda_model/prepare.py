@@ -19,7 +19,8 @@ Otherwise identities come from the manifest's `identity` column
 (the file stem without one) and decide an identity-disjoint split, stratified by kind
 (`assign_splits`): identities with a clip are ranked by `sha1(identity)` and 10 % go to test,
 10 % to val; then the same for photo-only identities. (A plain `sha1 mod 10` put 1 of 48 clip
-identities into test.) `--resplit` recomputes the splits of an existing cache without re-tracking. Output: `OUT/index.json` and `OUT/items/<name>.npz` with
+identities into test.) `--resplit` recomputes the splits of an existing cache without re-tracking;
+`--workers N` prepares N files at a time in separate processes (the same cache). Output: `OUT/index.json` and `OUT/items/<name>.npz` with
 `crops (K, L, S, S, 3) uint8` and `landmarks (K, L, 478, 2) float16`. Training never re-tracks.
 """
 
@@ -31,6 +32,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("GLOG_minloglevel", "2")
@@ -136,12 +138,59 @@ def prepare_image(path: Path, length: int, crop: int, margin: float, seed: int, 
 
 
 def write_index(path: Path, index: dict) -> None:
-    """(Re)assign every item's split from all identities so far, then write the index."""
+    """(Re)assign every item's split from all identities so far, then write the index (sorted by
+    name, so it does not depend on the order in which workers finish)."""
     splits = index_splits(index)
     for meta in index.values():
         if not meta.get("split_fixed"):
             meta["split"] = splits[meta["identity"]]
-    path.write_text(json.dumps(index, indent=1))
+    path.write_text(json.dumps(dict(sorted(index.items())), indent=1))
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file to prepare: everything a worker process needs, nothing it has to share."""
+
+    position: int  # in the list of files (a photo's animation seed)
+    path: Path
+    kind: str  # "video" or "image"
+    name: str  # the item's name in the cache
+    meta: dict  # the index entry without `segments`
+    out: Path  # the cache folder
+    segments: int
+    length: int
+    crop: int
+    margin: float
+    photo_frames: int | None
+
+
+def run_job(job: Job) -> tuple[Job, int | None, str]:
+    """Prepare one file and write its `items/<name>.npz`: (job, segments or None when skipped, why)."""
+    try:
+        if job.kind == "video":
+            res = prepare_video(job.path, job.segments, job.length, job.crop, job.margin)
+        else:
+            res = prepare_image(job.path, job.length, job.crop, job.margin, seed=job.position,
+                                photo_frames=job.photo_frames)
+    except VideoError as err:
+        return job, None, str(err)
+    if res is None:
+        return job, None, "no face"
+    crops, lms = res
+    np.savez(job.out / "items" / f"{job.name}.npz", crops=crops, landmarks=lms)
+    return job, len(crops), ""
+
+
+def run_jobs(jobs: list[Job], workers: int):
+    """run_job over the jobs, in this process or in `workers` processes (results as they finish)."""
+    if workers <= 1 or len(jobs) <= 1:
+        yield from map(run_job, jobs)
+        return
+    import multiprocessing
+
+    # spawn: each worker starts clean (no copy of this process's MediaPipe or OpenCV state)
+    with multiprocessing.get_context("spawn").Pool(min(workers, len(jobs))) as pool:
+        yield from pool.imap_unordered(run_job, jobs)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--photo-frames", type=int, default=None, metavar="N",
                    help="animate a photo over N frames and keep the first --length (default: --length frames, the "
                         "cache the shipped checkpoints trained on; larger N = calmer, more video-like motion)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="files prepared in parallel processes (default 1; the cache is the same for any number)")
     p.add_argument("--resplit", action="store_true", help="only recompute the splits of OUT/index.json")
     args = p.parse_args(argv)
 
@@ -180,33 +231,30 @@ def main(argv: list[str] | None = None) -> int:
                   for r in rows if Path(r.file).suffix.lower() in VIDEO_EXTS]
     index_path = out / "index.json"
     index = json.loads(index_path.read_text()) if index_path.exists() else {}
-    start = time.time()
+    jobs, planned = [], set(index)  # a name already cached, or planned for an earlier file, is not redone
     for i, (f, kind, labelled) in enumerate([] if args.resplit else files):
         name = f.stem if kind == "video" else f"img_{f.parent.name}_{f.stem}"
         if labelled and labelled["group"]:
             name = f"{labelled['group']}_{f.stem}"  # FF++ names a_b.mp4 once per method
-        if name in index:
+        if name in planned:
             continue
-        identity = labelled["identity"] if labelled else identities.get(f.name, f.stem)
-        try:
-            if kind == "video":
-                res = prepare_video(f, args.segments, args.length, args.crop, args.margin)
-            else:
-                res = prepare_image(f, args.length, args.crop, args.margin, seed=i, photo_frames=args.photo_frames)
-        except VideoError as err:
-            print(f"skip {f.name}: {err}", file=sys.stderr)
-            continue
-        if res is None:
-            print(f"skip {f.name}: no face", file=sys.stderr)
-            continue
-        crops, lms = res
-        np.savez(out / "items" / f"{name}.npz", crops=crops, landmarks=lms)
-        index[name] = dict(file=str(f), kind=kind, identity=identity, split="", segments=len(crops))
+        planned.add(name)
+        meta = dict(file=str(f), kind=kind, identity=labelled["identity"] if labelled else identities.get(f.name, f.stem),
+                    split="")
         if labelled:  # label 1 = a fake to learn from as it is (unlabelled items are real)
-            index[name].update(label=labelled["label"], group=labelled["group"], split=labelled["split"],
-                               split_fixed=True)
-        write_index(index_path, index)  # splits are complete after every item: an interrupted run is usable
-        print(f"[{i + 1}/{len(files)}] {name}: {len(crops)} segments ({time.time() - start:.0f}s)", flush=True)
+            meta.update(label=labelled["label"], group=labelled["group"], split=labelled["split"], split_fixed=True)
+        jobs.append(Job(i, f, kind, name, meta, out, args.segments, args.length, args.crop, args.margin,
+                        args.photo_frames))
+    start = last_write = time.time()
+    for done, (job, segments, why) in enumerate(run_jobs(jobs, args.workers), 1):
+        if segments is None:
+            print(f"skip {job.path.name}: {why}", file=sys.stderr)
+            continue
+        index[job.name] = {**job.meta, "segments": segments}
+        if time.time() - last_write > 5:  # an interrupted run keeps a usable index (splits complete)
+            write_index(index_path, index)
+            last_write = time.time()
+        print(f"[{done}/{len(jobs)}] {job.name}: {segments} segments ({time.time() - start:.0f}s)", flush=True)
     write_index(index_path, index)
     counts = {s: sum(1 for v in index.values() if v["split"] == s) for s in ("train", "val", "test")}
     fakes = {s: sum(1 for v in index.values() if v["split"] == s and v.get("label")) for s in ("train", "val", "test")}

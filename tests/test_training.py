@@ -61,6 +61,22 @@ def test_prepare_cache(tiny_cache):
     assert index["img_images_still"]["segments"] == 1
 
 
+def test_prepare_workers_make_the_same_cache(tiny_cache, tmp_path):
+    """The tiny cache again with two worker processes: the same index and the same arrays."""
+    from lda_model.prepare import main as prepare_main
+
+    src = tiny_cache.parent
+    out = tmp_path / "cache"
+    assert prepare_main(["--videos", str(src / "videos"), "--images", str(src / "images"), "--manifest",
+                         str(src / "MANIFEST.tsv"), "--out", str(out), "--segments", "3", "--length", "6",
+                         "--crop", "72", "--workers", "2"]) == 0
+    one, two = (json.loads((c / "index.json").read_text()) for c in (tiny_cache, out))
+    assert list(two) == sorted(two) and two == one
+    for name in one:
+        a, b = np.load(tiny_cache / "items" / f"{name}.npz"), np.load(out / "items" / f"{name}.npz")
+        assert np.array_equal(a["crops"], b["crops"]) and np.array_equal(a["landmarks"], b["landmarks"])
+
+
 def test_dataset_balanced_and_deterministic(tiny_cache):
     store = SegmentStore(tiny_cache, "train")
     ds = SynthClips(store, clip_length=4, size=64, length=8, seed=1)
