@@ -11,8 +11,8 @@ fake clips (the paper's protocol: `train --data` on that cache learns from the l
 
 FaceForensics++: `ROOT/original_sequences/youtube/<c>/videos/*.mp4` are REAL (group `original`)
 and `ROOT/manipulated_sequences/{Deepfakes,Face2Face,FaceSwap,NeuralTextures}/<c>/videos/*.mp4`
-FAKE (group = the method). A fake `a_b.mp4` puts the face of video b into video a, so a and b
-are one identity (`a+b`): the split never holds a face in test that training saw. With
+FAKE (group = the method). A fake `a_b.mp4` puts the face (or, for the reenactment methods, the
+expressions) of video b into video a, so a and b are one identity (`a+b`): the split never holds a face in test that training saw. With
 `--splits DIR` (FF++'s official `train.json`, `val.json`, `test.json`: lists of [a, b] pairs)
 every clip gets the official split; without it `prepare` assigns the pairs by sha1 (10 % test,
 10 % val).
