@@ -86,9 +86,9 @@ and 10 % of photo-only identities each for test and val, ranked by sha1):
 The model saw the **train** split only; the best epoch was chosen on **val**; numbers below are on **test**
 identities (never seen) and on `external_dev` (real manipulations made by others; never trained or tuned on).
 No deepfake dataset (FaceForensics++, Celeb-DF, DFDC) was used for training."""
-    share = targs.get("synth_share")
-    synth = ("none, every fake was a labelled one" if not share else
-             f"a fake was synthesized from a real clip (`lda_model/forgery.py`) with probability {share}")
+    share = targs.get("synth_share")  # the probability the training set used (train records it)
+    synth = ("none, every training fake was a labelled one" if not share else
+             f"a training fake was synthesized from a real clip (`lda_model/forgery.py`) with probability {share}")
     return f"""Trained **from scratch** (no ImageNet weights) on the real and **labelled fake** clips of the cache
 `{data.name}` (`prepare --labels` from a dataset's label file, `python -m lda_model.datasets`). Synthesized
 fakes: {synth} (`--synth-share`). Splits as the label file fixed them, else by identity (`lda_model/splits.py`):

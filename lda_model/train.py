@@ -298,6 +298,7 @@ def main(argv=None) -> int:
                          synth_share=args.synth_share)
     except ValueError as err:  # e.g. --image-share on a split without photos, --synth-share 0 without fakes
         raise SystemExit(f"error: {err}") from None
+    args.synth_share = train.synth_share  # the effective probability, saved with the run for its model card
     if is_main:
         st = train.store
         print(f"train split: {len(st.real_segments)} real segments, {len(st.fake_segments)} of labelled fakes; "

@@ -608,6 +608,7 @@ def test_train_release_and_evaluate_on_labelled_fakes(labelled_cache, tiny_weigh
     card = released_card(out, "tiny_ffpp", labelled_cache, tmp_path)
     assert "**labelled fake** clips of the cache" in card and "| test | 1 | 2 | 0 | 2 (Deepfakes 2) | 8 |" in card
     assert "real faces only" not in card and "labelled-test" in card
+    assert "fakes: none, every training fake was a labelled one" in card  # train recorded the effective share
     res = subprocess.run([sys.executable, "-m", "lda_model.evaluate", "synthetic", "--data", str(labelled_cache),
                           "--weights", str(tiny_weights), "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
