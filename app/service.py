@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lda_model.analysis import TrackCache, VideoAnalysis, analyze_video, crops_to_tensor
+from lda_model.analysis import TrackCache, VideoAnalysis, analyze_video, crops_to_tensor, fit_clip
 from lda_model.data import degrade_frame
 from lda_model.localization import DefectResult
 from lda_model.localization import defect_experiment as run_defect_experiment
@@ -145,10 +145,7 @@ def condition_experiment(detector: LDADetector, crops: np.ndarray, kind: str, st
     """Put one condition on every frame of a clip of crops (n+1, S, S, 3) and score both: what a
     camera or a room, not a forger, does to the detector's score."""
     cfg = detector.config
-    need = cfg.clip_length
-    if len(crops) < need:  # a still: repeat the last frame
-        crops = np.concatenate([crops, np.repeat(crops[-1:], need - len(crops), 0)])
-    crops = crops[:need]
+    crops = fit_clip(crops, cfg.clip_length)  # a still: its last frame repeated
     amount = condition_amount(kind, strength, crops.shape[1])
     degraded = np.stack([degrade_frame(c, kind, amount) for c in crops])  # (n+1, S, S, 3)
     x = crops_to_tensor(np.stack([crops, degraded]), cfg.backbone_size, cfg.mean, cfg.std)  # (2, n+1, 3, S, S)

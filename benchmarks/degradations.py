@@ -33,10 +33,9 @@ from lda_model.analysis import DEFAULT_THRESHOLD, analyze_video
 from lda_model.data import degrade_frame as damage
 from lda_model.prepare import clip_splits
 from lda_model.synthetic import animate, load_face_photo, write_video
-from lda_model.video import VideoError, iter_frames, probe_video
+from lda_model.video import VIDEO_EXTS, VideoError, iter_frames, probe_video
 from lda_model.weights import load_detector
 
-VIDEO_EXTS = {".mp4", ".webm", ".mov", ".avi", ".mkv"}
 # name -> (kind, amount); sizes in px of a 480p frame, scaled to the clip's short side
 CONDITIONS: dict[str, tuple[str, float]] = {
     "clean": ("none", 0.0),

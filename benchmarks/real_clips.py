@@ -24,10 +24,9 @@ import numpy as np
 
 from lda_model.analysis import analyze_video
 from lda_model.prepare import clip_splits
-from lda_model.video import VideoError
+from lda_model.video import VIDEO_EXTS, VideoError
 from lda_model.weights import load_detector
 
-VIDEO_EXTS = {".mp4", ".webm", ".mov", ".avi", ".mkv"}
 
 
 def real_share(rows: list[dict], threshold: float = 0.5) -> dict:

@@ -270,6 +270,14 @@ class VideoAnalysis:
         return out
 
 
+def fit_clip(crops: np.ndarray, need: int) -> np.ndarray:
+    """(T, S, S, 3) crops -> exactly `need` frames: the first `need`, a shorter clip (a still)
+    padded with its last frame."""
+    if len(crops) < need:
+        crops = np.concatenate([crops, np.repeat(crops[-1:], need - len(crops), 0)])
+    return crops[:need]
+
+
 def crops_to_tensor(crops: np.ndarray, size: int, mean: tuple, std: tuple) -> torch.Tensor:
     """(..., S, S, 3) uint8 RGB -> (..., 3, size, size) float normalised."""
     if crops.shape[-2] != size:

@@ -40,20 +40,21 @@ class Segment:
 
 
 class SegmentStore:
-    """One split of a `prepare` cache in memory. Real items only, unless `fakes`: then also the
-    labelled fakes a label file brought in (`prepare --labels`, index `label` 1), which training
-    draws as fakes as they are. `segments` are all loaded segments, `real_segments` /
-    `fake_segments` split them by label, `segments_by_kind` the real ones by kind."""
+    """One split of a `prepare` cache in memory: the items whose label is in `labels` — real ones
+    (0) by default; training also loads the labelled fakes a label file brought in (`prepare
+    --labels`, index `label` 1) and draws them as fakes as they are. `segments` are all loaded
+    segments, `real_segments` / `fake_segments` split them by label, `segments_by_kind` the real
+    ones by kind."""
 
     def __init__(self, root: str | Path, split: str, kinds: tuple[str, ...] = ("video", "image"),
-                 fakes: bool = False) -> None:
+                 labels: tuple[int, ...] = (0,)) -> None:
         root = Path(root)
         index = json.loads((root / "index.json").read_text())
         self.names, self.identities, self.kinds, self.labels, self.groups = [], [], [], [], []
         self.crops, self.landmarks = [], []
         for name, meta in sorted(index.items()):
             label = int(meta.get("label", 0))  # caches of real faces carry no label: all real
-            if meta["split"] != split or meta["kind"] not in kinds or (label and not fakes):
+            if meta["split"] != split or meta["kind"] not in kinds or label not in labels:
                 continue
             with np.load(root / "items" / f"{name}.npz") as z:
                 self.crops.append(z["crops"])  # (K, L, S, S, 3) uint8
@@ -185,7 +186,7 @@ class SynthClips(Dataset):
     segments, 10 %, but 148 of 209 items; `evaluate synthetic` scores per item). `degrade` is
     the probability that a clip is blurred, resampled or darkened as a whole (`augment_clip`).
 
-    A store with labelled fakes (`SegmentStore(..., fakes=True)` on a `prepare --labels` cache,
+    A store with labelled fakes (`SegmentStore(..., labels=(0, 1))` on a `prepare --labels` cache,
     e.g. FaceForensics++) is the paper's protocol: a fake item is then a labelled fake's segment
     (uniform over fake segments, so over methods in proportion to their clips), as it is, with
     the same augmentation as a real one; `synth_share` is the probability that a fake is
@@ -242,17 +243,20 @@ class SynthClips(Dataset):
             pool = self.store.segments_by_kind["image" if rng.random() < self.image_share else "video"]
         return pool[int(rng.integers(len(pool)))]
 
+    def _window(self, seg: Segment, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """A random run of `clip_length` frames of a segment: frames (T, S, S, 3), landmarks (T, 478, 2)."""
+        st = self.store
+        off = int(rng.integers(st.segment_length - self.clip_length + 1))
+        sl = slice(off, off + self.clip_length)
+        return st.crops[seg.item][seg.index, sl], st.landmarks[seg.item][seg.index, sl].astype(np.float32)
+
     def _pick(self, rng: np.random.Generator, avoid_identity: str | None = None):
         st = self.store
         for _ in range(20):
             seg = self.pick_segment(rng)
             if avoid_identity is None or st.identities[seg.item] != avoid_identity:
                 break
-        off = int(rng.integers(st.segment_length - self.clip_length + 1))
-        sl = slice(off, off + self.clip_length)
-        frames = st.crops[seg.item][seg.index, sl]
-        lms = st.landmarks[seg.item][seg.index, sl].astype(np.float32)
-        return frames, lms, st.identities[seg.item]
+        return *self._window(seg, rng), st.identities[seg.item]
 
     def __getitem__(self, i: int | tuple[int, int]):
         """Item i of the current epoch (`set_epoch`), or of epoch e when given (e, i): `EpochSampler`
@@ -269,8 +273,7 @@ class SynthClips(Dataset):
             rng = aug_rng = np.random.default_rng([self.seed, epoch, i])
         if label and self.synth_share < 1 and (self.synth_share == 0 or rng.random() >= self.synth_share):
             seg = self.store.fake_segments[int(rng.integers(len(self.store.fake_segments)))]
-            off = int(rng.integers(self.store.segment_length - self.clip_length + 1))
-            frames = self.store.crops[seg.item][seg.index, off:off + self.clip_length]  # a labelled fake as it is
+            frames, _ = self._window(seg, rng)  # a labelled fake as it is
             frames = augment_clip(frames, self.size, aug_rng, self.augment, degrade=self.degrade)
             return crops_to_tensor(frames, self.size, self.mean, self.std), torch.tensor(1.0)
         frames, lms, identity = self._pick(rng)

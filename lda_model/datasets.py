@@ -42,10 +42,10 @@ import sys
 from pathlib import Path
 
 from .splits import SPLITS, LabelRow, write_label_file
+from .video import VIDEO_EXTS
 
 FFPP_METHODS = ("Deepfakes", "Face2Face", "FaceSwap", "NeuralTextures")
 CELEBDF_FOLDERS = (("Celeb-real", "REAL"), ("YouTube-real", "REAL"), ("Celeb-synthesis", "FAKE"))
-VIDEO_EXTS = (".mp4", ".webm", ".mov", ".avi", ".mkv")  # what `folders` lists
 
 
 def pair_identities(stems: list[str]) -> dict[str, str]:

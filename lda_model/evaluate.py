@@ -62,7 +62,7 @@ from .localization import defect_experiment
 from .quality import face_quality
 from .splits import read_label_file, resolve_splits
 from .metrics import auc_by_quantile, binary_metrics, metrics_by_group, roc_points
-from .video import VideoError
+from .video import VIDEO_EXTS, VideoError
 from .ensemble import MeanEnsemble
 from .weights import WeightsError, WeightsInfo, load_detector
 
@@ -85,7 +85,7 @@ def read_labels(tsv: Path, videos: Path | None, groups: set[str] | None,
             continue
         if splits and where[row.file] not in splits:
             continue
-        if path.suffix.lower() not in {".mp4", ".webm", ".mov", ".avi", ".mkv"}:
+        if path.suffix.lower() not in VIDEO_EXTS:
             continue
         out.append((path, int(row.is_fake), row.group))
     return out
@@ -286,19 +286,19 @@ def labelled_fakes(detector, data: str, split: str, need: int, real_scores: list
     own against all reals; None when the split has none."""
     from .data import SegmentStore
 
-    store = SegmentStore(data, split, fakes=True)
-    fakes = [i for i, lab in enumerate(store.labels) if lab]
-    if not fakes:
+    try:
+        store = SegmentStore(data, split, labels=(1,))  # the fakes alone: the reals are scored already
+    except ValueError:  # no labelled fake in this split (a cache of real faces): nothing loaded
         return None
-    scores = {i: float(score_clips(detector, store.crops[i][:, :need]).mean()) for i in fakes}
+    scores = np.array([score_clips(detector, crops[:, :need]).mean() for crops in store.crops])  # one per fake clip
+    groups = np.array(store.groups)
     reals = np.asarray(real_scores)
 
-    def versus(items: list[int]) -> dict:
-        return binary_metrics(np.r_[np.zeros(len(reals)), np.ones(len(items))], np.r_[reals, [scores[i] for i in items]])
+    def versus(fake: np.ndarray) -> dict:
+        return binary_metrics(np.r_[np.zeros(len(reals)), np.ones(len(fake))], np.r_[reals, fake])
 
-    groups = sorted({store.groups[i] for i in fakes})
-    return {"fakes": len(fakes), "reals": len(reals), "video": versus(fakes),
-            "by_group": {g: versus([i for i in fakes if store.groups[i] == g]) for g in groups}}
+    return {"fakes": len(scores), "reals": len(reals), "video": versus(scores),
+            "by_group": {g: versus(scores[groups == g]) for g in sorted(set(store.groups))}}
 
 
 def evaluate_localization(args, detector, info) -> dict:
@@ -308,7 +308,7 @@ def evaluate_localization(args, detector, info) -> dict:
     paths = []
     for v in args.videos:
         p = Path(v)
-        paths += sorted(x for x in p.iterdir() if x.suffix.lower() in {".mp4", ".webm", ".mov", ".avi", ".mkv"}) \
+        paths += sorted(x for x in p.iterdir() if x.suffix.lower() in VIDEO_EXTS) \
             if p.is_dir() else [p]
     if args.split:
         keep = set(args.split.split(","))

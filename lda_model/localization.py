@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .analysis import crops_to_tensor
+from .analysis import crops_to_tensor, fit_clip
 from .defects import apply_defect, attention_difference, grid_region, localization_hit
 from .model import LDADetector
 
@@ -37,10 +37,7 @@ def defect_experiment(detector: LDADetector, crops: np.ndarray, landmarks: np.nd
     coordinates) and compare the attention maps before and after. A clip shorter than n+1 frames
     is padded with its last frame. ValueError for an unknown defect or a model without maps."""
     cfg = detector.config
-    need = cfg.clip_length
-    if len(crops) < need:
-        crops = np.concatenate([crops, np.repeat(crops[-1:], need - len(crops), 0)])
-    crops = crops[:need]
+    crops = fit_clip(crops, cfg.clip_length)
     tampered, masks = zip(*(apply_defect(c, landmarks, kind, strength, box) for c in crops))
     x = crops_to_tensor(np.stack([crops, np.stack(tampered)]), cfg.backbone_size, cfg.mean, cfg.std)
     out = detector(x)

@@ -42,9 +42,8 @@ import numpy as np
 from .faces import DEFAULT_MARGIN, Face, FaceDetector, crop_square, crop_window, match_score, to_crop_coords
 from .splits import assign_splits, read_label_file, resolve_splits
 from .synthetic import animate
-from .video import VideoError, analysis_points, count_frames, frames_needed, iter_frames
+from .video import VIDEO_EXTS, VideoError, analysis_points, count_frames, frames_needed, iter_frames
 
-VIDEO_EXTS = {".mp4", ".webm", ".mov", ".avi", ".mkv"}
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".pgm", ".bmp"}
 
 

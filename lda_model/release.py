@@ -64,16 +64,18 @@ def data_summary(data: Path) -> dict:
 def data_text(data: Path, summary: dict, targs: dict) -> str:
     """The card's *What it saw*: real faces + synthesized forgeries, or a cache with labelled fakes."""
     labelled = any("fakes" in v for v in summary.values())
-    if labelled:
-        head = ("| split | identities | real clips | photos | labelled fake clips | segments of 6 frames |\n"
-                "|---|---|---|---|---|---|")
-        rows = [f"| {s} | {v['identities']} | {v['clips']} | {v['photos']} | {sum(v.get('fakes', {}).values())} "
-                f"({', '.join(f'{g} {n}' for g, n in v.get('fakes', {}).items()) or '-'}) | {v['segments']} |"
-                for s, v in summary.items()]
-    else:
-        head = "| split | identities | clips | photos | segments of 6 frames |\n|---|---|---|---|---|"
-        rows = [f"| {s} | {v['identities']} | {v['clips']} | {v['photos']} | {v['segments']} |" for s, v in summary.items()]
-    table = head + "\n" + "\n".join(rows)
+    columns = ["split", "identities", "real clips" if labelled else "clips", "photos"]
+    columns += ["labelled fake clips"] * labelled + ["segments of 6 frames"]
+    rows = []
+    for s, v in summary.items():
+        fakes = v.get("fakes", {})
+        cells = [s, v["identities"], v["clips"], v["photos"]]
+        cells += [f"{sum(fakes.values())} ({', '.join(f'{g} {n}' for g, n in fakes.items()) or '-'})"] * labelled
+        rows.append(cells + [v["segments"]])
+    table = "\n".join(["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+                      + ["| " + " | ".join(map(str, r)) + " |" for r in rows])
+    seen = ("The model saw the **train** split only; the best epoch was chosen on **val**; numbers below are on "
+            "**test**\n")
     if not labelled:
         return f"""Trained **from scratch** (no ImageNet weights) on **real faces only** plus forgeries synthesized on the fly
 from them (`lda_model/forgery.py`: self-blends and landmark face swaps, temporally consistent, jittered and
@@ -83,8 +85,7 @@ and 10 % of photo-only identities each for test and val, ranked by sha1):
 
 {table}
 
-The model saw the **train** split only; the best epoch was chosen on **val**; numbers below are on **test**
-identities (never seen) and on `external_dev` (real manipulations made by others; never trained or tuned on).
+{seen}identities (never seen) and on `external_dev` (real manipulations made by others; never trained or tuned on).
 No deepfake dataset (FaceForensics++, Celeb-DF, DFDC) was used for training."""
     share = targs.get("synth_share")  # the probability the training set used (train records it)
     synth = ("none, every training fake was a labelled one" if not share else
@@ -95,8 +96,7 @@ fakes: {synth} (`--synth-share`). Splits as the label file fixed them, else by i
 
 {table}
 
-The model saw the **train** split only; the best epoch was chosen on **val**; numbers below are on **test**
-items (never seen) and on `external_dev` when given."""
+{seen}items (never seen) and on `external_dev` when given."""
 
 
 def load_run(run: str | Path) -> tuple[list[dict], dict]:

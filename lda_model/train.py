@@ -289,11 +289,11 @@ def main(argv=None) -> int:
     net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
 
     try:
-        train = SynthClips(SegmentStore(args.data, "train", fakes=True), cfg.clip_length, cfg.backbone_size,
+        train = SynthClips(SegmentStore(args.data, "train", labels=(0, 1)), cfg.clip_length, cfg.backbone_size,
                            args.epoch_size, seed=args.seed, mean=cfg.mean, std=cfg.std, paired=args.paired,
                            mask_grid=cfg.grid_size if args.mask_loss > 0 else None, image_share=args.image_share,
                            degrade=args.degrade, synth_share=args.synth_share)
-        val = SynthClips(SegmentStore(args.data, "val", fakes=True), cfg.clip_length, cfg.backbone_size, args.val_size,
+        val = SynthClips(SegmentStore(args.data, "val", labels=(0, 1)), cfg.clip_length, cfg.backbone_size, args.val_size,
                          seed=10_000 + args.seed, augment=0.5, mean=cfg.mean, std=cfg.std, image_share=args.image_share,
                          synth_share=args.synth_share)
     except ValueError as err:  # e.g. --image-share on a split without photos, --synth-share 0 without fakes

@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+VIDEO_EXTS = frozenset({".mp4", ".webm", ".mov", ".avi", ".mkv"})  # what the CLIs take for a clip in a folder or list
 DEFAULT_MAX_SIDE = 1920  # frames larger than this (e.g. 4K) are downscaled once after decoding
 
 

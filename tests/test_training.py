@@ -563,7 +563,7 @@ def test_labelled_fakes_are_drawn_as_they_are(labelled_cache, tiny_cache, monkey
     from lda_model.analysis import crops_to_tensor
 
     assert SegmentStore(labelled_cache, "train").labels == [0, 0]  # real items only, unless asked
-    store = SegmentStore(labelled_cache, "train", fakes=True)
+    store = SegmentStore(labelled_cache, "train", labels=(0, 1))
     assert store.labels == [1, 1, 0, 0] and len(store.fake_segments) == 4 and store.groups[0] == "Deepfakes"
     calls = []
     monkeypatch.setattr(data, "forge_clip", lambda *a, **k: calls.append(1) or (_ for _ in ()).throw(AssertionError))
@@ -595,7 +595,7 @@ def test_labelled_fakes_are_drawn_as_they_are(labelled_cache, tiny_cache, monkey
         mixed[i]
     assert 3 <= len(calls) <= 17  # about half of the 20 fakes synthesized
     with pytest.raises(ValueError, match="has none"):
-        SynthClips(SegmentStore(tiny_cache, "train", fakes=True), clip_length=4, size=64, length=8, synth_share=0.0)
+        SynthClips(SegmentStore(tiny_cache, "train", labels=(0, 1)), clip_length=4, size=64, length=8, synth_share=0.0)
     with pytest.raises(ValueError, match="synthesized fakes"):
         SynthClips(store, clip_length=4, size=64, length=8, paired=True)
 
