@@ -40,9 +40,11 @@ ABLATION_HELP = """
 **Ablations** re-run only the model on the cached face track (no re-tracking). *Components*
 compares the paper's Table V variants; *m* (number of attention maps) and *n* (number of
 following frames) are the paper's Tables VI and VII. In the table of measured numbers, *trained*
-says whether a variant was trained from scratch like `default` (the paper's protocol) or fine-tuned
-from `default` after the change: a fine-tune answers "what does this change do to that checkpoint",
-not the paper's question, so compare fine-tunes with each other and with care.
+says how each variant was trained. The bundled ones were all trained from scratch with `default`'s
+recipe and seed, only the ablated part changed (the paper's protocol). A checkpoint fine-tuned from
+another says so there and its bar is hatched: it answers "what does this change do to that
+checkpoint", not the paper's question. One training run of a recipe can differ from a rerun by a few
+hundredths of AUC, so small gaps between bars are not findings (see the README).
 """
 
 DEFECT_HELP = """
