@@ -18,7 +18,10 @@
   `--seeds K` forges each item K times (seeds SEED..SEED+K-1) against its one real score: the
   pooled video AUC is then the mean of the per-seed AUCs (`video_auc_by_seed`), a steadier
   number for comparing checkpoints on a small split. `--device cuda|auto` runs the model on a GPU
-  (the paper preset needs one; forging stays on the CPU).
+  (the paper preset needs one; forging stays on the CPU). `video_auc_ci95` is the 95 % interval of
+  the video AUC when the split's identities are resampled with replacement (the luck of which people
+  were held out); `videos` lists every video score (item, identity, seed, label), which
+  `python -m lda_model.compare A.json B.json` pairs to ask whether one checkpoint beats another.
   `segment` is the same over every segment on its own (a clip item holds many segments, a photo
   one): more samples, but segments of one clip are not independent. `segment_by_pixel_change`
   splits the fake segments into terciles of mean |fake - real| and gives each tercile's segment
@@ -61,7 +64,7 @@ from .faces import to_crop_coords
 from .localization import defect_experiment
 from .quality import face_quality
 from .splits import read_label_file, resolve_splits
-from .metrics import auc_by_quantile, binary_metrics, metrics_by_group, roc_points
+from .metrics import auc_by_quantile, binary_metrics, bootstrap_auc_interval, metrics_by_group, roc_points
 from .video import VIDEO_EXTS, VideoError
 from .ensemble import MeanEnsemble
 from .weights import WeightsError, WeightsInfo, load_detector
@@ -212,6 +215,7 @@ def evaluate_synthetic(args, detector, info) -> dict:
     seeds = range(args.seed, args.seed + args.seeds)
     labels, scores, sources, per_kind = [], [], [], {}  # per item: its real, then one fake per seed
     names = []  # per video score: "<item>" for a real, "<item> seed <s>: <kind of its first segment>" for a fake
+    videos = []  # per video score: {"item", "identity", "seed" (None for the real), "label", "score"}
     quality = []  # per video score: "cautioned" when its real face is darker or softer than the training faces
     fake_by_seed: dict[int, list[float]] = {s: [] for s in seeds}  # video fake score per item, per seed
     seg_labels, seg_scores = [], []  # every segment of every item (a clip item has many)
@@ -222,6 +226,7 @@ def evaluate_synthetic(args, detector, info) -> dict:
         labels.append(0)
         scores.append(float(real.mean()))
         names.append(store.names[item])
+        videos.append({"item": store.names[item], "identity": store.identities[item], "seed": None, "label": 0})
         seg_labels += [0] * len(real)
         seg_scores += [float(v) for v in real]
         for seed in seeds:
@@ -234,6 +239,7 @@ def evaluate_synthetic(args, detector, info) -> dict:
             labels.append(1)
             scores.append(float(fake.mean()))
             names.append(f"{store.names[item]} seed {seed}: {kinds[0]}")
+            videos.append({"item": store.names[item], "identity": store.identities[item], "seed": seed, "label": 1})
             fake_by_seed[seed].append(float(fake.mean()))
             seg_labels += [1] * len(fake)
             seg_scores += [float(v) for v in fake]
@@ -250,6 +256,9 @@ def evaluate_synthetic(args, detector, info) -> dict:
            "seeds": list(seeds),
            # every real item against every seed's fakes: the AUC is the mean of the per-seed AUCs
            "video": binary_metrics(np.array(labels), np.array(scores)),
+           # identities resampled with replacement: how far the video AUC could move on another sample of
+           # held-out people of this size (a checkpoint-vs-checkpoint question is `python -m lda_model.compare`)
+           "video_auc_ci95": bootstrap_auc_interval(labels, scores, [v["identity"] for v in videos]),
            "video_auc_by_seed": {s: round(binary_metrics(np.r_[np.zeros(len(reals)), np.ones(len(v))], np.r_[reals, v])["auc"], 4)
                                  for s, v in fake_by_seed.items()},
            "segment": binary_metrics(lab, seg),
@@ -268,6 +277,8 @@ def evaluate_synthetic(args, detector, info) -> dict:
                                for name, parts in blend.items()}}
     if labelled:
         out["labelled_fakes"] = labelled
+    # every video score, for `python -m lda_model.compare` (pairs two checkpoints' runs by item and seed)
+    out["videos"] = [{**v, "score": round(s, 6)} for v, s in zip(videos, scores)]
     return out
 
 
@@ -407,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
     else:
         for k, v in result.items():
-            if k not in ("clips",):
+            if k not in ("clips", "videos"):
                 print(f"{k}: {v}")
     return 0
 

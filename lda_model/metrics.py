@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
+from scipy.stats import rankdata
 from sklearn.metrics import roc_auc_score, roc_curve
 
 
@@ -58,3 +59,62 @@ def auc_by_quantile(values: np.ndarray, fake_scores: np.ndarray, real_scores: np
                     "mean_score": round(float(fake_scores[sel].mean()), 4) if sel.any() else None,
                     "auc": round(m["auc"], 4) if m["auc"] == m["auc"] else None})
     return out
+
+
+def rank_auc(labels: np.ndarray, scores: np.ndarray) -> float:
+    """The AUC as the Mann-Whitney statistic (ties count one half): `roc_auc_score`'s value without its
+    overhead, for the thousands of resamples below; nan when one class is missing."""
+    labels = np.asarray(labels).astype(bool)
+    n_fake, n_real = int(labels.sum()), int((~labels).sum())
+    if not n_fake or not n_real:
+        return float("nan")
+    ranks = rankdata(np.asarray(scores, dtype=np.float64))  # (N,) average ranks, 1..N
+    return float((ranks[labels].sum() - n_fake * (n_fake + 1) / 2) / (n_fake * n_real))
+
+
+def cluster_resamples(clusters: Sequence, draws: int, seed: int = 0) -> Iterator[np.ndarray]:
+    """`draws` index arrays, each drawing as many clusters as there are, with replacement, and taking
+    every sample of each drawn cluster: the bootstrap for samples that are not independent within a
+    cluster (the real and fake videos of one person)."""
+    _, which = np.unique(np.asarray(clusters), return_inverse=True)
+    members = [np.flatnonzero(which == k) for k in range(which.max() + 1)] if len(which) else []
+    rng = np.random.default_rng(seed)
+    for _ in range(draws):
+        yield np.concatenate([members[k] for k in rng.integers(len(members), size=len(members))])
+
+
+def _interval(values: list[float], level: float) -> tuple[float, float]:
+    lo, hi = np.quantile(values, [(1 - level) / 2, (1 + level) / 2]) if values else (float("nan"),) * 2
+    return round(float(lo), 4), round(float(hi), 4)
+
+
+def bootstrap_auc_interval(labels: np.ndarray, scores: np.ndarray, clusters: Sequence, draws: int = 2000,
+                           level: float = 0.95, seed: int = 0) -> dict:
+    """Percentile interval of the AUC when whole clusters (identities) are resampled: how far the AUC
+    could move on another sample of people of the same size. {"lo", "hi", "level", "draws"} (`draws`
+    counts the resamples that held both classes; the others have no AUC)."""
+    labels, scores = np.asarray(labels).astype(int), np.asarray(scores, dtype=np.float64)
+    if not len(labels) == len(scores) == len(clusters):
+        raise ValueError("one label and one cluster per score")
+    aucs = [a for idx in cluster_resamples(clusters, draws, seed) if (a := rank_auc(labels[idx], scores[idx])) == a]
+    lo, hi = _interval(aucs, level)
+    return {"lo": lo, "hi": hi, "level": level, "draws": len(aucs)}
+
+
+def paired_auc_difference(labels: np.ndarray, scores_a: np.ndarray, scores_b: np.ndarray, clusters: Sequence,
+                          draws: int = 2000, level: float = 0.95, seed: int = 0) -> dict:
+    """AUC(a) - AUC(b) on the same samples, with a percentile interval from resampling whole clusters
+    for both at once (paired: the people who are hard for one checkpoint are often hard for the other,
+    so the difference varies less than either AUC). `a_better`: the share of resamples where a's AUC is
+    higher (ties count one half). {"auc_a", "auc_b", "diff", "lo", "hi", "a_better", "level", "draws"}."""
+    labels = np.asarray(labels).astype(int)
+    a, b = np.asarray(scores_a, dtype=np.float64), np.asarray(scores_b, dtype=np.float64)
+    if not len(labels) == len(a) == len(b) == len(clusters):
+        raise ValueError("one label, one score of each checkpoint and one cluster per sample")
+    diffs = [d for idx in cluster_resamples(clusters, draws, seed)
+             if (d := rank_auc(labels[idx], a[idx]) - rank_auc(labels[idx], b[idx])) == d]
+    auc_a, auc_b = rank_auc(labels, a), rank_auc(labels, b)
+    lo, hi = _interval(diffs, level)
+    better = float(np.mean([1.0 if d > 0 else 0.5 if d == 0 else 0.0 for d in diffs])) if diffs else float("nan")
+    return {"auc_a": round(auc_a, 4), "auc_b": round(auc_b, 4), "diff": round(auc_a - auc_b, 4), "lo": lo, "hi": hi,
+            "a_better": round(better, 4), "level": level, "draws": len(diffs)}

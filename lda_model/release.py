@@ -238,7 +238,7 @@ cosine decay: {targs.get('cosine', False)}{recipe_text}); init: {targs.get('init
 Weights stored in fp16 (loaded as fp32).
 
 ## Measured
-""" + "\n".join(f"- **{k}**: `{json.dumps({kk: vv for kk, vv in numbers[k].items() if kk not in ('clips', 'skipped', 'weights')})}`\n  ```\n  {c}\n  ```" for k, c in commands) + """
+""" + "\n".join(f"- **{k}**: `{json.dumps({kk: vv for kk, vv in numbers[k].items() if kk not in ('clips', 'skipped', 'weights', 'videos')})}`\n  ```\n  {c}\n  ```" for k, c in commands) + """
 
 ## Limits
 """ + ("A test split of the training dataset shares its manipulation methods and recording conditions: "
@@ -248,7 +248,7 @@ Weights stored in fp16 (loaded as fp32).
        "measure of transfer, and they are small samples.") + """ Use the maps as evidence, not the score as a verdict.
 """ + degradation_limit(targs) + "\n"
     write_card(dest, f"lda-{args.name}", body, results, training)
-    print(json.dumps({k: {kk: vv for kk, vv in v.items() if kk not in ("clips",)} for k, v in numbers.items()}))
+    print(json.dumps({k: {kk: vv for kk, vv in v.items() if kk not in ("clips", "videos")} for k, v in numbers.items()}))
     return 0
 
 

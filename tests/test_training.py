@@ -322,6 +322,7 @@ def test_train_checkpoints_and_resumes(tiny_cache, tmp_path):
     assert "model-index" in card and f"--weights {dest / 'tiny'}" in card  # not bundled: named by path
     assert "synthetic-test-segments" in card and "synthetic-val" in card and "--split val" in card
     assert "| test | 1 | 1 | 0 |" in card  # one held-out clip identity, no photo (split table)
+    assert "video_auc_ci95" in card and '"videos"' not in card  # the per-video scores stay out of the card
     assert LDADetector.from_pretrained(dest / "tiny").config == model.config
     # how it trained is metadata the cards table reads back: 2 epochs of 4 steps of the tiny batch, from scratch
     from lda_model.cards import read_training, training_text
@@ -404,6 +405,10 @@ def test_evaluate_synthetic_and_localization(tiny_cache, tiny_weights, face_clip
     assert res.returncode == 0, res.stderr[-2000:]
     rec = json.loads(res.stdout)
     assert rec["items"] == 1 and rec["video"]["n"] == 2 and 0 <= rec["video"]["auc"] <= 1
+    # every video score, for lda_model.compare: the item's real (seed None) and its fake
+    assert [(v["item"], v["seed"], v["label"]) for v in rec["videos"]] == [("clip3", None, 0), ("clip3", 0, 1)]
+    ci = rec["video_auc_ci95"]  # one identity: every resample is the whole split, so no spread
+    assert ci["lo"] == ci["hi"] == pytest.approx(rec["video"]["auc"], abs=1e-4) and ci["draws"] == 2000
     index = json.loads((tiny_cache / "index.json").read_text())
     segments = sum(v["segments"] for v in index.values() if v["split"] == "test")
     assert segments > 1 and rec["identities"] == 1
@@ -431,6 +436,7 @@ def test_evaluate_synthetic_and_localization(tiny_cache, tiny_weights, face_clip
     assert two["video"]["n"] == 3 and two["video"]["n_fake"] == 2
     assert two["segment"]["n"] == 3 * segments and two["segment"]["n_fake"] == 2 * segments
     assert two["video"]["auc"] == pytest.approx(np.mean(list(two["video_auc_by_seed"].values())), abs=1e-4)
+    assert [v["seed"] for v in two["videos"]] == [None, 5, 6] and len({v["identity"] for v in two["videos"]}) == 1
     res = subprocess.run([sys.executable, "-m", "lda_model.evaluate", "synthetic", "--data", str(tiny_cache),
                           "--weights", str(tiny_weights), "--device", "nonsense"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=300)
