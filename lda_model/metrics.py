@@ -80,7 +80,8 @@ def cluster_resamples(clusters: Sequence, draws: int, seed: int = 0) -> Iterator
     members = [np.flatnonzero(which == k) for k in range(which.max() + 1)] if len(which) else []
     rng = np.random.default_rng(seed)
     for _ in range(draws):
-        yield np.concatenate([members[k] for k in rng.integers(len(members), size=len(members))])
+        pick = rng.integers(len(members), size=len(members))
+        yield np.concatenate([members[k] for k in pick]) if len(pick) else np.zeros(0, int)
 
 
 def _interval(values: list[float], level: float) -> tuple[float, float]:

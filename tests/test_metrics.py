@@ -40,6 +40,8 @@ def test_bootstrap_interval_brackets_the_auc_and_collapses_when_nothing_varies()
     assert one["lo"] == one["hi"] == round(auc, 4)
     with pytest.raises(ValueError):
         bootstrap_auc_interval(labels, scores[:-1], ids)
+    empty = bootstrap_auc_interval([], [], [], draws=10)  # every clip skipped: no interval, no crash
+    assert empty["draws"] == 0 and np.isnan(empty["lo"]) and np.isnan(empty["hi"])
 
 
 def test_paired_difference_is_zero_for_one_checkpoint_and_signed_for_a_better_one():

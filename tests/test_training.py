@@ -488,6 +488,8 @@ def test_evaluate_detection(tmp_path, tiny_weights, face_clip):
     assert res.returncode == 0, res.stderr[-2000:]
     rec = json.loads(res.stdout)
     assert rec["video"]["n"] == 2 and rec["frame"]["n"] == 6 and len(rec["skipped"]) == 1
+    ci = rec["video_auc_ci95"]  # one real and one fake clip: a resample holds both (AUC as is) or lacks one class
+    assert ci["lo"] == ci["hi"] == round(rec["video"]["auc"], 4) and 0 < ci["draws"] < 2000
     assert cv2.imread(str(tmp_path / "roc.png")) is not None
 
 
