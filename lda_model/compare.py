@@ -1,16 +1,18 @@
-"""Is checkpoint A better than checkpoint B on held-out synthesized forgeries, beyond the luck of
-which people happen to be held out?
+"""Is checkpoint A better than checkpoint B, beyond the luck of which people or clips happen to be
+held out?
 
     python -m lda_model.evaluate synthetic --data cache/real_faces --split val --seeds 3 --weights A --json > a.json
     python -m lda_model.evaluate synthetic --data cache/real_faces --split val --seeds 3 --weights B --json > b.json
     python -m lda_model.compare a.json b.json [--draws 2000] [--json]
 
-Pairs the two runs' video scores by item and forgery seed (both must cover the same items and
-seeds), then resamples the split's identities with replacement, the same draw for both checkpoints
-(`metrics.paired_auc_difference`), and prints AUC(A) - AUC(B) with its 95 % interval and the share
-of draws in which A scores higher. An interval that straddles 0 means this split cannot tell the two
-apart. It measures the people, not the training: a rerun of one recipe with another seed moves a
-checkpoint too (README, *Training seed*). Exit status 2 on files that cannot be compared.
+Works on two `evaluate synthetic --json` outputs (video scores paired by item and forgery seed; the
+split's identities are resampled) or two `evaluate --labels TSV --json` outputs (clips paired by
+group and file name; each clip is resampled on its own). Both runs must cover the same videos. The
+same resample serves both checkpoints (`metrics.paired_auc_difference`); it prints AUC(A) - AUC(B)
+with its 95 % interval and the share of draws in which A scores higher. An interval that straddles 0
+means these data cannot tell the two apart. It measures the sample, not the training: a rerun of one
+recipe with another seed moves a checkpoint too (README, *Training seed*). Exit status 2 on files
+that cannot be compared.
 """
 
 from __future__ import annotations
@@ -34,54 +36,68 @@ def read_run(path: str | Path) -> dict:
         run = json.loads(lines[-1]) if lines else None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise CompareError(f"{path}: not readable as evaluate's JSON output ({err})") from err
-    if not isinstance(run, dict) or "videos" not in run:
-        raise CompareError(f"{path}: no per-video scores; write it with "
-                           "`python -m lda_model.evaluate synthetic ... --json` (this version or later)")
+    if not isinstance(run, dict) or not ("videos" in run or "clips" in run):
+        raise CompareError(f"{path}: no per-video scores; write it with `python -m lda_model.evaluate synthetic "
+                           "... --json` or `python -m lda_model.evaluate --labels TSV ... --json` (this version or later)")
     return run
 
 
+def scored_videos(run: dict) -> dict[tuple, tuple[int, float, str]]:
+    """{key: (label, score, cluster)}: synthetic videos keyed by (item, seed) and clustered by identity
+    (the seed is None for an item's real video); detection clips keyed by (group, file name), each its
+    own cluster."""
+    if "videos" in run:
+        rows = [((v["item"], v["seed"]), (int(v["label"]), float(v["score"]), str(v["identity"]))) for v in run["videos"]]
+    else:
+        rows = [((c["group"], c["video"]), (int(c["label"]), float(c["score"]), f"{c['group']}/{c['video']}"))
+                for c in run["clips"]]
+    out = dict(rows)
+    if len(out) != len(rows):
+        raise CompareError(f"{run.get('weights')}: two videos share one name; cannot pair them")
+    return out
+
+
 def pair_runs(a: dict, b: dict) -> tuple[list[int], list[float], list[float], list[str]]:
-    """(labels, scores of A, scores of B, identities), one entry per (item, seed) video, in A's order."""
+    """(labels, scores of A, scores of B, clusters), one entry per video both runs scored, in A's order."""
+    if ("videos" in a) != ("videos" in b):
+        raise CompareError("one file is `evaluate synthetic` output, the other `evaluate --labels` output")
     if a.get("split") != b.get("split"):
         raise CompareError(f"different splits: {a.get('split')!r} and {b.get('split')!r}")
-    key = lambda v: (v["item"], v["seed"])  # noqa: E731 - the seed is None for an item's real video
-    by_key = {key(v): v for v in b["videos"]}
-    if len(by_key) != len(b["videos"]) or {key(v) for v in a["videos"]} != set(by_key):
-        raise CompareError("the two runs scored different items or forgery seeds "
-                           f"(A: seeds {a.get('seeds')}, {len(a['videos'])} videos; "
-                           f"B: seeds {b.get('seeds')}, {len(b['videos'])} videos): use the same --data, --split, --seed, --seeds")
-    labels, sa, sb, ids = [], [], [], []
-    for v in a["videos"]:
-        w = by_key[key(v)]
-        labels.append(int(v["label"]))
-        sa.append(float(v["score"]))
-        sb.append(float(w["score"]))
-        ids.append(str(v["identity"]))
-    return labels, sa, sb, ids
+    va, vb = scored_videos(a), scored_videos(b)
+    if set(va) != set(vb):
+        what = ("items or forgery seeds (use the same --data, --split, --seed, --seeds)" if "videos" in a
+                else "clips (use the same --labels, --videos, --groups, --split; a clip skipped in one run counts)")
+        raise CompareError(f"the two runs scored different {what}: A {len(va)} videos"
+                           f"{', seeds ' + str(a.get('seeds')) if 'seeds' in a else ''}, B {len(vb)} videos"
+                           f"{', seeds ' + str(b.get('seeds')) if 'seeds' in b else ''}, {len(set(va) ^ set(vb))} unmatched")
+    if any(va[k][0] != vb[k][0] for k in va):
+        raise CompareError("the two runs label one video differently")
+    labels = [va[k][0] for k in va]
+    return labels, [va[k][1] for k in va], [vb[k][1] for k in va], [va[k][2] for k in va]
 
 
 def compare(a: dict, b: dict, draws: int = 2000, seed: int = 0) -> dict:
     labels, sa, sb, ids = pair_runs(a, b)
     out = paired_auc_difference(labels, sa, sb, ids, draws=draws, seed=seed)
     return {"a": a.get("weights"), "b": b.get("weights"), "split": a.get("split"), "seeds": a.get("seeds"),
-            "videos": len(labels), "identities": len(set(ids)), **out}
+            "videos": len(labels), "clusters": len(set(ids)), **out}
 
 
 def verdict(res: dict) -> str:
     if not res["lo"] == res["lo"]:  # nan: no resample held both classes
         return "no resample held both real and fake videos: nothing to compare"
     if res["lo"] > 0:
-        return "A is better on this split: the interval lies above 0"
+        return "A is better on these videos: the interval lies above 0"
     if res["hi"] < 0:
-        return "B is better on this split: the interval lies below 0"
-    return "no measurable difference on this split: the interval includes 0"
+        return "B is better on these videos: the interval lies below 0"
+    return "no measurable difference on these videos: the interval includes 0"
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m lda_model.compare", description=__doc__.split("\n\n")[0])
-    p.add_argument("a", help="`evaluate synthetic --json` output of checkpoint A")
-    p.add_argument("b", help="the same for checkpoint B (same --data, --split, --seed, --seeds)")
-    p.add_argument("--draws", type=int, default=2000, help="bootstrap resamples of the identities (default 2000)")
+    p.add_argument("a", help="`evaluate synthetic --json` or `evaluate --labels TSV --json` output of checkpoint A")
+    p.add_argument("b", help="the same for checkpoint B, over the same videos")
+    p.add_argument("--draws", type=int, default=2000, help="bootstrap resamples (default 2000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the resampling (default 0)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
@@ -95,11 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(res))
     else:
-        print(f"{res['split']}: {res['identities']} identities, {res['videos']} videos, forgery seeds {res['seeds']}")
+        what = f"{res['clusters']} identities" if res["seeds"] is not None else "each clip on its own"
+        print(f"{res['split'] or 'all clips'}: {res['videos']} videos, resampling {what}"
+              + (f", forgery seeds {res['seeds']}" if res["seeds"] is not None else ""))
         print(f"A {res['a']}: video AUC {res['auc_a']:.3f}")
         print(f"B {res['b']}: video AUC {res['auc_b']:.3f}")
         print(f"A - B = {res['diff']:+.3f}, {int(res['level'] * 100)} % interval [{res['lo']:+.3f}, {res['hi']:+.3f}] "
-              f"over {res['draws']} resamples of the identities; A higher in {res['a_better']:.0%} of them")
+              f"over {res['draws']} resamples; A higher in {res['a_better']:.0%} of them")
         print(verdict(res))
     return 0
 

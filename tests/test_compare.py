@@ -67,3 +67,24 @@ def test_cli_prints_the_difference_and_exits_2_on_bad_files(tmp_path):
     for bad in (old, tmp_path / "missing.json"):
         res = subprocess.run(cmd + [str(pa), str(bad)], cwd=ROOT, capture_output=True, text=True)
         assert res.returncode == 2 and res.stderr.startswith("error: ") and "Traceback" not in res.stderr
+
+
+def clips_run(weights: str, fake_shift: float, rng, skip: int | None = None) -> dict:
+    """An `evaluate --labels` record: 6 real and 6 fake clips in two groups."""
+    clips = [{"video": f"c{i}.mp4", "group": "g" + str(i % 2), "label": int(i >= 6),
+              "score": float(rng.random() + fake_shift * (i >= 6))} for i in range(12) if i != skip]
+    return {"weights": weights, "video": {}, "clips": clips, "skipped": []}
+
+
+def test_pairs_detection_clips_by_group_and_name_and_refuses_mixed_or_unmatched():
+    rng = np.random.default_rng(3)
+    a, b = clips_run("A", 1.0, rng), clips_run("B", 0.0, rng)
+    b["clips"] = b["clips"][::-1]
+    labels, sa, sb, clusters = pair_runs(a, b)
+    assert labels == [0] * 6 + [1] * 6 and len(set(clusters)) == 12  # every clip its own cluster
+    res = compare(a, b, draws=300)
+    assert res["seeds"] is None and res["clusters"] == 12 and res["auc_a"] == 1.0 and res["diff"] > 0
+    with pytest.raises(CompareError, match="different clips"):
+        pair_runs(a, clips_run("B", 0.0, rng, skip=3))  # a clip skipped in one run
+    with pytest.raises(CompareError, match="synthetic"):
+        pair_runs(a, run("S", scores(rng, 0.5)))
