@@ -30,7 +30,7 @@ class CompareError(ValueError):
 
 
 def read_run(path: str | Path) -> dict:
-    """The last JSON line of an `evaluate synthetic --json` output (earlier lines may be logs)."""
+    """The last JSON line of an `evaluate [synthetic] --json` output (earlier lines may be logs)."""
     try:
         lines = [line for line in Path(path).read_text().splitlines() if line.strip().startswith("{")]
         run = json.loads(lines[-1]) if lines else None
@@ -46,11 +46,15 @@ def scored_videos(run: dict) -> dict[tuple, tuple[int, float, str]]:
     """{key: (label, score, cluster)}: synthetic videos keyed by (item, seed) and clustered by identity
     (the seed is None for an item's real video); detection clips keyed by (group, file name), each its
     own cluster."""
-    if "videos" in run:
-        rows = [((v["item"], v["seed"]), (int(v["label"]), float(v["score"]), str(v["identity"]))) for v in run["videos"]]
-    else:
-        rows = [((c["group"], c["video"]), (int(c["label"]), float(c["score"]), f"{c['group']}/{c['video']}"))
-                for c in run["clips"]]
+    try:
+        if "videos" in run:
+            rows = [((v["item"], v["seed"]), (int(v["label"]), float(v["score"]), str(v["identity"])))
+                    for v in run["videos"]]
+        else:
+            rows = [((c["group"], c["video"]), (int(c["label"]), float(c["score"]), f"{c['group']}/{c['video']}"))
+                    for c in run["clips"]]
+    except (KeyError, TypeError, ValueError) as err:
+        raise CompareError(f"{run.get('weights')}: malformed per-video scores ({err!r})") from err
     out = dict(rows)
     if len(out) != len(rows):
         raise CompareError(f"{run.get('weights')}: two videos share one name; cannot pair them")

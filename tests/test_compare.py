@@ -88,3 +88,7 @@ def test_pairs_detection_clips_by_group_and_name_and_refuses_mixed_or_unmatched(
         pair_runs(a, clips_run("B", 0.0, rng, skip=3))  # a clip skipped in one run
     with pytest.raises(CompareError, match="synthetic"):
         pair_runs(a, run("S", scores(rng, 0.5)))
+    broken = clips_run("B", 0.0, rng)
+    del broken["clips"][0]["score"]
+    with pytest.raises(CompareError, match="malformed"):
+        pair_runs(a, broken)
