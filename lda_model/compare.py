@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -88,7 +89,7 @@ def compare(a: dict, b: dict, draws: int = 2000, seed: int = 0) -> dict:
 
 
 def verdict(res: dict) -> str:
-    if not res["lo"] == res["lo"]:  # nan: no resample held both classes
+    if math.isnan(res["lo"]):  # no resample held both classes
         return "no resample held both real and fake videos: nothing to compare"
     if res["lo"] > 0:
         return "A is better on these videos: the interval lies above 0"

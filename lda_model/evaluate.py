@@ -72,6 +72,7 @@ from .weights import WeightsError, WeightsInfo, load_detector
 
 LOCALIZATION_DEFECTS = ("blur_mouth", "red_pupil", "distort_mouth")
 SOURCE_NAMES = {"video": "clip", "image": "photo"}  # cache item kind -> name in `video_by_source`
+PER_VIDEO_KEYS = ("clips", "videos")  # every clip's / video's score: in --json (for compare.py), not in summaries
 
 
 def read_labels(tsv: Path, videos: Path | None, groups: set[str] | None,
@@ -216,7 +217,7 @@ def evaluate_synthetic(args, detector, info) -> dict:
     need, grid = detector.config.clip_length, detector.config.grid_size
     blend: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}  # attention kind -> (fake, real, blended)
     seeds = range(args.seed, args.seed + args.seeds)
-    labels, scores, sources, per_kind = [], [], [], {}  # per item: its real, then one fake per seed
+    scores, sources, per_kind = [], [], {}  # per item: its real, then one fake per seed
     names = []  # per video score: "<item>" for a real, "<item> seed <s>: <kind of its first segment>" for a fake
     videos = []  # per video score: {"item", "identity", "seed" (None for the real), "label", "score"}
     quality = []  # per video score: "cautioned" when its real face is darker or softer than the training faces
@@ -226,7 +227,6 @@ def evaluate_synthetic(args, detector, info) -> dict:
     for item, crops in enumerate(store.crops):
         segs = crops[:, :need]
         real, real_att = score_clips_with_attention(detector, segs)
-        labels.append(0)
         scores.append(float(real.mean()))
         names.append(store.names[item])
         videos.append({"item": store.names[item], "identity": store.identities[item], "seed": None, "label": 0})
@@ -239,7 +239,6 @@ def evaluate_synthetic(args, detector, info) -> dict:
             blended = mask_to_grid(masks[:, 0], grid)  # (K, g, g): frame t's blended fraction per patch
             for name, att in fake_att.items():
                 blend.setdefault(name, []).append((att, real_att[name], blended))
-            labels.append(1)
             scores.append(float(fake.mean()))
             names.append(f"{store.names[item]} seed {seed}: {kinds[0]}")
             videos.append({"item": store.names[item], "identity": store.identities[item], "seed": seed, "label": 1})
@@ -251,6 +250,7 @@ def evaluate_synthetic(args, detector, info) -> dict:
         sources += [SOURCE_NAMES[store.kinds[item]]] * (1 + len(seeds))
         # the caution predict and the app would print for this face (frame t of every segment)
         quality += ["cautioned" if face_quality(crops[:, 0]).notes() else "ok"] * (1 + len(seeds))
+    labels = [v["label"] for v in videos]  # per video score: 0 real, 1 fake
     reals = [s for lab, s in zip(labels, scores) if lab == 0]  # one video score per item
     labelled = labelled_fakes(detector, args.data, args.split, need, reals)
     seg, lab = np.array(seg_scores), np.array(seg_labels)  # (segments,) fakes in the order of `changes`
@@ -421,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
     else:
         for k, v in result.items():
-            if k not in ("clips", "videos"):
+            if k not in PER_VIDEO_KEYS:
                 print(f"{k}: {v}")
     return 0
 

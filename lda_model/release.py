@@ -35,14 +35,15 @@ def run_eval(argv: list[str]) -> dict:
     import contextlib
     import io
 
-    from .evaluate import main as evaluate_main
+    from .evaluate import PER_VIDEO_KEYS, main as evaluate_main
 
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
         code = evaluate_main(argv + ["--json"])
     if code:
         raise SystemExit(f"evaluation failed: {argv}")
-    return json.loads(buf.getvalue().strip().splitlines()[-1])
+    rec = json.loads(buf.getvalue().strip().splitlines()[-1])
+    return {k: v for k, v in rec.items() if k not in PER_VIDEO_KEYS}  # cards keep the summary, not every score
 
 
 def data_summary(data: Path) -> dict:
@@ -238,7 +239,7 @@ cosine decay: {targs.get('cosine', False)}{recipe_text}); init: {targs.get('init
 Weights stored in fp16 (loaded as fp32).
 
 ## Measured
-""" + "\n".join(f"- **{k}**: `{json.dumps({kk: vv for kk, vv in numbers[k].items() if kk not in ('clips', 'skipped', 'weights', 'videos')})}`\n  ```\n  {c}\n  ```" for k, c in commands) + """
+""" + "\n".join(f"- **{k}**: `{json.dumps({kk: vv for kk, vv in numbers[k].items() if kk not in ('skipped', 'weights')})}`\n  ```\n  {c}\n  ```" for k, c in commands) + """
 
 ## Limits
 """ + ("A test split of the training dataset shares its manipulation methods and recording conditions: "
@@ -248,7 +249,7 @@ Weights stored in fp16 (loaded as fp32).
        "measure of transfer, and they are small samples.") + """ Use the maps as evidence, not the score as a verdict.
 """ + degradation_limit(targs) + "\n"
     write_card(dest, f"lda-{args.name}", body, results, training)
-    print(json.dumps({k: {kk: vv for kk, vv in v.items() if kk not in ("clips", "videos")} for k, v in numbers.items()}))
+    print(json.dumps(numbers))
     return 0
 
 
