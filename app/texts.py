@@ -12,7 +12,11 @@ VERDICT_HELP = """
 **How to read the verdict.** The score is the mean probability of "manipulated" over the sampled
 moments of the main face. It is FAKE when the score reaches the threshold. A detector trained on
 *synthesized* forgeries (see the model card) can be fooled by real manipulations it never saw:
-treat the score as evidence, and look at the maps.
+treat the score as evidence, and look at the maps. It looks for a face **blended into** real
+footage (a face swap or re-enactment: a seam, a colour or sharpness mismatch, flicker between
+frames). A face **generated whole** by a talking-head generator (VASA-1, EMO, SadTalker, ...) has
+no seam: all 22 such clips it was tested on scored REAL. So REAL means "no blending traces found",
+not "authentic".
 """
 
 SPATIAL_HELP = """

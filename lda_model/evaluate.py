@@ -13,6 +13,8 @@
   score (mean of its main track). Prints ACC (threshold 0.5) and AUC for both; writes the
   video-level ROC curve as a PNG with `--roc`; `video_auc_ci95` is the video AUC's 95 % interval
   when the clips are resampled with replacement (a handful of clips pins an AUC down only loosely).
+  `fakes_by_group` scores each group's fakes against every real clip of the run (AUC, mean fake
+  score, `detected` = share at or above 0.5): which kind of fake the detector catches.
 - synthetic: the identity-disjoint split of a `prepare` cache; each item is scored as a real
   "video" (mean over its segments) and as a fake one (every segment forged by
   `forgery.forge_clip` with a seed fixed per item), so the AUC is over held-out identities.
@@ -65,7 +67,7 @@ from .faces import to_crop_coords
 from .localization import defect_experiment
 from .quality import face_quality
 from .splits import read_label_file, resolve_splits
-from .metrics import auc_by_quantile, binary_metrics, bootstrap_auc_interval, metrics_by_group, roc_points
+from .metrics import auc_by_quantile, binary_metrics, bootstrap_auc_interval, fakes_by_group, metrics_by_group, roc_points
 from .video import VIDEO_EXTS, VideoError
 from .ensemble import MeanEnsemble
 from .weights import WeightsError, WeightsInfo, load_detector
@@ -138,7 +140,10 @@ def evaluate_detection(args, detector, info) -> dict:
     out = {"weights": info.source, "video": binary_metrics(np.array(v_labels), np.array(v_scores)),
            # clips resampled with replacement (each its own cluster): how far the AUC of a few clips could move
            "video_auc_ci95": bootstrap_auc_interval(v_labels, v_scores, list(range(len(v_labels)))),
-           "frame": binary_metrics(np.array(f_labels), np.array(f_scores)), "skipped": skipped, "clips": per_clip}
+           "frame": binary_metrics(np.array(f_labels), np.array(f_scores)),
+           # per group (e.g. a manipulation method, or fully generated heads): its fakes against every real clip
+           "fakes_by_group": fakes_by_group([c["group"] for c in per_clip], v_labels, v_scores),
+           "skipped": skipped, "clips": per_clip}
     if args.roc and len(set(v_labels)) == 2:
         fpr, tpr = roc_points(np.array(v_labels), np.array(v_scores))
         draw_roc(args.roc, fpr, tpr, out["video"]["auc"], "video-level")
@@ -308,11 +313,9 @@ def labelled_fakes(detector, data: str, split: str, need: int, real_scores: list
     groups = np.array(store.groups)
     reals = np.asarray(real_scores)
 
-    def versus(fake: np.ndarray) -> dict:
-        return binary_metrics(np.r_[np.zeros(len(reals)), np.ones(len(fake))], np.r_[reals, fake])
-
-    return {"fakes": len(scores), "reals": len(reals), "video": versus(scores),
-            "by_group": {g: versus(scores[groups == g]) for g in sorted(set(store.groups))}}
+    labels = np.r_[np.zeros(len(reals)), np.ones(len(scores))]
+    return {"fakes": len(scores), "reals": len(reals), "video": binary_metrics(labels, np.r_[reals, scores]),
+            "by_group": fakes_by_group(np.r_[np.full(len(reals), ""), groups], labels, np.r_[reals, scores])}
 
 
 def evaluate_localization(args, detector, info) -> dict:

@@ -36,6 +36,26 @@ def metrics_by_group(groups: Sequence[str], labels: np.ndarray, scores: np.ndarr
     return out
 
 
+def fakes_by_group(groups: Sequence[str], labels: np.ndarray, scores: np.ndarray,
+                   threshold: float = 0.5) -> dict[str, dict]:
+    """Each group's fakes against *every* real sample of the run, as per-method AUCs are reported (one
+    manipulation's fakes against all the pristine clips): `binary_metrics`, the group's mean fake score
+    and `detected`, the share of its fakes at or above `threshold`. Groups without fakes are left out;
+    with no reals the AUC is nan. Tells, e.g., fully generated talking heads apart from face swaps."""
+    groups, labels = np.asarray(groups), np.asarray(labels).astype(int)
+    scores = np.asarray(scores, dtype=np.float64)
+    if not len(groups) == len(labels) == len(scores):
+        raise ValueError("one group and one label per score")
+    reals = scores[labels == 0]
+    out = {}
+    for g in sorted(set(groups[labels == 1].tolist())):
+        fake = scores[(groups == g) & (labels == 1)]
+        m = binary_metrics(np.r_[np.zeros(len(reals)), np.ones(len(fake))], np.r_[reals, fake], threshold)
+        m.update(mean_fake=round(float(fake.mean()), 4), detected=round(float(np.mean(fake >= threshold)), 4))
+        out[str(g)] = m
+    return out
+
+
 def roc_points(labels: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     fpr, tpr, _ = roc_curve(np.asarray(labels).astype(int), np.asarray(scores, dtype=np.float64))
     return fpr, tpr

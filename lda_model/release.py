@@ -9,7 +9,8 @@ model is rebuilt in fp32 on load), then measures with `lda_model.evaluate`: vide
 AUC/ACC on the synthesized forgeries of the held-out *test* identities (and the video AUC of the
 *val* identities that chose the epoch, for comparison), on the real and fake
 clips of external_dev (groups dfdc_inferred, in_the_wild, unverified_source; never trained or
-tuned on), and the localization hit rate on the real clips of held-out (val + test) identities. The card states
+tuned on), its fully generated talking heads (`generated_other`, out of scope: the card's Limits say how
+they score), and the localization hit rate on the real clips of held-out (val + test) identities. The card states
 the data the checkpoint saw, how long it trained, and every number with its command.
 """
 
@@ -29,6 +30,9 @@ from .model import LDADetector
 from .weights import WEIGHTS_DIR
 
 EXTERNAL_GROUPS = "dfdc_inferred,in_the_wild,unverified_source"
+# external_dev's fully generated talking heads (all FAKE): out of the detector's scope, measured for the card's
+# Limits against the real clips of EXTERNAL_GROUPS (the `generated` evaluation)
+GENERATED_GROUP = "generated_other"
 
 
 def run_eval(argv: list[str]) -> dict:
@@ -44,6 +48,37 @@ def run_eval(argv: list[str]) -> dict:
         raise SystemExit(f"evaluation failed: {argv}")
     rec = json.loads(buf.getvalue().strip().splitlines()[-1])
     return {k: v for k, v in rec.items() if k not in PER_VIDEO_KEYS}  # cards keep the summary, not every score
+
+
+def generated_eval_args(src: str, external: str | Path, points: int) -> list[str] | None:
+    """`evaluate` arguments that score external_dev's generated heads next to its real clips (the real
+    manipulations' groups hold the reals); None when its label file has no such group."""
+    from .splits import read_label_file
+
+    labels = Path(external) / "LABELS.tsv"
+    if GENERATED_GROUP not in {row.group for row in read_label_file(labels)}:
+        return None
+    return ["--weights", src, "--labels", str(labels), "--groups", f"{GENERATED_GROUP},{EXTERNAL_GROUPS}",
+            "--points", str(points)]
+
+
+def generated_limit(res: dict | None) -> str:
+    """The card's Limits sentence on fully generated faces, from the `generated` evaluation (empty without one)."""
+    g = (res or {}).get("fakes_by_group", {}).get(GENERATED_GROUP)
+    if not g:
+        return ""
+    n = g["n_fake"]
+    return (f"Fully generated faces are out of scope: the {n} talking heads of external_dev's `{GENERATED_GROUP}` "
+            f"(VASA-1, EMO, SadTalker and the like) score {g['mean_fake']:.2f} on average, AUC {g['auc']:.2f} against "
+            f"the real clips, {round(g['detected'] * n)} of {n} at or above 0.5 (*generated* above, `fakes_by_group`). "
+            "The detector looks for a face blended into real footage; a face generated whole has no seam, so "
+            "REAL means \"no blending traces found\", not \"authentic\".\n")
+
+
+def measured_line(key: str, res: dict, command: str) -> str:
+    """One bullet of a card's *Measured*: the evaluation's summary JSON and the command that printed it."""
+    summary = {k: v for k, v in res.items() if k not in ("skipped", "weights")}
+    return f"- **{key}**: `{json.dumps(summary)}`\n  ```\n  {command}\n  ```"
 
 
 def data_summary(data: Path) -> dict:
@@ -187,6 +222,9 @@ def main(argv=None) -> int:
         res = run_eval(cmd)
         record("external", cmd, res, "external-dev", res["video"]["auc"], res["video"]["acc"],
                "external_dev real manipulations, video-level")
+        cmd = generated_eval_args(src, args.external, args.points)
+        if cmd:  # fully generated heads: reported in Limits, not a result (out of scope)
+            record("generated", cmd, run_eval(cmd), "", None)
     cfg = model.config
     if args.videos and (cfg.use_spatial or cfg.use_temporal):
         cmd = ["localization", "--videos", args.videos, "--weights", src, "--points", str(args.points)]
@@ -239,7 +277,7 @@ cosine decay: {targs.get('cosine', False)}{recipe_text}); init: {targs.get('init
 Weights stored in fp16 (loaded as fp32).
 
 ## Measured
-""" + "\n".join(f"- **{k}**: `{json.dumps({kk: vv for kk, vv in numbers[k].items() if kk not in ('skipped', 'weights')})}`\n  ```\n  {c}\n  ```" for k, c in commands) + """
+""" + "\n".join(measured_line(k, numbers[k], c) for k, c in commands) + """
 
 ## Limits
 """ + ("A test split of the training dataset shares its manipulation methods and recording conditions: "
@@ -247,7 +285,7 @@ Weights stored in fp16 (loaded as fp32).
        if any("fakes" in v for v in summary.values()) else
        "Synthesized forgeries are a proxy: scores on real deepfakes (the external numbers above) are the honest "
        "measure of transfer, and they are small samples.") + """ Use the maps as evidence, not the score as a verdict.
-""" + degradation_limit(targs) + "\n"
+""" + generated_limit(numbers.get("generated")) + degradation_limit(targs) + "\n"
     write_card(dest, f"lda-{args.name}", body, results, training)
     print(json.dumps(numbers))
     return 0

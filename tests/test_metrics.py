@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from lda_model.metrics import bootstrap_auc_interval, cluster_resamples, paired_auc_difference, rank_auc
+from lda_model.metrics import bootstrap_auc_interval, cluster_resamples, fakes_by_group, paired_auc_difference, rank_auc
 
 
 def test_rank_auc_matches_sklearn_with_ties_and_is_nan_for_one_class():
@@ -57,3 +57,17 @@ def test_paired_difference_is_zero_for_one_checkpoint_and_signed_for_a_better_on
     assert flipped["hi"] < 0 and flipped["a_better"] == 0.0
     with pytest.raises(ValueError):
         paired_auc_difference(labels, noisy, noisy[:-1], ids)
+
+
+def test_fakes_by_group_scores_each_groups_fakes_against_every_real():
+    groups = ["swap", "swap", "swap", "generated", "generated", "pristine"]
+    labels = np.array([0, 1, 1, 1, 1, 0])  # reals in two groups; "pristine" has no fake
+    scores = np.array([0.3, 0.9, 0.6, 0.1, 0.2, 0.4])
+    out = fakes_by_group(groups, labels, scores)
+    assert set(out) == {"swap", "generated"}  # a group without fakes has nothing to rank
+    assert out["swap"]["n"] == 4 and out["swap"]["n_fake"] == 2  # its 2 fakes against both reals
+    assert out["swap"]["auc"] == 1.0 and out["swap"]["detected"] == 1.0 and out["swap"]["mean_fake"] == 0.75
+    assert out["generated"]["auc"] == 0.0 and out["generated"]["detected"] == 0.0  # ranked below every real
+    assert np.isnan(fakes_by_group(["a", "a"], np.array([1, 1]), np.array([0.2, 0.7]))["a"]["auc"])  # no reals
+    with pytest.raises(ValueError):
+        fakes_by_group(groups[:2], labels, scores)

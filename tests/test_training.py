@@ -490,6 +490,8 @@ def test_evaluate_detection(tmp_path, tiny_weights, face_clip):
     assert rec["video"]["n"] == 2 and rec["frame"]["n"] == 6 and len(rec["skipped"]) == 1
     ci = rec["video_auc_ci95"]  # one real and one fake clip: a resample holds both (AUC as is) or lacks one class
     assert ci["lo"] == ci["hi"] == round(rec["video"]["auc"], 4) and 0 < ci["draws"] < 2000
+    by_group = rec["fakes_by_group"]["a"]  # group a's one fake against the one real clip
+    assert by_group["n"] == 2 and by_group["auc"] == rec["video"]["auc"] and by_group["mean_fake"] == rec["clips"][1]["score"]
     assert cv2.imread(str(tmp_path / "roc.png")) is not None
 
 
@@ -638,3 +640,22 @@ def test_prepare_photo_frames_calms_the_animated_still(tmp_path):
         assert crops.shape == (1, 6, 72, 72, 3) and lms.shape == (1, 6, 478, 2)
         motion[frames] = float(np.linalg.norm(np.diff(lms.astype(np.float32), axis=1), axis=-1).mean())
     assert motion[32] < motion[None] / 2  # px per frame: a slow cycle moves the face far less between frames
+
+
+def test_release_reports_generated_heads_only_when_the_labels_hold_them(tmp_path):
+    from lda_model.release import GENERATED_GROUP, generated_eval_args, generated_limit, measured_line
+
+    (tmp_path / "LABELS.tsv").write_text("file\tlabel\tgroup\na.mp4\tREAL\tin_the_wild\nb.mp4\tFAKE\tin_the_wild\n")
+    assert generated_eval_args("default", tmp_path, 16) is None  # no generated group: nothing to measure
+    with (tmp_path / "LABELS.tsv").open("a") as f:
+        f.write(f"c.mp4\tFAKE\t{GENERATED_GROUP}\n")
+    args = generated_eval_args("default", tmp_path, 16)
+    groups = args[args.index("--groups") + 1].split(",")
+    assert groups[0] == GENERATED_GROUP and "in_the_wild" in groups  # the reals come from the real-manipulation groups
+    res = {"weights": "default", "skipped": [], "fakes_by_group": {
+        GENERATED_GROUP: {"auc": 0.3182, "n": 27, "n_fake": 22, "mean_fake": 0.1435, "detected": 1 / 22}}}
+    limit = generated_limit(res)
+    assert "22 talking heads" in limit and "AUC 0.32" in limit and "1 of 22 at or above 0.5" in limit
+    assert generated_limit(None) == "" and generated_limit({"fakes_by_group": {}}) == ""
+    line = measured_line("generated", res, "python -m lda_model.evaluate x")
+    assert line.startswith("- **generated**: `{\"fakes_by_group\"") and "skipped" not in line and "python -m" in line
