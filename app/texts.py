@@ -15,7 +15,7 @@ moments of the main face. It is FAKE when the score reaches the threshold. A det
 treat the score as evidence, and look at the maps. It looks for a face **blended into** real
 footage (a face swap or re-enactment: a seam, a colour or sharpness mismatch, flicker between
 frames). A face **generated whole** by a talking-head generator (VASA-1, EMO, SadTalker, ...) has
-no seam: all 22 such clips it was tested on scored REAL. So REAL means "no blending traces found",
+no seam: the bundled `default` scored all 22 such clips it was tested on as REAL. So REAL means "no blending traces found",
 not "authentic".
 """
 
