@@ -100,6 +100,12 @@ def lda_xception_w25(pretrained: bool = False, **kwargs) -> NarrowXception:
 
 
 @register_model
+def lda_xception_w35(pretrained: bool = False, **kwargs) -> NarrowXception:
+    """Xception at 0.35 width: the widest that keeps a lite checkpoint under 10 MB in fp16."""
+    return _narrow("lda_xception_w35", 0.35, pretrained, **kwargs)
+
+
+@register_model
 def lda_xception_w50(pretrained: bool = False, **kwargs) -> NarrowXception:
     """Xception at 1/2 width (5.3 M parameters)."""
     return _narrow("lda_xception_w50", 0.5, pretrained, **kwargs)
