@@ -20,6 +20,9 @@ Otherwise identities come from the manifest's `identity` column
 (`assign_splits`): identities with a clip are ranked by `sha1(identity)` and 10 % go to test,
 10 % to val; then the same for photo-only identities. (A plain `sha1 mod 10` put 1 of 48 clip
 identities into test.) `--resplit` recomputes the splits of an existing cache without re-tracking;
+`--fold F` holds out the next block of the same ranking (fold 0 is the default split; folds have
+disjoint held-out people), so a recipe can be cross-validated on a copy of the cache that shares its
+`items/` folder (README, *Other held-out people*);
 `--workers N` prepares N files at a time in separate processes (the same cache). Output: `OUT/index.json` and `OUT/items/<name>.npz` with
 `crops (K, L, S, S, 3) uint8` and `landmarks (K, L, 478, 2) float16`. Training never re-tracks.
 """
@@ -47,12 +50,12 @@ from .video import VIDEO_EXTS, VideoError, analysis_points, count_frames, frames
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".pgm", ".bmp"}
 
 
-def index_splits(index: dict) -> dict[str, str]:
+def index_splits(index: dict, fold: int = 0) -> dict[str, str]:
     """Identity -> split over a cache index: the splits a label file fixed (`prepare --labels`), then
-    assign_splits over the other identities, clip identities first, then photo-only identities."""
+    assign_splits over the other identities (fold `fold`), clip identities first, then photo-only ones."""
     placed = {v["identity"]: v["split"] for v in index.values() if v.get("split_fixed")}
     videos = [v["identity"] for v in index.values() if v["kind"] == "video"]
-    return assign_splits(videos, [v["identity"] for v in index.values()], placed=placed)
+    return assign_splits(videos, [v["identity"] for v in index.values()], placed=placed, fold=fold)
 
 
 def clip_splits(names: list[str], manifest: str | None) -> dict[str, str]:
@@ -136,10 +139,10 @@ def prepare_image(path: Path, length: int, crop: int, margin: float, seed: int, 
         return segments_from_frames(((i, i / 25, f) for i, f in enumerate(frames)), {0}, length, crop, margin, det)
 
 
-def write_index(path: Path, index: dict) -> None:
-    """(Re)assign every item's split from all identities so far, then write the index (sorted by
-    name, so it does not depend on the order in which workers finish)."""
-    splits = index_splits(index)
+def write_index(path: Path, index: dict, fold: int = 0) -> None:
+    """(Re)assign every item's split from all identities so far (fold `fold`), then write the index
+    (sorted by name, so it does not depend on the order in which workers finish)."""
+    splits = index_splits(index, fold)
     for meta in index.values():
         if not meta.get("split_fixed"):
             meta["split"] = splits[meta["identity"]]
@@ -211,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workers", type=int, default=1,
                    help="files prepared in parallel processes (default 1; the cache is the same for any number)")
     p.add_argument("--resplit", action="store_true", help="only recompute the splits of OUT/index.json")
+    p.add_argument("--fold", type=int, default=0, metavar="F",
+                   help="hold out fold F's people instead (0, the default: the split the bundled checkpoints "
+                        "trained on; folds 1, 2, ... hold out other, disjoint people; give the same F whenever "
+                        "OUT is written again)")
     args = p.parse_args(argv)
 
     out = Path(args.out)
@@ -230,6 +237,13 @@ def main(argv: list[str] | None = None) -> int:
                   for r in rows if Path(r.file).suffix.lower() in VIDEO_EXTS]
     index_path = out / "index.json"
     index = json.loads(index_path.read_text()) if index_path.exists() else {}
+    try:  # a fold the cache's people cannot fill is refused before any work (and checked again at the end)
+        if args.fold < 0:
+            raise ValueError(f"fold {args.fold}: folds count from 0")
+        index_splits(index, args.fold)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     jobs, planned = [], set(index)  # a name already cached, or planned for an earlier file, is not redone
     for i, (f, kind, labelled) in enumerate([] if args.resplit else files):
         name = f.stem if kind == "video" else f"img_{f.parent.name}_{f.stem}"
@@ -251,10 +265,14 @@ def main(argv: list[str] | None = None) -> int:
             continue
         index[job.name] = {**job.meta, "segments": segments}
         if time.time() - last_write > 5:  # an interrupted run keeps a usable index (splits complete)
-            write_index(index_path, index)
+            write_index(index_path, index, args.fold)
             last_write = time.time()
         print(f"[{done}/{len(jobs)}] {job.name}: {segments} segments ({time.time() - start:.0f}s)", flush=True)
-    write_index(index_path, index)
+    try:
+        write_index(index_path, index, args.fold)
+    except ValueError as err:  # the files added here changed the groups so that the fold no longer fits
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     counts = {s: sum(1 for v in index.values() if v["split"] == s) for s in ("train", "val", "test")}
     fakes = {s: sum(1 for v in index.values() if v["split"] == s and v.get("label")) for s in ("train", "val", "test")}
     print(f"done: {len(index)} items {counts}" + (f", of them labelled fakes {fakes}" if any(fakes.values()) else ""))

@@ -26,7 +26,7 @@ def _held_out(n: int, fraction: float) -> int:
 
 
 def assign_splits(*groups: list[str], fraction: float = 0.1, placed: dict[str, str] | None = None,
-                  held: tuple[str, ...] = ("test", "val")) -> dict[str, str]:
+                  held: tuple[str, ...] = ("test", "val"), fold: int = 0) -> dict[str, str]:
     """Identity -> "train" / "val" / "test", identity-disjoint and stratified by group.
 
     Each group (e.g. identities that have clips, then photo-only ones) is ranked by
@@ -34,13 +34,23 @@ def assign_splits(*groups: list[str], fraction: float = 0.1, placed: dict[str, s
     split (test), the next to the second (val), the rest to train. An identity already placed
     (`placed`, or an earlier group) keeps its split. Deterministic and independent of input
     order; adding identities can move others.
+
+    `fold` F > 0 holds out the next block of the same ranking instead (ranks from F x len(held) x
+    `fraction` on): folds 0, 1, ... have disjoint held-out people, for cross-validating a recipe
+    (fold 0 is the split every bundled checkpoint trained on). A fold whose block starts past the
+    end of a group that has held-out identities is an error.
     """
     out: dict[str, str] = dict(placed or {})
     for group in groups:
         ranked = sorted({i for i in group if i not in out}, key=lambda i: hashlib.sha1(i.encode()).hexdigest())
         k = _held_out(len(ranked), fraction)
+        start = fold * len(held) * k  # first rank of this fold's held-out block
+        if k and start >= len(ranked):
+            raise ValueError(f"fold {fold}: a group of {len(ranked)} identities has only "
+                             f"{-(-len(ranked) // (len(held) * k))} folds")
         for r, identity in enumerate(ranked):
-            out[identity] = held[r // k] if k and r // k < len(held) else "train"
+            b = (r - start) // k if k and r >= start else len(held)  # block within the fold
+            out[identity] = held[b] if b < len(held) else "train"
     return out
 
 

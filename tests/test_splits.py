@@ -14,6 +14,23 @@ def test_assign_splits_keeps_placed_identities():
     assert free != placed
 
 
+def test_folds_hold_out_disjoint_people_and_fold_0_is_the_default():
+    clips, photos = [f"c{i}" for i in range(20)], [f"p{i}" for i in range(40)]
+    assert assign_splits(clips, photos, fold=0) == assign_splits(clips, photos)
+    held = []
+    for fold in range(5):  # 20 clip identities: 2 test + 2 val per fold, so 5 folds
+        split = assign_splits(clips, photos, fold=fold)
+        out = {i for i, s in split.items() if s != "train"}
+        assert [s for i, s in split.items() if i in clips].count("test") == 2
+        assert [s for i, s in split.items() if i in photos].count("val") == 4  # stratified as fold 0 is
+        assert all(not (out & h) for h in held)  # nobody is held out in two folds
+        held.append(out)
+    assert set().union(*held) == set(clips) | set(photos)  # five folds hold out everyone once
+    with pytest.raises(ValueError, match="only 5 folds"):
+        assign_splits(clips, photos, fold=5)
+    assert assign_splits(["a", "b"], fold=7) == {"a": "train", "b": "train"}  # too few to hold out: no error
+
+
 def test_resolve_splits_fixed_rows_and_identities():
     rows = [LabelRow("a.mp4", "REAL", identity="x", split="train"),
             LabelRow("b.mp4", "FAKE", identity="x"),  # same identity, no split: follows its fixed row

@@ -659,3 +659,20 @@ def test_release_reports_generated_heads_only_when_the_labels_hold_them(tmp_path
     assert generated_limit(None) == "" and generated_limit({"fakes_by_group": {}}) == ""
     line = measured_line("generated", res, "python -m lda_model.evaluate x")
     assert line.startswith("- **generated**: `{\"fakes_by_group\"") and "skipped" not in line and "python -m" in line
+
+
+def test_prepare_resplit_fold_holds_out_other_people(tiny_cache, tmp_path):
+    from lda_model.prepare import main as prepare_main
+
+    fold = tmp_path / "fold1"  # a copy that shares the crops: only the index differs
+    fold.mkdir()
+    (fold / "items").symlink_to(tiny_cache / "items", target_is_directory=True)
+    (fold / "index.json").write_text((tiny_cache / "index.json").read_text())
+    assert prepare_main(["--out", str(fold), "--resplit", "--fold", "1"]) == 0
+    before = json.loads((tiny_cache / "index.json").read_text())
+    after = json.loads((fold / "index.json").read_text())
+    held = lambda idx: {v["identity"] for v in idx.values() if v["split"] != "train"}  # noqa: E731
+    assert held(after) == {"person0", "person1"} and not held(after) & held(before)  # the fold-0 held-out people train
+    assert SegmentStore(fold, "test").identities and SegmentStore(fold, "train").identities
+    assert prepare_main(["--out", str(fold), "--resplit", "--fold", "2"]) == 2  # 4 clip identities: 2 folds
+    assert json.loads((fold / "index.json").read_text()) == after  # a refused fold leaves the index alone
