@@ -265,7 +265,10 @@ def main(argv: list[str] | None = None) -> int:
             continue
         index[job.name] = {**job.meta, "segments": segments}
         if time.time() - last_write > 5:  # an interrupted run keeps a usable index (splits complete)
-            write_index(index_path, index, args.fold)
+            try:
+                write_index(index_path, index, args.fold)
+            except ValueError:  # too few people so far for this fold: the final write decides
+                pass
             last_write = time.time()
         print(f"[{done}/{len(jobs)}] {job.name}: {segments} segments ({time.time() - start:.0f}s)", flush=True)
     try:
