@@ -238,8 +238,6 @@ def main(argv: list[str] | None = None) -> int:
     index_path = out / "index.json"
     index = json.loads(index_path.read_text()) if index_path.exists() else {}
     try:  # a fold the cache's people cannot fill is refused before any work (and checked again at the end)
-        if args.fold < 0:
-            raise ValueError(f"fold {args.fold}: folds count from 0")
         index_splits(index, args.fold)
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)

@@ -40,6 +40,8 @@ def assign_splits(*groups: list[str], fraction: float = 0.1, placed: dict[str, s
     (fold 0 is the split every bundled checkpoint trained on). A fold whose block starts past the
     end of a group that has held-out identities is an error.
     """
+    if fold < 0:
+        raise ValueError(f"fold {fold}: folds count from 0")
     out: dict[str, str] = dict(placed or {})
     for group in groups:
         ranked = sorted({i for i in group if i not in out}, key=lambda i: hashlib.sha1(i.encode()).hexdigest())
