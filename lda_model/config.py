@@ -35,6 +35,7 @@ class LDAConfig:
     # the middle of the four downsamplings) is the mid-level tap.
     temporal_stage: int = 2
     # Dropout before the classifier; the paper does not say, timm's Xception uses none.
+    # Measured (lite, README "Residual guidance and dropout"): 0.3 scored val 0.909 vs 0.924.
     drop_rate: float = 0.0
 
     # --- long distance attention ------------------------------------------------
@@ -70,7 +71,8 @@ class LDAConfig:
     temporal_reduce: str = "mean"
     # How m maps guide C feature channels: the channels are split into m contiguous groups
     # and group k is multiplied by map k. "multiply" is the paper's element-wise product;
-    # "residual" uses x * (1 + map), which never shuts a feature off completely.
+    # "residual" uses x * (1 + map), which never shuts a feature off completely
+    # (measured, lite: val 0.916 vs 0.924 for "multiply"; README "Residual guidance and dropout").
     guidance: str = "multiply"
 
     # --- branches (the paper's Table V) -------------------------------------------
