@@ -161,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     recipe = argv[argv.index("--") + 1:] if "--" in argv else []
     argv = argv[: argv.index("--")] if "--" in argv else argv
-    p = argparse.ArgumentParser(prog="python -m lda_model.crossval", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m lda_model.crossval", description=__doc__.split("\n\n")[0],
+                                usage="%(prog)s --data CACHE --out DIR [options] -- TRAIN_RECIPE ...",
+                                epilog="Everything after -- is the recipe, given to python -m lda_model.train as it is.")
     p.add_argument("--data", required=True, help="a cache written by python -m lda_model.prepare")
     p.add_argument("--out", required=True)
     p.add_argument("--folds", default="0-4", help="e.g. 0-4 (default) or 0,2")
