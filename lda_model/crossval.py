@@ -131,9 +131,12 @@ def _run(cmd: list[str], log: Path, threads: int, stdout: Path | None = None) ->
     with open(log, "a") as err:
         if stdout is None:
             res = subprocess.run(cmd, stdout=err, stderr=subprocess.STDOUT, env=env)
-        else:
-            with open(stdout, "w") as out:
+        else:  # written aside and moved in place on success: a failed run leaves an earlier result intact
+            tmp = stdout.with_name(stdout.name + ".part")
+            with open(tmp, "w") as out:
                 res = subprocess.run(cmd, stdout=out, stderr=err, env=env)
+            if res.returncode == 0:
+                tmp.replace(stdout)
     if res.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[2:4])} failed (exit {res.returncode}); see {log}")
 

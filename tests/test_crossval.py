@@ -1,10 +1,11 @@
 """lda_model.crossval: fold parsing, fold caches, the summary table, and a one-fold run end to end."""
 
 import json
+import sys
 
 import pytest
 
-from lda_model.crossval import fold_index, format_table, main, make_fold_cache, parse_folds, summarize
+from lda_model.crossval import _run, fold_index, format_table, main, make_fold_cache, parse_folds, summarize
 
 TINY = ["--set", "backbone_size=64", "--set", "attention_size=32", "--set", "embed_dim=16", "--set", "latent_dim=8",
         "--set", "num_modules=3"]
@@ -93,3 +94,14 @@ def test_crossval_refuses_bad_arguments_before_training(tiny_cache, tmp_path, ca
         main(["--data", str(tmp_path), "--out", str(out)])
     assert "not a prepare cache" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_failed_evaluation_keeps_the_earlier_result(tmp_path):
+    result = tmp_path / "0.val.json"
+    result.write_text('{"earlier": true}')
+    with pytest.raises(RuntimeError, match="failed"):
+        _run([sys.executable, "-c", "import sys; print('partial'); sys.exit(4)"], tmp_path / "log", 1,
+             stdout=result)
+    assert json.loads(result.read_text()) == {"earlier": True}
+    _run([sys.executable, "-c", "print('{\"new\": 1}')"], tmp_path / "log", 1, stdout=result)
+    assert json.loads(result.read_text()) == {"new": 1}
