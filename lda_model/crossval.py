@@ -27,7 +27,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .prepare import index_splits
+from .prepare import split_index
 
 SPLITS = ("val", "test")
 
@@ -48,17 +48,10 @@ def parse_folds(text: str) -> list[int]:
     return sorted(folds)
 
 
-def fold_index(index: dict, fold: int) -> dict:
-    """A copy of a cache index with every item's split re-assigned for `fold` (ValueError when
-    the cache's people cannot fill it)."""
-    splits = index_splits(index, fold)
-    return {name: {**item, "split": splits[item["identity"]]} for name, item in index.items()}
-
-
 def make_fold_cache(data: Path, dest: Path, fold: int) -> Path:
     """Write fold `fold`'s cache at `dest`: the re-split index and a link to `data`'s crops."""
     index = json.loads((data / "index.json").read_text())
-    resplit = fold_index(index, fold)
+    resplit = split_index(index, fold)  # exactly what `prepare --resplit --fold F` writes
     dest.mkdir(parents=True, exist_ok=True)
     items = dest / "items"
     if not items.exists():
@@ -138,7 +131,7 @@ def _run(cmd: list[str], log: Path, threads: int, stdout: Path | None = None) ->
             if res.returncode == 0:
                 tmp.replace(stdout)
     if res.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd[2:4])} failed (exit {res.returncode}); see {log}")
+        raise RuntimeError(f"{cmd[2]} failed (exit {res.returncode}); see {log}")
 
 
 def run_fold(fold: int, data: Path, out: Path, recipe: list[str], threads: int, seeds: int) -> list[dict]:
@@ -185,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         folds = parse_folds(args.folds)
         index = json.loads((data / "index.json").read_text())
         for fold in folds:  # refuse an unfillable fold before any training
-            fold_index(index, fold)
+            split_index(index, fold)
     except ValueError as err:
         p.error(str(err))
     if args.parallel < 1:

@@ -139,13 +139,19 @@ def prepare_image(path: Path, length: int, crop: int, margin: float, seed: int, 
         return segments_from_frames(((i, i / 25, f) for i, f in enumerate(frames)), {0}, length, crop, margin, det)
 
 
-def write_index(path: Path, index: dict, fold: int = 0) -> None:
-    """(Re)assign every item's split from all identities so far (fold `fold`), then write the index
-    (sorted by name, so it does not depend on the order in which workers finish)."""
+def split_index(index: dict, fold: int = 0) -> dict:
+    """A copy of a cache index, sorted by name, with every item's split (re)assigned from all its
+    identities (fold `fold`); a split a label file fixed stays. ValueError when the people cannot
+    fill the fold."""
     splits = index_splits(index, fold)
-    for meta in index.values():
-        if not meta.get("split_fixed"):
-            meta["split"] = splits[meta["identity"]]
+    return {name: meta if meta.get("split_fixed") else {**meta, "split": splits[meta["identity"]]}
+            for name, meta in sorted(index.items())}
+
+
+def write_index(path: Path, index: dict, fold: int = 0) -> None:
+    """(Re)assign every item's split in place (`split_index`), then write the index (sorted by name, so
+    it does not depend on the order in which workers finish)."""
+    index.update(split_index(index, fold))
     path.write_text(json.dumps(dict(sorted(index.items())), indent=1))
 
 

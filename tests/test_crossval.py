@@ -5,7 +5,8 @@ import sys
 
 import pytest
 
-from lda_model.crossval import _run, fold_index, format_table, main, make_fold_cache, parse_folds, summarize
+from lda_model.crossval import _run, format_table, main, make_fold_cache, parse_folds, summarize
+from lda_model.prepare import split_index as fold_index
 
 TINY = ["--set", "backbone_size=64", "--set", "attention_size=32", "--set", "embed_dim=16", "--set", "latent_dim=8",
         "--set", "num_modules=3"]
@@ -105,3 +106,13 @@ def test_failed_evaluation_keeps_the_earlier_result(tmp_path):
     assert json.loads(result.read_text()) == {"earlier": True}
     _run([sys.executable, "-c", "print('{\"new\": 1}')"], tmp_path / "log", 1, stdout=result)
     assert json.loads(result.read_text()) == {"new": 1}
+
+
+def test_fold_split_keeps_a_label_files_fixed_splits():
+    index = {f"c{i}": {"identity": f"p{i}", "kind": "video", "split": "train"} for i in range(20)}
+    index["fake_y"] = {"identity": "y", "kind": "video", "split": "test", "split_fixed": True}
+    index["real_y"] = {"identity": "y", "kind": "video", "split": "train", "split_fixed": True}
+    for fold in (0, 1):
+        resplit = fold_index(index, fold)
+        assert resplit["fake_y"]["split"] == "test" and resplit["real_y"]["split"] == "train"
+        assert sum(v["split"] != "train" for k, v in resplit.items() if k.startswith("c")) == 4
