@@ -61,10 +61,12 @@ class LDAConfig:
     # How a module turns "patch latent . template" into an activation rate. The paper
     # calls it a confidence; a per-patch sigmoid keeps each patch independent. "softmax"
     # normalises over all patches of the module's sequence (scaled so a flat map is 1).
+    # Measured (lite, README "The LayerNorm and the sigmoid"): softmax val 0.929 vs 0.924, within noise.
     activation: str = "sigmoid"
     # LayerNorm on the patch embeddings before U (ViT-style). Not in the paper; it keeps
     # the scores' scale independent of image contrast, which matters when training from
-    # scratch. Set False for the literal linear module.
+    # scratch. Set False for the literal linear module (measured, lite: val 0.901 vs 0.924,
+    # test 0.872 vs 0.907; README "The LayerNorm and the sigmoid").
     embed_norm: bool = True
     # How the n+1 per-time-step temporal maps become one map per m before guiding the
     # backbone. The paper does not say; the mean keeps every time step's evidence.
