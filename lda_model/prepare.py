@@ -151,8 +151,9 @@ def split_index(index: dict, fold: int = 0) -> dict:
 def write_index(path: Path, index: dict, fold: int = 0) -> None:
     """(Re)assign every item's split in place (`split_index`), then write the index (sorted by name, so
     it does not depend on the order in which workers finish)."""
-    index.update(split_index(index, fold))
-    path.write_text(json.dumps(dict(sorted(index.items())), indent=1))
+    resplit = split_index(index, fold)  # already sorted by name
+    index.update(resplit)
+    path.write_text(json.dumps(resplit, indent=1))
 
 
 @dataclass(frozen=True)
