@@ -347,6 +347,9 @@ def test_train_ema_validates_the_average_and_resumes_it(tiny_cache, tmp_path):
     # best/ holds the average (3 steps, decay 0.5), which differs from the raw last weights
     assert torch.allclose(best[key], state[f"ema::module.{key}"].float(), atol=1e-3)
     assert not torch.allclose(best[key], raw[key])
+    # ... while its BatchNorm statistics are the live ones of that step, not an average of past ones
+    stats = [k for k in raw if k.endswith("running_var")]
+    assert stats and all(torch.equal(best[k], raw[k]) for k in stats)
     res = run_train(tiny_train_args(tiny_cache, out, "--ema", "0.5", "--lr", "1e-2", "--resume"))
     assert res.returncode == 0, res.stderr[-2000:]
     state = load_file(str(out / "last" / "train_state.safetensors"))
