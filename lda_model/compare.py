@@ -13,6 +13,18 @@ with its 95 % interval and the share of draws in which A scores higher. An inter
 means these data cannot tell the two apart. It measures the sample, not the training: a rerun of one
 recipe with another seed moves a checkpoint too (README, *Training seed*). Exit status 2 on files
 that cannot be compared.
+
+Two cross-validations (two recipes, `python -m lda_model.crossval`) are compared the same way, held-out
+set by held-out set:
+
+    python -m lda_model.compare runs/cv_a runs/cv_b [--json]
+
+Each side is a crossval `--out` folder (its `evals/F.SPLIT.json`; an evaluation of a fold trained
+elsewhere, e.g. a bundled checkpoint on fold 0, can be copied in under that name) or its `summary.json`.
+Sets are paired by fold and split and must hold the same people. It prints every set's video AUC,
+clip-item and photo-item AUC for A and B, and the mean of A - B with a Student-t interval over *folds*
+(a fold's val and test share one training run, so the unit is the fold, not the set): this interval
+counts the luck of training as well as that of the people, which one pair of checkpoints cannot.
 """
 
 from __future__ import annotations
@@ -23,7 +35,7 @@ import math
 import sys
 from pathlib import Path
 
-from .metrics import paired_auc_difference
+from .metrics import mean_interval, paired_auc_difference
 
 
 class CompareError(ValueError):
@@ -98,10 +110,123 @@ def verdict(res: dict) -> str:
     return "no measurable difference on these videos: the interval includes 0"
 
 
+SET_KEYS = ("video_auc", "clip_auc", "photo_auc")
+
+
+def _set_row(result: dict) -> dict:
+    """The numbers of one held-out set from an `evaluate synthetic --json` result (crossval's row)."""
+    from .crossval import set_row  # the same row crossval writes to summary.json
+
+    clips = result.get("video_by_source", {}).get("clip", {})
+    return set_row(-1, result.get("split", ""), result, clips.get("n", 0) - clips.get("n_fake", 0))
+
+
+def read_sets(path: str | Path) -> dict[tuple[int, str], dict]:
+    """{(fold, split): row} of one cross-validation: from a crossval `--out` folder (every
+    `evals/F.SPLIT.json`) or from its `summary.json`."""
+    path = Path(path)
+    try:
+        if path.is_dir():
+            rows = {}
+            for f in sorted((path / "evals").glob("*.json")):
+                fold, _, split = f.stem.partition(".")
+                if not fold.isdigit() or not split:
+                    continue
+                rows[(int(fold), split)] = {**_set_row(read_run(f)), "fold": int(fold), "split": split}
+        else:
+            summary = json.loads(path.read_text())
+            rows = {(int(r["fold"]), str(r["split"])): r for r in summary["rows"]}
+    except CompareError:
+        raise
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
+        raise CompareError(f"{path}: not a crossval --out folder or summary.json ({err!r})") from err
+    if not rows:
+        raise CompareError(f"{path}: no held-out set (no evals/F.SPLIT.json, no rows)")
+    return rows
+
+
+def is_crossval(path: str | Path) -> bool:
+    """A crossval `--out` folder or a summary.json (anything else is read as one evaluation)."""
+    path = Path(path)
+    if path.is_dir():
+        return True
+    try:
+        return "rows" in json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError):
+        return False
+
+
+def compare_sets(a: dict[tuple[int, str], dict], b: dict[tuple[int, str], dict], level: float = 0.95) -> dict:
+    """A - B over the held-out sets both cross-validations evaluated. For each of `SET_KEYS`: the per-set
+    differences, the mean over folds of each fold's mean difference with its t-interval (`mean_interval`;
+    the sets of one fold share a training run), and how many sets A is ahead on, level with (|A - B| <
+    0.0005, equal as printed) or behind. `by_split`: the mean video AUC difference per split."""
+    order = {"val": 0, "test": 1}  # a fold's val before its test, as crossval prints them
+    common = sorted(set(a) & set(b), key=lambda k: (k[0], order.get(k[1], 2), k[1]))
+    if not common:
+        raise CompareError(f"no held-out set in common: A has {sorted(a)}, B has {sorted(b)}")
+    for key in common:
+        ra, rb = a[key], b[key]
+        if (ra.get("identities"), ra.get("items")) != (rb.get("identities"), rb.get("items")):
+            raise CompareError(f"fold {key[0]} {key[1]}: {ra.get('identities')} people / {ra.get('items')} items in A, "
+                               f"{rb.get('identities')} / {rb.get('items')} in B; not the same held-out set")
+    sets = [{"fold": f, "split": sp, **{f"{k}_a": a[(f, sp)].get(k) for k in SET_KEYS},
+             **{f"{k}_b": b[(f, sp)].get(k) for k in SET_KEYS}} for f, sp in common]
+    out: dict = {"sets": sets, "only_a": sorted(set(a) - set(b)), "only_b": sorted(set(b) - set(a)), "level": level}
+    for k in SET_KEYS:
+        diffs = {(s["fold"], s["split"]): s[f"{k}_a"] - s[f"{k}_b"] for s in sets
+                 if s[f"{k}_a"] is not None and s[f"{k}_b"] is not None}
+        if not diffs:
+            out[k] = None
+            continue
+        folds = sorted({f for f, _ in diffs})
+        per_fold = [sum(d for (f, _), d in diffs.items() if f == fold) / sum(1 for f, _ in diffs if f == fold)
+                    for fold in folds]
+        out[k] = {"mean_a": sum(s[f"{k}_a"] for s in sets if (s["fold"], s["split"]) in diffs) / len(diffs),
+                  "mean_b": sum(s[f"{k}_b"] for s in sets if (s["fold"], s["split"]) in diffs) / len(diffs),
+                  "diff": mean_interval(per_fold, level), "sets": len(diffs), "folds": len(folds),
+                  "ahead": sum(d >= 0.0005 for d in diffs.values()), "level": sum(abs(d) < 0.0005 for d in diffs.values()),
+                  "behind": sum(d <= -0.0005 for d in diffs.values())}
+    splits = sorted({sp for _, sp in common})
+    out["by_split"] = {sp: sum(s["video_auc_a"] - s["video_auc_b"] for s in sets if s["split"] == sp)
+                       / sum(1 for s in sets if s["split"] == sp) for sp in splits}
+    return out
+
+
+def format_sets(res: dict, name_a: str, name_b: str) -> str:
+    def f(v: float | None) -> str:
+        return "—" if v is None else f"{v:.3f}"
+
+    lines = [f"A {name_a}", f"B {name_b}", "",
+             "| held-out set | video AUC A / B | A - B | clip items A / B | photo items A / B |", "|---|---|---|---|---|"]
+    for s in res["sets"]:
+        lines.append(f"| fold {s['fold']} {s['split']} | {f(s['video_auc_a'])} / {f(s['video_auc_b'])} | "
+                     f"{s['video_auc_a'] - s['video_auc_b']:+.3f} | {f(s['clip_auc_a'])} / {f(s['clip_auc_b'])} | "
+                     f"{f(s['photo_auc_a'])} / {f(s['photo_auc_b'])} |")
+    lines.append("")
+    for k, name in (("video_auc", "video AUC"), ("clip_auc", "clip items"), ("photo_auc", "photo items")):
+        r = res[k]
+        if r is None:
+            continue
+        d = r["diff"]
+        ci = ("no interval from one fold" if r["folds"] < 2 else
+              f"{int(res['level'] * 100)} % t-interval over {r['folds']} folds [{d['lo']:+.3f}, {d['hi']:+.3f}]")
+        lines.append(f"{name}: A {r['mean_a']:.3f}, B {r['mean_b']:.3f} over {r['sets']} sets; A - B = {d['mean']:+.3f}, "
+                     f"{ci}; A ahead on {r['ahead']}, level on {r['level']}, behind on {r['behind']}")
+    lines.append("video AUC, A - B by split: " + ", ".join(f"{sp} {v:+.3f}" for sp, v in res["by_split"].items()))
+    for side, missing in (("A", res["only_a"]), ("B", res["only_b"])):
+        if missing:
+            lines.append(f"only in {side} (left out): " + ", ".join(f"fold {fo} {sp}" for fo, sp in missing))
+    d = res["video_auc"]["diff"]
+    lines.append(verdict({"lo": d["lo"], "hi": d["hi"]}).replace("these videos", "these held-out sets"))
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m lda_model.compare", description=__doc__.split("\n\n")[0])
-    p.add_argument("a", help="`evaluate synthetic --json` or `evaluate --labels TSV --json` output of checkpoint A")
-    p.add_argument("b", help="the same for checkpoint B, over the same videos")
+    p.add_argument("a", help="`evaluate synthetic --json` or `evaluate --labels TSV --json` output of checkpoint A, "
+                   "or a crossval --out folder / summary.json of recipe A")
+    p.add_argument("b", help="the same for checkpoint (or recipe) B, over the same videos (held-out sets)")
     p.add_argument("--draws", type=int, default=2000, help="bootstrap resamples (default 2000)")
     p.add_argument("--seed", type=int, default=0, help="seed of the resampling (default 0)")
     p.add_argument("--json", action="store_true")
@@ -109,6 +234,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.draws < 1:
         p.error("--draws must be at least 1")
     try:
+        if is_crossval(args.a) or is_crossval(args.b):
+            res = compare_sets(read_sets(args.a), read_sets(args.b))
+            print(json.dumps(res) if args.json else format_sets(res, args.a, args.b))
+            return 0
         res = compare(read_run(args.a), read_run(args.b), draws=args.draws, seed=args.seed)
     except CompareError as err:
         print(f"error: {err}", file=sys.stderr)

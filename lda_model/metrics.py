@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 import numpy as np
-from scipy.stats import rankdata
+from scipy.stats import rankdata, t as student_t
 from sklearn.metrics import roc_auc_score, roc_curve
 
 
@@ -139,3 +139,17 @@ def paired_auc_difference(labels: np.ndarray, scores_a: np.ndarray, scores_b: np
     better = float(np.mean([1.0 if d > 0 else 0.5 if d == 0 else 0.0 for d in diffs])) if diffs else float("nan")
     return {"auc_a": round(auc_a, 4), "auc_b": round(auc_b, 4), "diff": round(auc_a - auc_b, 4), "lo": lo, "hi": hi,
             "a_better": round(better, 4), "level": level, "draws": len(diffs)}
+
+
+def mean_interval(values: Sequence[float], level: float = 0.95) -> dict:
+    """Mean of independent measurements with its Student-t interval: {"mean", "lo", "hi", "n", "level"}.
+    Used over cross-validation folds, where each value is one training run on its own held-out people,
+    so the interval counts both the luck of training and that of the people (NaN bounds below 2 values)."""
+    x = np.asarray(values, dtype=np.float64)
+    if not len(x):
+        raise ValueError("no values")
+    mean = float(x.mean())
+    if len(x) < 2:
+        return {"mean": mean, "lo": float("nan"), "hi": float("nan"), "n": 1, "level": level}
+    half = float(student_t.ppf((1 + level) / 2, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
+    return {"mean": mean, "lo": mean - half, "hi": mean + half, "n": int(len(x)), "level": level}

@@ -92,3 +92,82 @@ def test_pairs_detection_clips_by_group_and_name_and_refuses_mixed_or_unmatched(
     del broken["clips"][0]["score"]
     with pytest.raises(CompareError, match="malformed"):
         pair_runs(a, broken)
+
+
+def cv_row(fold, split, auc, clip=1.0, photo=0.9, people=15, items=20):
+    return {"fold": fold, "split": split, "items": items, "clip_items": 5, "identities": people, "video_auc": auc,
+            "ci95": None, "clip_auc": clip, "photo_auc": photo}
+
+
+def test_compare_sets_pairs_held_out_sets_and_takes_the_fold_as_the_unit():
+    from lda_model.compare import compare_sets, format_sets
+
+    a = {(f, s): cv_row(f, s, auc) for (f, s), auc in
+         {(0, "val"): 0.92, (0, "test"): 0.95, (1, "val"): 0.94, (1, "test"): 0.90, (2, "val"): 0.93, (2, "test"): 0.91,
+          (3, "val"): 0.88}.items()}
+    b = {(f, s): cv_row(f, s, auc, photo=None if f == 2 else 0.85) for (f, s), auc in
+         {(0, "val"): 0.90, (0, "test"): 0.91, (1, "val"): 0.94, (1, "test"): 0.92, (2, "val"): 0.9302,
+          (2, "test"): 0.89}.items()}
+    res = compare_sets(a, b)
+    assert [(s["fold"], s["split"]) for s in res["sets"]] == [(0, "val"), (0, "test"), (1, "val"), (1, "test"),
+                                                               (2, "val"), (2, "test")]
+    assert res["only_a"] == [(3, "val")] and res["only_b"] == []
+    v = res["video_auc"]
+    # per fold: (0.02 + 0.04) / 2, (0 - 0.02) / 2, (-0.0002 + 0.02) / 2 -> mean over 3 folds, not 6 sets
+    per_fold = [0.03, -0.01, 0.0099]
+    assert v["folds"] == 3 and v["sets"] == 6 and v["diff"]["n"] == 3
+    assert v["diff"]["mean"] == pytest.approx(np.mean(per_fold))
+    assert v["diff"]["hi"] - v["diff"]["mean"] == pytest.approx(4.302653 * np.std(per_fold, ddof=1) / np.sqrt(3), rel=1e-5)
+    assert (v["ahead"], v["level"], v["behind"]) == (3, 2, 1)  # 0.9300 vs 0.9302 prints level
+    assert v["mean_a"] == pytest.approx(np.mean([0.92, 0.95, 0.94, 0.90, 0.93, 0.91]))
+    assert res["photo_auc"]["sets"] == 4 and res["photo_auc"]["folds"] == 2  # fold 2 has no photo AUC in B
+    assert res["by_split"]["val"] == pytest.approx((0.02 + 0 - 0.0002) / 3)
+    text = format_sets(res, "A", "B")
+    assert "| fold 0 val | 0.920 / 0.900 | +0.020 | 1.000 / 1.000 | 0.900 / 0.850 |" in text
+    assert "t-interval over 3 folds" in text and "only in A (left out): fold 3 val" in text
+    assert "no measurable difference on these held-out sets" in text
+    better = {k: {**r, "video_auc": r["video_auc"] + 0.03 + 0.001 * k[0]} for k, r in b.items()}
+    assert "A is better on these held-out sets" in format_sets(compare_sets(better, b), "A", "B")
+
+
+def test_compare_sets_refuses_other_people_or_nothing_in_common():
+    from lda_model.compare import compare_sets
+
+    a = {(0, "val"): cv_row(0, "val", 0.9)}
+    with pytest.raises(CompareError, match="not the same held-out set"):
+        compare_sets(a, {(0, "val"): cv_row(0, "val", 0.9, people=14)})
+    with pytest.raises(CompareError, match="no held-out set in common"):
+        compare_sets(a, {(1, "val"): cv_row(1, "val", 0.9)})
+
+
+def synthetic_result(split: str, auc: float) -> dict:
+    """An `evaluate synthetic --json` record as crossval stores it (the fields a held-out set's row reads)."""
+    return {"weights": "w", "split": split, "items": 20, "identities": 15, "seeds": [0, 1, 2], "videos": [],
+            "video": {"auc": auc}, "video_auc_ci95": {"lo": auc - 0.05, "hi": 1.0},
+            "video_by_source": {"clip": {"auc": 1.0, "n": 20, "n_fake": 15}, "photo": {"auc": auc - 0.02}}}
+
+
+def test_cli_compares_a_crossval_folder_with_a_summary(tmp_path):
+    from lda_model.crossval import set_row, summarize
+
+    evals = tmp_path / "cv_a" / "evals"
+    evals.mkdir(parents=True)
+    for fold, split, auc in ((0, "val", 0.93), (0, "test", 0.95), (1, "val", 0.96), (1, "test", 0.90)):
+        (evals / f"{fold}.{split}.json").write_text("log\n" + json.dumps(synthetic_result(split, auc)) + "\n")
+    (evals / "1.val.json.part").write_text("unfinished")  # crossval's temporary file is not a set
+    rows = [set_row(f, s, synthetic_result(s, auc), 5) for f, s, auc in ((0, "val", 0.90), (0, "test", 0.91),
+                                                                      (1, "val", 0.95), (1, "test", 0.92))]
+    summary = tmp_path / "summary.json"
+    summary.write_text(json.dumps(summarize(rows)))
+    cmd = [sys.executable, "-m", "lda_model.compare", str(tmp_path / "cv_a"), str(summary)]
+    res = subprocess.run(cmd + ["--json"], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    rec = json.loads(res.stdout)
+    assert rec["video_auc"]["diff"]["mean"] == pytest.approx(((0.03 + 0.04) / 2 + (0.01 - 0.02) / 2) / 2)
+    assert rec["clip_auc"]["level"] == 4 and rec["video_auc"]["sets"] == 4
+    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0 and "| fold 1 test | 0.900 / 0.920 | -0.020 |" in res.stdout
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    res = subprocess.run(cmd[:3] + [str(empty), str(summary)], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 2 and res.stderr.startswith("error: ") and "no held-out set" in res.stderr

@@ -71,3 +71,19 @@ def test_fakes_by_group_scores_each_groups_fakes_against_every_real():
     assert np.isnan(fakes_by_group(["a", "a"], np.array([1, 1]), np.array([0.2, 0.7]))["a"]["auc"])  # no reals
     with pytest.raises(ValueError):
         fakes_by_group(groups[:2], labels, scores)
+
+
+def test_mean_interval_is_the_student_t_interval():
+    from lda_model.metrics import mean_interval
+
+    r = mean_interval([0.01, 0.03, -0.01, 0.02])
+    sd = np.std([0.01, 0.03, -0.01, 0.02], ddof=1)
+    assert r["mean"] == pytest.approx(0.0125) and r["n"] == 4
+    assert r["hi"] - r["mean"] == pytest.approx(3.182446 * sd / 2, rel=1e-5)  # t(0.975, 3 df) = 3.182446
+    assert r["mean"] - r["lo"] == pytest.approx(r["hi"] - r["mean"])
+    one = mean_interval([0.5])
+    assert one["mean"] == 0.5 and np.isnan(one["lo"]) and np.isnan(one["hi"])
+    flat = mean_interval([0.2, 0.2, 0.2])
+    assert flat["lo"] == pytest.approx(0.2) and flat["hi"] == pytest.approx(0.2)
+    with pytest.raises(ValueError):
+        mean_interval([])
