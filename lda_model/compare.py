@@ -156,13 +156,22 @@ def is_crossval(path: str | Path) -> bool:
         return False
 
 
+def _set_order(key: tuple[int, str]) -> tuple:
+    """A fold's val before its test, as crossval prints them."""
+    return key[0], {"val": 0, "test": 1}.get(key[1], 2), key[1]
+
+
+def _signed(d: float) -> str:
+    """+0.012 / -0.012; a difference that rounds to zero prints +0.000, not -0.000."""
+    return f"{d:+.3f}".replace("-0.000", "+0.000")
+
+
 def compare_sets(a: dict[tuple[int, str], dict], b: dict[tuple[int, str], dict], level: float = 0.95) -> dict:
     """A - B over the held-out sets both cross-validations evaluated. For each of `SET_KEYS`: the per-set
     differences, the mean over folds of each fold's mean difference with its t-interval (`mean_interval`;
     the sets of one fold share a training run), and how many sets A is ahead on, level with (|A - B| <
     0.0005, equal as printed) or behind. `by_split`: the mean video AUC difference per split."""
-    order = {"val": 0, "test": 1}  # a fold's val before its test, as crossval prints them
-    common = sorted(set(a) & set(b), key=lambda k: (k[0], order.get(k[1], 2), k[1]))
+    common = sorted(set(a) & set(b), key=_set_order)
     if not common:
         raise CompareError(f"no held-out set in common: A has {sorted(a)}, B has {sorted(b)}")
     for key in common:
@@ -172,7 +181,8 @@ def compare_sets(a: dict[tuple[int, str], dict], b: dict[tuple[int, str], dict],
                                f"{rb.get('identities')} / {rb.get('items')} in B; not the same held-out set")
     sets = [{"fold": f, "split": sp, **{f"{k}_a": a[(f, sp)].get(k) for k in SET_KEYS},
              **{f"{k}_b": b[(f, sp)].get(k) for k in SET_KEYS}} for f, sp in common]
-    out: dict = {"sets": sets, "only_a": sorted(set(a) - set(b)), "only_b": sorted(set(b) - set(a)), "level": level}
+    out: dict = {"sets": sets, "only_a": sorted(set(a) - set(b), key=_set_order),
+                 "only_b": sorted(set(b) - set(a), key=_set_order), "level": level}
     for k in SET_KEYS:
         diffs = {(s["fold"], s["split"]): s[f"{k}_a"] - s[f"{k}_b"] for s in sets
                  if s[f"{k}_a"] is not None and s[f"{k}_b"] is not None}
@@ -201,7 +211,7 @@ def format_sets(res: dict, name_a: str, name_b: str) -> str:
              "| held-out set | video AUC A / B | A - B | clip items A / B | photo items A / B |", "|---|---|---|---|---|"]
     for s in res["sets"]:
         lines.append(f"| fold {s['fold']} {s['split']} | {f(s['video_auc_a'])} / {f(s['video_auc_b'])} | "
-                     f"{s['video_auc_a'] - s['video_auc_b']:+.3f} | {f(s['clip_auc_a'])} / {f(s['clip_auc_b'])} | "
+                     f"{_signed(s['video_auc_a'] - s['video_auc_b'])} | {f(s['clip_auc_a'])} / {f(s['clip_auc_b'])} | "
                      f"{f(s['photo_auc_a'])} / {f(s['photo_auc_b'])} |")
     lines.append("")
     for k, name in (("video_auc", "video AUC"), ("clip_auc", "clip items"), ("photo_auc", "photo items")):
@@ -210,10 +220,10 @@ def format_sets(res: dict, name_a: str, name_b: str) -> str:
             continue
         d = r["diff"]
         ci = ("no interval from one fold" if r["folds"] < 2 else
-              f"{int(res['level'] * 100)} % t-interval over {r['folds']} folds [{d['lo']:+.3f}, {d['hi']:+.3f}]")
-        lines.append(f"{name}: A {r['mean_a']:.3f}, B {r['mean_b']:.3f} over {r['sets']} sets; A - B = {d['mean']:+.3f}, "
+              f"{int(res['level'] * 100)} % t-interval over {r['folds']} folds [{_signed(d['lo'])}, {_signed(d['hi'])}]")
+        lines.append(f"{name}: A {r['mean_a']:.3f}, B {r['mean_b']:.3f} over {r['sets']} sets; A - B = {_signed(d['mean'])}, "
                      f"{ci}; A ahead on {r['ahead']}, level on {r['level']}, behind on {r['behind']}")
-    lines.append("video AUC, A - B by split: " + ", ".join(f"{sp} {v:+.3f}" for sp, v in res["by_split"].items()))
+    lines.append("video AUC, A - B by split: " + ", ".join(f"{sp} {_signed(v)}" for sp, v in res["by_split"].items()))
     for side, missing in (("A", res["only_a"]), ("B", res["only_b"])):
         if missing:
             lines.append(f"only in {side} (left out): " + ", ".join(f"fold {fo} {sp}" for fo, sp in missing))

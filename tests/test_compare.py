@@ -112,6 +112,9 @@ def test_compare_sets_pairs_held_out_sets_and_takes_the_fold_as_the_unit():
     assert [(s["fold"], s["split"]) for s in res["sets"]] == [(0, "val"), (0, "test"), (1, "val"), (1, "test"),
                                                                (2, "val"), (2, "test")]
     assert res["only_a"] == [(3, "val")] and res["only_b"] == []
+    assert compare_sets(b, a)["only_b"] == [(3, "val")]
+    more = {**a, (3, "test"): cv_row(3, "test", 0.9)}
+    assert compare_sets(b, more)["only_b"] == [(3, "val"), (3, "test")]  # a fold's val before its test
     v = res["video_auc"]
     # per fold: (0.02 + 0.04) / 2, (0 - 0.02) / 2, (-0.0002 + 0.02) / 2 -> mean over 3 folds, not 6 sets
     per_fold = [0.03, -0.01, 0.0099]
@@ -124,6 +127,7 @@ def test_compare_sets_pairs_held_out_sets_and_takes_the_fold_as_the_unit():
     assert res["by_split"]["val"] == pytest.approx((0.02 + 0 - 0.0002) / 3)
     text = format_sets(res, "A", "B")
     assert "| fold 0 val | 0.920 / 0.900 | +0.020 | 1.000 / 1.000 | 0.900 / 0.850 |" in text
+    assert "| fold 2 val | 0.930 / 0.930 | +0.000 |" in text  # -0.0002 prints without a minus sign
     assert "t-interval over 3 folds" in text and "only in A (left out): fold 3 val" in text
     assert "no measurable difference on these held-out sets" in text
     better = {k: {**r, "video_auc": r["video_auc"] + 0.03 + 0.001 * k[0]} for k, r in b.items()}
