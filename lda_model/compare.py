@@ -228,7 +228,8 @@ def format_sets(res: dict, name_a: str, name_b: str) -> str:
         if missing:
             lines.append(f"only in {side} (left out): " + ", ".join(f"fold {fo} {sp}" for fo, sp in missing))
     d = res["video_auc"]["diff"]
-    lines.append(verdict({"lo": d["lo"], "hi": d["hi"]}).replace("these videos", "these held-out sets"))
+    lines.append("one fold: no interval, so nothing to conclude" if res["video_auc"]["folds"] < 2 else
+                 verdict({"lo": d["lo"], "hi": d["hi"]}).replace("these videos", "these held-out sets"))
     return "\n".join(lines)
 
 

@@ -132,6 +132,8 @@ def test_compare_sets_pairs_held_out_sets_and_takes_the_fold_as_the_unit():
     assert "no measurable difference on these held-out sets" in text
     better = {k: {**r, "video_auc": r["video_auc"] + 0.03 + 0.001 * k[0]} for k, r in b.items()}
     assert "A is better on these held-out sets" in format_sets(compare_sets(better, b), "A", "B")
+    one = format_sets(compare_sets({(0, "val"): cv_row(0, "val", 0.95)}, {(0, "val"): cv_row(0, "val", 0.90)}), "A", "B")
+    assert "no interval from one fold" in one and "one fold: no interval, so nothing to conclude" in one
 
 
 def test_compare_sets_refuses_other_people_or_nothing_in_common():
