@@ -32,9 +32,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import statistics
 import sys
 from pathlib import Path
 
+from .crossval import fmt_auc, set_row
 from .metrics import mean_interval, paired_auc_difference
 
 
@@ -113,12 +115,11 @@ def verdict(res: dict) -> str:
 SET_KEYS = ("video_auc", "clip_auc", "photo_auc")
 
 
-def _set_row(result: dict) -> dict:
-    """The numbers of one held-out set from an `evaluate synthetic --json` result (crossval's row)."""
-    from .crossval import set_row  # the same row crossval writes to summary.json
-
+def _set_row(fold: int, split: str, result: dict) -> dict:
+    """Crossval's summary row of one held-out set, from its `evaluate synthetic --json` result (the clip
+    items counted from the result: one real video per item)."""
     clips = result.get("video_by_source", {}).get("clip", {})
-    return set_row(-1, result.get("split", ""), result, clips.get("n", 0) - clips.get("n_fake", 0))
+    return set_row(fold, split, result, clips.get("n", 0) - clips.get("n_fake", 0))
 
 
 def read_sets(path: str | Path) -> dict[tuple[int, str], dict]:
@@ -132,7 +133,7 @@ def read_sets(path: str | Path) -> dict[tuple[int, str], dict]:
                 fold, _, split = f.stem.partition(".")
                 if not fold.isdigit() or not split:
                     continue
-                rows[(int(fold), split)] = {**_set_row(read_run(f)), "fold": int(fold), "split": split}
+                rows[(int(fold), split)] = _set_row(int(fold), split, read_run(f))
         else:
             summary = json.loads(path.read_text())
             rows = {(int(r["fold"]), str(r["split"])): r for r in summary["rows"]}
@@ -189,24 +190,23 @@ def compare_sets(a: dict[tuple[int, str], dict], b: dict[tuple[int, str], dict],
         if not diffs:
             out[k] = None
             continue
-        folds = sorted({f for f, _ in diffs})
-        per_fold = [sum(d for (f, _), d in diffs.items() if f == fold) / sum(1 for f, _ in diffs if f == fold)
-                    for fold in folds]
-        out[k] = {"mean_a": sum(s[f"{k}_a"] for s in sets if (s["fold"], s["split"]) in diffs) / len(diffs),
-                  "mean_b": sum(s[f"{k}_b"] for s in sets if (s["fold"], s["split"]) in diffs) / len(diffs),
-                  "diff": mean_interval(per_fold, level), "sets": len(diffs), "folds": len(folds),
+        by_fold: dict[int, list[float]] = {}
+        for (fold, _), d in diffs.items():
+            by_fold.setdefault(fold, []).append(d)
+        paired = [s for s in sets if (s["fold"], s["split"]) in diffs]
+        out[k] = {"mean_a": statistics.fmean(s[f"{k}_a"] for s in paired),
+                  "mean_b": statistics.fmean(s[f"{k}_b"] for s in paired),
+                  "diff": mean_interval([statistics.fmean(v) for v in by_fold.values()], level),
+                  "sets": len(diffs), "folds": len(by_fold),
                   "ahead": sum(d >= 0.0005 for d in diffs.values()), "level": sum(abs(d) < 0.0005 for d in diffs.values()),
                   "behind": sum(d <= -0.0005 for d in diffs.values())}
-    splits = sorted({sp for _, sp in common})
-    out["by_split"] = {sp: sum(s["video_auc_a"] - s["video_auc_b"] for s in sets if s["split"] == sp)
-                       / sum(1 for s in sets if s["split"] == sp) for sp in splits}
+    out["by_split"] = {sp: statistics.fmean(s["video_auc_a"] - s["video_auc_b"] for s in sets if s["split"] == sp)
+                       for sp in sorted({sp for _, sp in common})}
     return out
 
 
 def format_sets(res: dict, name_a: str, name_b: str) -> str:
-    def f(v: float | None) -> str:
-        return "—" if v is None else f"{v:.3f}"
-
+    f = fmt_auc
     lines = [f"A {name_a}", f"B {name_b}", "",
              "| held-out set | video AUC A / B | A - B | clip items A / B | photo items A / B |", "|---|---|---|---|---|"]
     for s in res["sets"]:

@@ -96,10 +96,13 @@ def summarize(rows: list[dict], target: float = 0.95) -> dict:
             "rows": rows}
 
 
-def format_table(summary: dict) -> str:
-    def f(v: float | None) -> str:
-        return "—" if v is None else f"{v:.3f}"
+def fmt_auc(v: float | None) -> str:
+    """An AUC as the tables print it: three decimals, or a dash where a set has none."""
+    return "—" if v is None else f"{v:.3f}"
 
+
+def format_table(summary: dict) -> str:
+    f = fmt_auc
     lines = ["| held-out set | people | items (clips) | video AUC | 95 % interval (people) | clip items | photo items |",
              "|---|---|---|---|---|---|---|"]
     for r in summary["rows"]:
