@@ -100,7 +100,7 @@ def cv_row(fold, split, auc, clip=1.0, photo=0.9, people=15, items=20):
 
 
 def test_compare_sets_pairs_held_out_sets_and_takes_the_fold_as_the_unit():
-    from lda_model.compare import compare_sets, format_sets
+    from lda_model.compare import SEED_CAVEAT, compare_sets, format_sets
 
     a = {(f, s): cv_row(f, s, auc) for (f, s), auc in
          {(0, "val"): 0.92, (0, "test"): 0.95, (1, "val"): 0.94, (1, "test"): 0.90, (2, "val"): 0.93, (2, "test"): 0.91,
@@ -131,7 +131,9 @@ def test_compare_sets_pairs_held_out_sets_and_takes_the_fold_as_the_unit():
     assert "t-interval over 3 folds" in text and "only in A (left out): fold 3 val" in text
     assert "no measurable difference on these held-out sets" in text
     better = {k: {**r, "video_auc": r["video_auc"] + 0.03 + 0.001 * k[0]} for k, r in b.items()}
-    assert "A is better on these held-out sets" in format_sets(compare_sets(better, b), "A", "B")
+    text = format_sets(compare_sets(better, b), "A", "B")
+    assert "A is better on these held-out sets" in text and SEED_CAVEAT in text
+    assert SEED_CAVEAT not in format_sets(res, "A", "B")  # no difference found: nothing to rerun
     one = format_sets(compare_sets({(0, "val"): cv_row(0, "val", 0.95)}, {(0, "val"): cv_row(0, "val", 0.90)}), "A", "B")
     assert "no interval from one fold" in one and "one fold: no interval, so nothing to conclude" in one
 
