@@ -37,6 +37,10 @@ class LDAConfig:
     # the middle of the four downsamplings) is the mid-level tap (measured, lite: index 3 val
     # 0.883 vs 0.924, test 0.933 vs 0.907).
     temporal_stage: int = 2
+    # ImageNet weights the backbone starts from in training: "" (random init, the paper preset
+    # and the Xception lite preset) or "imagenet" (the converted wheel, `pretrained.py`). A trained
+    # checkpoint holds the whole network, so this only records how training began.
+    backbone_pretrained: str = ""
     # Dropout before the classifier; the paper does not say, timm's Xception uses none.
     # Measured (lite, README "Residual guidance and dropout"): 0.3 scored val 0.909 vs 0.924.
     drop_rate: float = 0.0
@@ -130,6 +134,8 @@ class LDAConfig:
             raise ValueError(
                 f"temporal_reduce must be one of {TEMPORAL_REDUCTIONS}, got {self.temporal_reduce!r}"
             )
+        if self.backbone_pretrained not in ("", "imagenet"):
+            raise ValueError(f"backbone_pretrained must be '' or 'imagenet', got {self.backbone_pretrained!r}")
         if self.guidance not in GUIDANCE_MODES:
             raise ValueError(f"guidance must be one of {GUIDANCE_MODES}, got {self.guidance!r}")
 
@@ -151,7 +157,8 @@ class LDAConfig:
     @classmethod
     def paper(cls, **changes: Any) -> "LDAConfig":
         """The paper's sizes: Xception at 398, LDA at 224 with 16x16 patches, 12 modules,
-        m = 4, n = 3."""
+        m = 4, n = 3. The backbone trains from random weights (no ImageNet Xception ships in a
+        wheel here); `train --init` starts it from weights a user supplies."""
         return cls(**{"name": "paper", **changes})
 
     @classmethod
@@ -165,6 +172,27 @@ class LDAConfig:
             name="lite",
             backbone="lda_xception_w25",
             backbone_size=128,
+            attention_size=112,
+            patch_size=8,
+            embed_dim=64,
+            latent_dim=32,
+        )
+        base.update(changes)
+        return cls(**base)
+
+    @classmethod
+    def lite0(cls, **changes: Any) -> "LDAConfig":
+        """The shipped default: ImageNet-pretrained EfficientNet-Lite0 (timm
+        `tf_efficientnet_lite0`, weights from a PyPI wheel, `pretrained.py`) at 160x160 (the
+        prepared crops' own size), with the lite preset's LDA modules (112x112, 8x8 patches, a
+        14x14 grid, D = 64, latent 32, 12 modules, m = 4, n = 3). As for Xception, the spatial maps
+        guide the stride-4 features (feature_info index 1) and the temporal maps the stride-8
+        ones (index 2). Lite0's own normalisation is mean = std = 0.5."""
+        base = dict(
+            name="lite0",
+            backbone="tf_efficientnet_lite0",
+            backbone_pretrained="imagenet",
+            backbone_size=160,
             attention_size=112,
             patch_size=8,
             embed_dim=64,

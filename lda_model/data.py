@@ -30,7 +30,7 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from .analysis import crops_to_tensor
-from .forgery import forge_clip
+from .forgery import REGION_MIXES, forge_clip
 
 
 @dataclass
@@ -196,7 +196,9 @@ class SynthClips(Dataset):
     def __init__(self, store: SegmentStore, clip_length: int, size: int, length: int, seed: int = 0,
                  augment: float = 1.0, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), paired: bool = False,
                  mask_grid: int | None = None, image_share: float | None = None, degrade: float = 0.0,
-                 synth_share: float | None = None) -> None:
+                 synth_share: float | None = None, regions: str = "whole") -> None:
+        if regions not in REGION_MIXES:
+            raise ValueError(f"regions must be one of {sorted(REGION_MIXES)}, got {regions!r}")
         if clip_length > store.segment_length:
             raise ValueError(f"segments hold {store.segment_length} frames, clips need {clip_length}")
         if image_share is not None:
@@ -227,6 +229,7 @@ class SynthClips(Dataset):
         self.store, self.clip_length, self.size, self.length = store, clip_length, size, length
         self.seed, self.augment, self.mean, self.std = seed, augment, mean, std
         self.paired = paired
+        self.regions = regions  # forgery.REGION_MIXES: which landmark hulls the synthesized fakes blend
         self.mask_grid = mask_grid  # set: items are (clip, label, per-patch blend fraction (n+1, g, g))
         self.epoch = 0
 
@@ -283,7 +286,7 @@ class SynthClips(Dataset):
             if rng.random() < 0.4:
                 d_frames, d_lms, _ = self._pick(rng, avoid_identity=identity)
                 donor = (d_frames, d_lms)
-            frames, masks, _ = forge_clip(frames, lms, rng, donor=donor)
+            frames, masks, _ = forge_clip(frames, lms, rng, donor=donor, regions=self.regions)
         clip_label = torch.tensor(float(label))
         if self.mask_grid is None:
             frames = augment_clip(frames, self.size, aug_rng, self.augment, degrade=self.degrade)

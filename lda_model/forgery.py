@@ -25,11 +25,22 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .landmarks import FACE_OVAL, INNER_FACE, LIPS_OUTER, NOSE, polygon_mask
+from .landmarks import FACE_OVAL, INNER_FACE, LEFT_EYE, LIPS_OUTER, NOSE, RIGHT_EYE, polygon_mask
 
 KINDS = ("self_blend", "swap")
 TEMPORAL_MODES = ("consistent", "jitter", "drift")
-_MASK_REGIONS = {"face": FACE_OVAL, "inner": INNER_FACE, "lower": LIPS_OUTER + NOSE + FACE_OVAL[10:27]}
+_MASK_REGIONS = {"face": FACE_OVAL, "inner": INNER_FACE, "lower": LIPS_OUTER + NOSE + FACE_OVAL[10:27],
+                 "mouth": LIPS_OUTER, "eyes": LEFT_EYE + RIGHT_EYE, "nose": NOSE}
+# Parts of a face: small masks that are grown, never eroded (erosion would empty them).
+PART_REGIONS = ("mouth", "eyes", "nose")
+# Which landmark hull a forgery blends, and how often. "whole": whole-face and inner-face blends,
+# what every evaluation forges (so synthetic numbers stay comparable across checkpoints). "parts":
+# a third of the forgeries change only the mouth, the eyes or the nose, as expression-transfer
+# fakes (FF++ Face2Face, NeuralTextures) do; one draw from the same generator either way.
+REGION_MIXES = {
+    "whole": (("face", "inner", "lower"), (0.5, 0.35, 0.15)),
+    "parts": (("face", "inner", "lower", "mouth", "eyes", "nose"), (0.3, 0.25, 0.1, 0.17, 0.11, 0.07)),
+}
 
 
 @dataclass(frozen=True)
@@ -51,11 +62,15 @@ class ForgeryParams:
     noise_seed: int = 0  # seed of the hull deformation
 
 
-def sample_params(rng: np.random.Generator, kind: str | None = None) -> ForgeryParams:
+def sample_params(rng: np.random.Generator, kind: str | None = None, regions: str = "whole") -> ForgeryParams:
     kind = kind or str(rng.choice(KINDS))
+    names, weights = REGION_MIXES[regions]
+    region = str(rng.choice(list(names), p=list(weights)))
+    grow = float(rng.uniform(-0.06, 0.04))
+    part = region in PART_REGIONS  # a small hull: less deformed and blurred, grown, never eroded
     return ForgeryParams(
         kind=kind,
-        region=str(rng.choice(["face", "inner", "lower"], p=[0.5, 0.35, 0.15])),
+        region=region,
         rgb_shift=tuple(rng.uniform(-20, 20, 3).round(2)) if rng.random() < 0.6 else (0.0, 0.0, 0.0),
         hue_shift=float(rng.uniform(-6, 6)) if rng.random() < 0.4 else 0.0,
         sat_scale=float(rng.uniform(0.8, 1.25)) if rng.random() < 0.5 else 1.0,
@@ -64,9 +79,9 @@ def sample_params(rng: np.random.Generator, kind: str | None = None) -> ForgeryP
         sharpen=float(rng.uniform(0.3, 1.5)) if rng.random() < 0.3 else 0.0,
         shift=tuple(rng.uniform(-0.03, 0.03, 2).round(4)) if kind == "self_blend" else (0.0, 0.0),
         scale=float(rng.uniform(0.95, 1.05)) if kind == "self_blend" else 1.0,
-        mask_noise=float(rng.uniform(0.0, 0.06)),
-        mask_grow=float(rng.uniform(-0.06, 0.04)),
-        mask_blur=float(rng.uniform(0.01, 0.08)),
+        mask_noise=float(rng.uniform(0.0, 0.06)) * (0.3 if part else 1.0),
+        mask_grow=abs(grow) + 0.01 if part else grow,
+        mask_blur=float(rng.uniform(0.01, 0.08)) * (0.35 if part else 1.0),
         blend=float(rng.choice([1.0, rng.uniform(0.4, 1.0)])),
         noise_seed=int(rng.integers(1 << 30)),
     )
@@ -254,6 +269,7 @@ def forge_clip(
     temporal: str | None = None,
     donor: tuple[np.ndarray, np.ndarray] | None = None,
     jitter: float = 1.0,
+    regions: str = "whole",
 ) -> tuple[np.ndarray, np.ndarray, dict]:
     """Forge every frame of a clip (L, H, W, 3) with landmarks (L, 478, 2).
 
@@ -266,8 +282,8 @@ def forge_clip(
     if kind == "swap" and donor is None:
         raise ValueError("a swap needs a donor clip")
     temporal = temporal or str(rng.choice(TEMPORAL_MODES, p=[0.5, 0.3, 0.2]))
-    base = sample_params(rng, kind)
-    end = sample_params(rng, kind) if temporal == "drift" else base
+    base = sample_params(rng, kind, regions)
+    end = sample_params(rng, kind, regions) if temporal == "drift" else base
     fakes, masks = [], []
     tris = triangulation(landmarks[0][_WARP_POINTS], frames.shape[1:3]) if kind == "swap" else None
     n = len(frames)

@@ -69,33 +69,38 @@ class StagedBackbone(nn.Module):
     """A timm `features_only` backbone cut into its feature stages, so features can be
     modified between stages (timm's feature wrappers only read them out).
 
-    Stage k ends where `feature_info[k]` is taken. A feature module at the top level
-    (`act2`) ends its stage after that module; a nested one (`block2.rep.0`, the first op of
-    block2 reading block1's output) ends it before its top-level parent. Whatever follows
-    the last feature (global pool, classifier) is dropped.
+    Stage k ends where `feature_info[k]` is taken. The backbone's modules are listed in
+    order: the top-level ones, with a `blocks` Sequential (EfficientNet) opened into
+    `blocks.0`, `blocks.1`, ... A feature module in that list (`act2`, `blocks.2`) ends its
+    stage after itself; a nested one (`block2.rep.0`, the first op of block2 reading block1's
+    output) ends it before its parent. Whatever follows the last feature (global pool,
+    classifier, EfficientNet's 1x1 head) is dropped.
+
+    `weights`: a safetensors file with timm's names for `name` (see `pretrained.py`), loaded
+    before the cut; every tensor the feature model has must be in it.
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, weights: Optional[Union[str, Path]] = None) -> None:
         super().__init__()
         model = timm.create_model(name, pretrained=False, features_only=True)
+        if weights:
+            from .pretrained import load_into
+
+            load_into(model, weights)
         self.feature_info = model.feature_info
         self.channels: list[int] = list(model.feature_info.channels())
         self.reductions: list[int] = list(model.feature_info.reduction())
-        modules = model.feature_info.module_name()
-        body = getattr(model, "body", None)
-        if body is not None:  # FeatureHookNet: hooks on the original network
-            for handle in model.hooks._handles:
-                handle.remove()
-            children = list(body.named_children())
-        else:  # FeatureListNet / FeatureDictNet: flattened top-level modules
-            children = list(model.items())
+        children = _ordered_children(model)
         names = [n for n, _ in children]
         ends = []
-        for module_name in modules:
+        for module_name in model.feature_info.module_name():
+            if module_name in names:
+                ends.append(names.index(module_name) + 1)
+                continue
             top = module_name.split(".")[0]
             if top not in names:
                 raise ValueError(f"feature module {module_name!r} of {name} not found at top level")
-            ends.append(names.index(top) + (0 if "." in module_name else 1))
+            ends.append(names.index(top))
         stages, start = [], 0
         for end in ends:
             stages.append(nn.Sequential(*[m for _, m in children[start:end]]))
@@ -105,6 +110,26 @@ class StagedBackbone(nn.Module):
     @property
     def num_features(self) -> int:
         return self.channels[-1]
+
+
+def _ordered_children(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """A timm feature model's modules in forward order, `blocks` opened into its stages."""
+    body = getattr(model, "body", None)
+    if body is not None:  # FeatureHookNet: hooks on the original network
+        for handle in model.hooks._handles:
+            handle.remove()
+        top = list(body.named_children())
+    elif hasattr(model, "items"):  # FeatureListNet / FeatureDictNet: flattened top-level modules
+        top = list(model.items())
+    else:  # EfficientNetFeatures: conv_stem, bn1, blocks; features are read after blocks.k
+        top = list(model.named_children())
+    out = []
+    for n, m in top:
+        if n == "blocks" and isinstance(m, nn.Sequential):
+            out += [(f"blocks.{i}", b) for i, b in enumerate(m)]
+        else:
+            out.append((n, m))
+    return out
 
 
 class LDADetector(

