@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 import torch
 
-from .faces import DEFAULT_MARGIN, FaceDetector, FaceTracker, crop_square, crop_window, to_crop_coords
+from .faces import DEFAULT_MARGIN, FaceDetector, FaceTracker, crop_square, crop_window, fit_window, to_crop_coords
 from .model import LDADetector
 from .quality import FaceQuality, face_quality
 from .video import (DEFAULT_MAX_SIDE, VideoError, VideoInfo, analysis_points, count_frames, frames_needed, iter_frames,
@@ -146,7 +146,7 @@ def _track_and_crop(path, points, clip_length, crop_size, margin, max_side, max_
                 anchors_seen += 1
                 faces = detector.detect(rgb, time_s)
                 for face, tid in zip(faces, tracker.update(faces, index)):
-                    window = crop_window(face.landmarks, margin)
+                    window = fit_window(crop_window(face.landmarks, margin), rgb.shape[1], rgb.shape[0])
                     point = FacePoint(index, time_s, face.box, face.landmarks, window, np.empty(0))
                     crops = [crop_square(rgb, window, crop_size)]
                     if clip_length == 1:

@@ -6,8 +6,9 @@
   strictly increasing time stamps.
 - `FaceTracker` gives faces an identity across frames: greedy matching on box overlap, falling
   back to centre distance (analysis points can be many frames apart), tolerating short misses.
-- `crop_window` / `crop_square`: a square window around the landmarks with a margin, cut with one
-  affine warp (out-of-frame parts are filled by edge replication). Frame t and its next n frames
+- `crop_window` / `fit_window` / `crop_square`: a square window around the landmarks with a margin,
+  moved or shrunk to stay inside the frame, then cut out (edge replication only for a window
+  that still leaves the frame, e.g. one not fitted). Frame t and its next n frames
   are cut with the *same* window so that motion residuals show the face moving, not the crop.
 """
 
@@ -103,35 +104,51 @@ class Face:
 
 
 class FaceDetector:
-    """MediaPipe Face Landmarker in VIDEO mode. Use as a context manager, one per clip."""
+    """MediaPipe Face Landmarker in VIDEO mode. Use as a context manager, one per clip.
 
-    def __init__(self, max_faces: int = 4, min_confidence: float = 0.5, model_path: str | Path | None = None):
+    With `search` (the default), a frame on which the landmarker finds no face goes through the
+    full-range search (`face_search.py`): the region where a face was found last is tried first,
+    then the full-range detector over the frame and its tiles, and an IMAGE-mode landmarker runs
+    on each region found. A frame where the landmarker succeeds pays nothing for this."""
+
+    def __init__(self, max_faces: int = 4, min_confidence: float = 0.5, model_path: str | Path | None = None,
+                 search: bool = True):
         self.max_faces = max_faces
         self.min_confidence = min_confidence
         self.model_path = Path(model_path) if model_path else face_model_path()
+        self.search = search
         self._landmarker = None
+        self._image_landmarker = None  # for regions found by the search (created on first use)
+        self._search = None
+        self._follow: list = []  # face_search.Region of the faces the search found last
         self._last_ms = -1
 
-    def __enter__(self) -> "FaceDetector":
+    def _options(self, mode: str):
         from mediapipe.tasks.python import vision
         from mediapipe.tasks.python.core.base_options import BaseOptions
 
-        options = vision.FaceLandmarkerOptions(
+        return vision.FaceLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(self.model_path)),
-            running_mode=vision.RunningMode.VIDEO,
-            num_faces=self.max_faces,
+            running_mode=getattr(vision.RunningMode, mode),
+            num_faces=self.max_faces if mode == "VIDEO" else 1,
             min_face_detection_confidence=self.min_confidence,
             min_face_presence_confidence=self.min_confidence,
             min_tracking_confidence=self.min_confidence,
         )
-        self._landmarker = vision.FaceLandmarker.create_from_options(options)
+
+    def __enter__(self) -> "FaceDetector":
+        from mediapipe.tasks.python import vision
+
+        self._landmarker = vision.FaceLandmarker.create_from_options(self._options("VIDEO"))
         self._last_ms = -1
+        self._follow = []
         return self
 
     def __exit__(self, *exc) -> None:
-        if self._landmarker is not None:
-            self._landmarker.close()
-            self._landmarker = None
+        for lm in (self._landmarker, self._image_landmarker):
+            if lm is not None:
+                lm.close()
+        self._landmarker = self._image_landmarker = None
 
     def detect(self, rgb: np.ndarray, time_s: float) -> list[Face]:
         """Faces in one RGB uint8 frame; `time_s` must not go backwards within a clip."""
@@ -144,14 +161,54 @@ class FaceDetector:
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
         result = self._landmarker.detect_for_video(image, ms)
         h, w = rgb.shape[:2]
-        faces = []
-        for lms in result.face_landmarks:
-            pts = np.array([(p.x * w, p.y * h) for p in lms], dtype=np.float32)
-            face = Face(pts)
-            # VIDEO mode can report one face twice (a tracked and a re-detected copy): keep one
-            if face.size >= MIN_FACE_SIZE and all(box_iou(face.box, f.box) < 0.4 for f in faces):
-                faces.append(face)
+        faces = _distinct([Face(np.array([(p.x * w, p.y * h) for p in lms], dtype=np.float32))
+                           for lms in result.face_landmarks])
+        if faces or not self.search:
+            return faces
+        return self._search_faces(rgb)
+
+    def _search_faces(self, rgb: np.ndarray) -> list[Face]:
+        """The fallback: the last regions first, then a full-range search of the whole frame."""
+        from .face_search import Region
+
+        faces = _distinct([f for r in self._follow if (f := self._landmarks_in(rgb, r)) is not None])
+        if not faces:
+            if self._search is None:
+                from .face_search import FaceSearch
+
+                self._search = FaceSearch()
+            regions = [Region.around(b) for b in self._search.find(rgb, self.max_faces)]
+            faces = _distinct([f for r in regions if (f := self._landmarks_in(rgb, r)) is not None])
+        self._follow = [Region.around(f.box) for f in faces]
         return faces
+
+    def _landmarks_in(self, rgb: np.ndarray, region) -> "Face | None":
+        """The landmarker (IMAGE mode) on one region, upscaled; landmarks in frame pixels."""
+        import mediapipe as mp
+        from mediapipe.tasks.python import vision
+
+        from .face_search import DARK_LUMA, REGION_SIZE, equalise
+
+        if self._image_landmarker is None:
+            self._image_landmarker = vision.FaceLandmarker.create_from_options(self._options("IMAGE"))
+        cut = region.cut(rgb, REGION_SIZE)
+        if float(cut.mean()) < DARK_LUMA:  # detection only: the model's crops come from `rgb`
+            cut = equalise(cut)
+        result = self._image_landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=cut))
+        if not result.face_landmarks:
+            return None
+        pts = np.array([(p.x * REGION_SIZE, p.y * REGION_SIZE) for p in result.face_landmarks[0]], dtype=np.float32)
+        return Face(region.to_frame(pts, REGION_SIZE))
+
+
+def _distinct(faces: list[Face]) -> list[Face]:
+    """Faces of at least MIN_FACE_SIZE, one per place: VIDEO mode can report one face twice (a
+    tracked and a re-detected copy), and two search regions can hold the same face."""
+    out: list[Face] = []
+    for face in faces:
+        if face.size >= MIN_FACE_SIZE and all(box_iou(face.box, f.box) < 0.4 for f in out):
+            out.append(face)
+    return out
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> float:
@@ -231,6 +288,17 @@ def crop_window(landmarks: np.ndarray, margin: float = DEFAULT_MARGIN) -> np.nda
     centre = (lo + hi) / 2
     side = float(max(hi - lo)) * (1 + 2 * margin)
     return np.array([centre[0], centre[1], max(side, 1.0)], dtype=np.float32)
+
+
+def fit_window(window: np.ndarray, width: int, height: int) -> np.ndarray:
+    """`window` (cx, cy, side) moved, and shrunk if it must be, to lie inside a width x height frame.
+
+    A face that fills the frame (a dataset's face crop) keeps as much margin as the frame has,
+    instead of a border of smeared edge pixels that the model would read as content."""
+    side = min(float(window[2]), float(width), float(height))
+    cx = float(np.clip(window[0], side / 2, width - side / 2))
+    cy = float(np.clip(window[1], side / 2, height - side / 2))
+    return np.array([cx, cy, max(side, 1.0)], dtype=np.float32)
 
 
 def window_box(window: np.ndarray) -> tuple[int, int, int]:
