@@ -88,3 +88,7 @@ in training, while its training forgeries paste resampled faces, so it can read 
 above: the score before and after, and the brightness and sharpness the app checks (below what 99 %
 of the training faces had, the Analyze tab adds a caution under its verdict).
 """
+
+
+REAL_CANNOT_MEAN = ("REAL means no blending traces were found, not that the clip is authentic: faces generated "
+                    "whole (talking-head generators) and polished, post-produced swaps can score REAL.")

@@ -47,8 +47,12 @@ def verdict_markdown(a: VideoAnalysis) -> str:
     if a.main_track is None:
         return "### No face found\nThe clip decoded, but no face was detected at the sampled moments."
     p, label = a.fake_probability, a.label
-    icon = "🟥" if label == "FAKE" else "🟩"
-    lines = [f"## {icon} {label} — fake probability **{p:.2f}** (threshold {a.threshold:.2f})",
+    lo, hi = a.spread()
+    if a.uncertain:
+        head = f"## 🟨 UNCERTAIN (leans {label}) — fake probability **{p:.2f}**"
+    else:
+        head = f"## {'🟥' if label == 'FAKE' else '🟩'} {label} — fake probability **{p:.2f}**"
+    lines = [head + f" (threshold {a.threshold:.2f}; over the clip {lo:.2f}–{hi:.2f})",
              f"Weights: `{a.weights}` · {len(a.tracks)} face track(s) · main face: {a.main_track} · "
              f"{sum(len(v) for v in a.tracks.values())} analysis points · "
              f"tracking {a.timings.get('faces_s', 0):.1f} s, model {a.timings.get('model_s', 0):.1f} s"]
@@ -56,6 +60,8 @@ def verdict_markdown(a: VideoAnalysis) -> str:
         lines.append("Per face: " + ", ".join(f"face {t}: {a.track_probability(t):.2f}" for t in sorted(a.tracks)))
     q = a.quality()
     lines += [f"⚠️ {note}" for note in (q.notes() if q is not None else [])]
+    if label == "REAL":
+        lines.append(texts.REAL_CANNOT_MEAN)
     return "\n\n".join(lines)
 
 

@@ -42,6 +42,10 @@ DEFAULT_NUM_POINTS = 32
 # look at the same moments of a clip. Clips shorter than this plan with what they have.
 PLAN_LENGTH = 6
 DEFAULT_THRESHOLD = 0.5
+# Scores this close to the threshold are reported as uncertain: the label (REAL/FAKE) stays, and
+# `uncertain` says it should not be read as a verdict. The band is where the shipped detectors'
+# scores of real and fake benchmark clips overlap most (docs/results.md, *Uncertain band*).
+UNCERTAIN_BAND = (0.35, 0.65)
 Progress = Callable[[float, str], None]
 
 
@@ -227,6 +231,20 @@ class VideoAnalysis:
         p = self.fake_probability
         return None if p is None else ("FAKE" if p >= self.threshold else "REAL")
 
+    @property
+    def uncertain(self) -> bool | None:
+        """True when the score lies inside `UNCERTAIN_BAND` (None without a face)."""
+        p = self.fake_probability
+        return None if p is None else bool(UNCERTAIN_BAND[0] <= p < UNCERTAIN_BAND[1])
+
+    def spread(self) -> tuple[float, float] | None:
+        """10th and 90th percentile of the main face's per-point fake probabilities (None without a face)."""
+        if self.main_track is None:
+            return None
+        probs = [p.fake_probability for p in self.tracks[self.main_track]]
+        lo, hi = np.percentile(probs, [10, 90])
+        return float(lo), float(hi)
+
     def quality(self) -> FaceQuality | None:
         """Brightness and detail of the main face (`quality`), None without a face."""
         if self.main_track is None:
@@ -252,6 +270,9 @@ class VideoAnalysis:
             "fake_probability": None if self.fake_probability is None else round(self.fake_probability, 6),
             "label": self.label,
             "threshold": self.threshold,
+            "uncertain": self.uncertain,
+            "uncertain_band": list(UNCERTAIN_BAND),
+            "spread": None if self.spread() is None else [round(v, 4) for v in self.spread()],
             "faces": len(self.tracks),
             "main_track": self.main_track,
             "tracks": [

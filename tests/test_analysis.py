@@ -52,6 +52,7 @@ def test_no_face_clip(tmp_path, tiny_detector):
     result = analyze_video(path, tiny_detector, weights="tiny")
     record = result.to_json()
     assert record["faces"] == 0 and record["fake_probability"] is None and record["label"] is None
+    assert record["uncertain"] is None and record["spread"] is None
     assert "no face" in record["message"]
 
 
@@ -68,6 +69,10 @@ def test_analyze_json_record(face_clip, tiny_detector):
     assert 0 <= rec["fake_probability"] <= 1 and rec["label"] in ("REAL", "FAKE")
     assert rec["label"] == ("FAKE" if rec["fake_probability"] >= rec["threshold"] else "REAL")
     assert len(rec["frames"]) == 6
+    lo, hi = rec["uncertain_band"]
+    assert rec["uncertain"] == (lo <= rec["fake_probability"] < hi)
+    probs = [f["fake_probability"] for f in rec["frames"]]
+    assert min(probs) - 1e-4 <= rec["spread"][0] <= rec["spread"][1] <= max(probs) + 1e-4
     assert rec["fake_probability"] == pytest.approx(np.mean([f["fake_probability"] for f in rec["frames"]]), abs=1e-5)
     f = rec["frames"][1]
     assert set(f) == {"index", "time_s", "track", "fake_probability", "box"} and len(f["box"]) == 4

@@ -174,6 +174,20 @@ def test_verdict_warns_about_a_dark_face(tmp_path, tiny_detector):
     assert dark.startswith("## ") and dark.rindex("⚠️") > dark.index("fake probability")  # verdict first, then notes
 
 
+def test_verdict_shows_the_uncertain_band_and_what_real_cannot_mean(face_clip, tiny_detector):
+    from app.texts import REAL_CANNOT_MEAN
+    from app.ui import verdict_markdown
+    from lda_model.analysis import analyze_video
+
+    a = analyze_video(face_clip, tiny_detector, num_points=3)
+    for prob, head in ((0.52, "## 🟨 UNCERTAIN (leans FAKE)"), (0.9, "## 🟥 FAKE"), (0.1, "## 🟩 REAL")):
+        for p in a.tracks[a.main_track]:
+            p.fake_probability = prob
+        md = verdict_markdown(a)
+        assert md.startswith(head), md
+        assert (REAL_CANNOT_MEAN in md) == (prob < 0.5)
+
+
 def test_condition_handler_scores_and_cautions(tiny_weights):
     from app.ui import run_condition
 
