@@ -14,8 +14,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import sys
 import shutil
 import tempfile
 import urllib.request
@@ -103,6 +105,24 @@ class Face:
         return float(max(x1 - x0, y1 - y0))
 
 
+@contextlib.contextmanager
+def quiet_native_stderr():
+    """Silence what native code writes to file descriptor 2 inside the block.
+
+    MediaPipe's C++ graph logs start-up notes ("Logging before InitGoogle()", XNNPACK, feedback
+    tensors) on every landmarker it creates and on its first inference, whatever the Python
+    logging settings; they mean nothing to a user. Only those moments are wrapped."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 class FaceDetector:
     """MediaPipe Face Landmarker in VIDEO mode. Use as a context manager, one per clip.
 
@@ -121,6 +141,7 @@ class FaceDetector:
         self._image_landmarker = None  # for regions found by the search (created on first use)
         self._search = None
         self._follow: list = []  # face_search.Region of the faces the search found last
+        self._warm = False
         self._last_ms = -1
 
     def _options(self, mode: str):
@@ -139,8 +160,10 @@ class FaceDetector:
     def __enter__(self) -> "FaceDetector":
         from mediapipe.tasks.python import vision
 
-        self._landmarker = vision.FaceLandmarker.create_from_options(self._options("VIDEO"))
+        with quiet_native_stderr():
+            self._landmarker = vision.FaceLandmarker.create_from_options(self._options("VIDEO"))
         self._last_ms = -1
+        self._warm = False  # the VIDEO landmarker has run once (its start-up notes are silenced)
         self._follow = []
         return self
 
@@ -159,7 +182,12 @@ class FaceDetector:
         ms = max(int(round(time_s * 1000)), self._last_ms + 1)  # strictly increasing
         self._last_ms = ms
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
-        result = self._landmarker.detect_for_video(image, ms)
+        if self._warm:
+            result = self._landmarker.detect_for_video(image, ms)
+        else:  # the first inference logs its start-up notes
+            with quiet_native_stderr():
+                result = self._landmarker.detect_for_video(image, ms)
+            self._warm = True
         h, w = rgb.shape[:2]
         faces = _distinct([Face(np.array([(p.x * w, p.y * h) for p in lms], dtype=np.float32))
                            for lms in result.face_landmarks])
@@ -176,7 +204,8 @@ class FaceDetector:
             if self._search is None:
                 from .face_search import FaceSearch
 
-                self._search = FaceSearch()
+                with quiet_native_stderr():  # LiteRT announces its XNNPACK delegate
+                    self._search = FaceSearch()
             regions = [Region.around(b) for b in self._search.find(rgb, self.max_faces)]
             faces = _distinct([f for r in regions if (f := self._landmarks_in(rgb, r)) is not None])
         self._follow = [Region.around(f.box) for f in faces]
@@ -189,12 +218,16 @@ class FaceDetector:
 
         from .face_search import DARK_LUMA, REGION_SIZE, equalise
 
-        if self._image_landmarker is None:
-            self._image_landmarker = vision.FaceLandmarker.create_from_options(self._options("IMAGE"))
         cut = region.cut(rgb, REGION_SIZE)
         if float(cut.mean()) < DARK_LUMA:  # detection only: the model's crops come from `rgb`
             cut = equalise(cut)
-        result = self._image_landmarker.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=cut))
+        image = mp.Image(image_format=mp.ImageFormat.SRGB, data=cut)
+        if self._image_landmarker is None:
+            with quiet_native_stderr():
+                self._image_landmarker = vision.FaceLandmarker.create_from_options(self._options("IMAGE"))
+                result = self._image_landmarker.detect(image)
+        else:
+            result = self._image_landmarker.detect(image)
         if not result.face_landmarks:
             return None
         pts = np.array([(p.x * REGION_SIZE, p.y * REGION_SIZE) for p in result.face_landmarks[0]], dtype=np.float32)
