@@ -112,6 +112,27 @@ def draw_roc(path: str, fpr: np.ndarray, tpr: np.ndarray, auc: float, title: str
     cv2.imwrite(path, img)
 
 
+# Short names of the source datasets for results per dataset (the FF++ family: its four methods,
+# its originals and the DeepFakeDetection actors).
+DATASET_FAMILIES = (("FaceForensics++", "FF++"), ("Celeb-DF", "Celeb-DF"), ("DFDC", "DFDC"), ("UADFV", "UADFV"))
+
+
+def dataset_family(source: str) -> str:
+    return next((short for prefix, short in DATASET_FAMILIES if source.startswith(prefix)), source or "other")
+
+
+def by_dataset(datasets: list[str], labels: list[int], scores: list[float]) -> dict[str, dict]:
+    """Each dataset's fakes against every real clip of the run (as `fakes_by_group`), with the
+    clip-bootstrap interval of that AUC; datasets with only real clips are left out."""
+    out = fakes_by_group(datasets, np.array(labels), np.array(scores))
+    lab, sc, ds = np.array(labels), np.array(scores), np.array(datasets)
+    for name, m in out.items():
+        sel = (lab == 0) | (ds == name)
+        m["n_fake"], m["n_real"] = int(((ds == name) & (lab == 1)).sum()), int((lab == 0).sum())
+        m["auc_ci95"] = bootstrap_auc_interval(lab[sel].tolist(), sc[sel].tolist(), list(range(int(sel.sum()))))
+    return out
+
+
 def evaluate_detection(args, detector, info) -> dict:
     try:
         rows = read_labels(Path(args.labels), Path(args.videos) if args.videos else None,
@@ -121,6 +142,8 @@ def evaluate_detection(args, detector, info) -> dict:
         raise SystemExit(f"error: {err}") from None
     if not rows:
         raise SystemExit("error: no labelled clips matched")
+    datasets = {(Path(args.labels).parent / r.file).resolve(): dataset_family(r.dataset)
+                for r in read_label_file(Path(args.labels))}
     v_labels, v_scores, f_labels, f_scores, per_clip, skipped = [], [], [], [], [], []
     for path, label, group in rows:
         try:
@@ -136,13 +159,15 @@ def evaluate_detection(args, detector, info) -> dict:
         f_scores += probs
         v_labels.append(label)
         v_scores.append(res.fake_probability)
-        per_clip.append({"video": path.name, "group": group, "label": label, "score": round(res.fake_probability, 4)})
+        per_clip.append({"video": path.name, "group": group, "dataset": datasets.get(path, "other"), "label": label,
+                         "score": round(res.fake_probability, 4)})
     out = {"weights": info.source, "video": binary_metrics(np.array(v_labels), np.array(v_scores)),
            # clips resampled with replacement (each its own cluster): how far the AUC of a few clips could move
            "video_auc_ci95": bootstrap_auc_interval(v_labels, v_scores, list(range(len(v_labels)))),
            "frame": binary_metrics(np.array(f_labels), np.array(f_scores)),
            # per group (e.g. a manipulation method, or fully generated heads): its fakes against every real clip
            "fakes_by_group": fakes_by_group([c["group"] for c in per_clip], v_labels, v_scores),
+           "fakes_by_dataset": by_dataset([c["dataset"] for c in per_clip], v_labels, v_scores),
            "skipped": skipped, "clips": per_clip}
     if args.roc and len(set(v_labels)) == 2:
         fpr, tpr = roc_points(np.array(v_labels), np.array(v_scores))

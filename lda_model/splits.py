@@ -66,6 +66,7 @@ class LabelRow:
     group: str = ""  # e.g. the FF++ method, or "original"
     identity: str = ""
     split: str = ""
+    dataset: str = ""  # the source dataset (`source_dataset` column), for results per dataset
 
     @property
     def is_fake(self) -> bool:
@@ -89,7 +90,8 @@ def read_label_file(tsv: str | Path) -> list[LabelRow]:
             if split and split not in SPLITS:
                 raise ValueError(f"{tsv}: split {split!r} of {row['file']} is not one of {', '.join(SPLITS)}")
             rows.append(LabelRow(row["file"], row["label"], (row.get("group") or "").strip(),
-                                 (row.get("identity") or "").strip(), split))
+                                 (row.get("identity") or "").strip(), split,
+                                 (row.get("source_dataset") or row.get("dataset") or "").strip()))
     return rows
 
 
