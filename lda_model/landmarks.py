@@ -35,8 +35,64 @@ def polygon_mask(points: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return mask.astype(np.float32)
 
 
-def region_mask(landmarks: np.ndarray, shape: tuple[int, int], region: str = "face") -> np.ndarray:
-    return polygon_mask(landmarks[REGIONS[region]], shape)
+# The named parts of a face crop that attention mass is reported in (`attention_by_region`), in
+# label order; left and right as seen in the image. Eyes, mouth and nose are their landmark hulls,
+# grown by PART_GROW of the face size so that a map's coarse patches on them count; the rest of the
+# face oval is forehead (above the eyes), jaw line (a JAW_BAND-wide band along the lower oval) or
+# cheeks; outside the oval is background margin.
+REGION_NAMES = ("mouth", "left eye", "right eye", "nose", "forehead", "cheeks", "jaw line", "background margin")
+PART_GROW = 0.04
+JAW_BAND = 0.1
+
+
+def _grown(points: np.ndarray, shape: tuple[int, int], grow: int) -> np.ndarray:
+    mask = polygon_mask(points, shape).astype(np.uint8)
+    if grow > 0:
+        mask = cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)))
+    return mask.astype(bool)
+
+
+def region_labels(landmarks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(h, w) int array: the index into REGION_NAMES of every pixel of a face crop."""
+    h, w = shape
+    oval = landmarks[FACE_OVAL]
+    size = float(max(oval.max(0) - oval.min(0)))
+    grow = int(round(PART_GROW * size))
+    face = polygon_mask(oval, shape).astype(bool)
+    labels = np.full(shape, REGION_NAMES.index("background margin"), np.int64)
+    ys = np.arange(h)[:, None].repeat(w, 1)
+    eye_top = float(min(landmarks[LEFT_EYE][:, 1].min(), landmarks[RIGHT_EYE][:, 1].min())) - grow
+    inner = cv2.erode(face.astype(np.uint8), cv2.getStructuringElement(
+        cv2.MORPH_ELLIPSE, (2 * int(JAW_BAND * size) + 1,) * 2)).astype(bool)
+    centre_y = float(landmarks[NOSE][:, 1].mean())
+    labels[face] = REGION_NAMES.index("cheeks")
+    labels[face & ~inner & (ys > centre_y)] = REGION_NAMES.index("jaw line")
+    labels[face & (ys < eye_top)] = REGION_NAMES.index("forehead")
+    # parts last, so they win where the grown hulls overlap the rest
+    for name, idx in (("nose", NOSE), ("left eye", LEFT_EYE), ("right eye", RIGHT_EYE), ("mouth", LIPS_OUTER)):
+        labels[_grown(landmarks[idx], shape, grow)] = REGION_NAMES.index(name)
+    return labels
+
+
+def attention_by_region(attention: np.ndarray, landmarks: np.ndarray, size: int) -> dict[str, float]:
+    """Share (in %, summing to 100) of a (g, g) map's mass on each named region of a size x size
+    face crop with `landmarks` in crop pixels; the map is spread evenly over each patch's pixels.
+    Best first; regions with no pixels in the crop are left out."""
+    att = np.clip(np.asarray(attention, np.float64), 0, None)
+    g = att.shape[0]
+    cell = cv2.resize(att, (size, size), interpolation=cv2.INTER_NEAREST) / (size / g) ** 2  # mass per pixel
+    labels = region_labels(landmarks, (size, size))
+    mass = np.bincount(labels.ravel(), weights=cell.ravel(), minlength=len(REGION_NAMES))
+    present = np.bincount(labels.ravel(), minlength=len(REGION_NAMES)) > 0
+    total = mass.sum()
+    shares = mass / total * 100 if total > 0 else np.where(present, 100 / max(present.sum(), 1), 0)
+    out = {REGION_NAMES[i]: float(shares[i]) for i in np.argsort(-shares) if present[i]}
+    return out
+
+
+def describe_regions(shares: dict[str, float], top: int = 3) -> str:
+    """'mouth 41 %, left eye 18 %, nose 12 %': the `top` regions of `attention_by_region`."""
+    return ", ".join(f"{name} {share:.0f} %" for name, share in list(shares.items())[:top])
 
 
 def region_box(landmarks: np.ndarray, region: str) -> np.ndarray:

@@ -97,3 +97,22 @@ def test_download_fallback_verifies_checksum(tmp_path):
         download_face_model(dest, url=src.as_uri(), sha256="0" * 64)
     assert not dest.exists() and not list(dest.parent.glob("*.part"))  # nothing half-written left
     assert download_face_model(dest, url=src.as_uri(), sha256=good).read_bytes() == b"model bytes"
+
+
+def test_attention_by_region_sums_to_100_and_finds_a_mouth_only_map():
+    from lda_model.landmarks import LIPS_OUTER, REGION_NAMES, attention_by_region, describe_regions
+
+    img = load_face_photo()
+    with FaceDetector() as det:
+        face = det.detect(img, 0.0)[0]
+    window = crop_window(face.landmarks)
+    size, g = 224, 14
+    lms = to_crop_coords(face.landmarks, window, size)
+    mouth = np.zeros((g, g))
+    cx, cy = lms[LIPS_OUTER].mean(0) / (size / g)
+    mouth[int(cy), int(cx)] = 1.0
+    shares = attention_by_region(mouth, lms, size)
+    assert set(shares) <= set(REGION_NAMES) and sum(shares.values()) == pytest.approx(100)
+    assert next(iter(shares)) == "mouth" and describe_regions(shares).startswith("mouth ")
+    flat = attention_by_region(np.ones((g, g)), lms, size)
+    assert sum(flat.values()) == pytest.approx(100) and flat["background margin"] > flat["mouth"]
