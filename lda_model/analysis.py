@@ -285,7 +285,7 @@ class VideoAnalysis:
         }
         q = self.quality()
         if q is not None:
-            out["quality"] = {"brightness": round(q.brightness, 1), "detail": round(q.detail, 1), "notes": q.notes()}
+            out["quality"] = {"brightness": round(q.brightness, 1), "detail": round(q.detail, 1), "notes": q.notes(self.label)}
         if not self.tracks:
             out["message"] = "no face found in the clip"
         return out

@@ -39,17 +39,22 @@ class FaceQuality:
     brightness: float  # mean luma of the central half of the crop, 0-255 (median over the crops)
     detail: float  # variance of the Laplacian of that region at 128 px (median over the crops)
 
-    def notes(self, min_brightness: float = REFERENCE_BRIGHTNESS, min_detail: float = REFERENCE_DETAIL) -> list[str]:
-        """Plain-language cautions for a face outside the range training covered (empty when inside)."""
+    def notes(self, label: str | None = None, min_brightness: float = REFERENCE_BRIGHTNESS,
+              min_detail: float = REFERENCE_DETAIL) -> list[str]:
+        """Plain-language cautions for a face outside the range training covered (empty when inside).
+
+        One rule wherever a verdict is shown: a caution names the condition and what it did to real
+        faces in testing; only for `label` "FAKE" does it add that this verdict may be a false alarm
+        (a REAL verdict is not made doubtful by a condition that pushes real faces towards FAKE)."""
+        tail = " This FAKE verdict may be a false alarm." if label == "FAKE" else ""
         out = []
         if self.brightness < min_brightness:
             out.append(f"The face is darker (brightness {self.brightness:.0f}) than 99 % of the training faces "
-                       f"({min_brightness:.0f}); real faces this dark were scored as fakes more often in testing, "
-                       "so treat a FAKE verdict with caution.")
+                       f"({min_brightness:.0f}); real faces this dark were scored as fakes more often in testing." + tail)
         if self.detail < min_detail:
             out.append(f"The face has less fine detail (sharpness {self.detail:.0f}) than 99 % of the training "
                        f"faces ({min_detail:.0f}): blurred, out of focus or upscaled from a low resolution; real "
-                       "faces this soft were scored as fakes more often in testing, so treat a FAKE verdict with caution.")
+                       "faces this soft were scored as fakes more often in testing." + tail)
         return out
 
 

@@ -35,6 +35,9 @@ def test_notes_only_outside_the_reference():
     assert len(dark) == 1 and "darker" in dark[0]
     both = FaceQuality(brightness=0.0, detail=0.0).notes()
     assert len(both) == 2 and "less fine detail" in both[1]
+    # one rule: only a FAKE verdict is called a possible false alarm
+    assert all("false alarm" in n for n in FaceQuality(brightness=0.0, detail=0.0).notes("FAKE"))
+    assert not any("FAKE" in n or "false alarm" in n for n in FaceQuality(brightness=0.0, detail=0.0).notes("REAL"))
 
 
 def test_a_dark_clip_gets_a_note_and_the_bright_one_not(tmp_path, tiny_detector):
