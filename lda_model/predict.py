@@ -1,6 +1,6 @@
 """Score video clips from the command line.
 
-    python -m lda_model.predict VIDEO [VIDEO ...] [--weights SRC] [--json]
+    python -m lda_model.predict VIDEO|DIR|GLOB [...] [--weights SRC] [--json]
 
 `--weights` takes a local checkpoint folder, a bundled name (`default`, `m2`, ...) or a Hub repo
 id `org/name[@revision]` (default: `$LDA_WEIGHTS`, else `default`). With `--json`, one JSON
@@ -10,6 +10,8 @@ object per clip per line:
      "frames": [{"index", "time_s", "track", "fake_probability", "box": [x0, y0, x1, y1]}],
      "weights", "duration_s"}
 
+A folder stands for the video files in it and a quoted glob (`'clips/*.mp4'`) for its matches,
+in sorted order; the model is loaded once for all of them.
 A decodable clip with no face gives `"faces": 0`, `"fake_probability": null` and a "message".
 An unreadable file prints one `error: ...` line on stderr; the exit status is 1 if any clip
 failed, 2 for bad arguments or weights.
@@ -56,6 +58,23 @@ class _Bar:
             sys.stderr.write("\r" + " " * 90 + "\r")
 
 
+def expand_videos(args: list[str]) -> list[str]:
+    """Folders -> their video files, globs -> their matches (sorted); other arguments as given."""
+    import glob
+
+    from .video import VIDEO_EXTS
+
+    out: list[str] = []
+    for arg in args:
+        if os.path.isdir(arg):
+            out += sorted(os.path.join(arg, f) for f in os.listdir(arg) if os.path.splitext(f)[1].lower() in VIDEO_EXTS)
+        elif any(c in arg for c in "*?[") and not os.path.exists(arg):
+            out += sorted(glob.glob(arg))
+        else:
+            out.append(arg)
+    return out
+
+
 def format_table(record: dict) -> str:
     head = f"{record['video']}: "
     if record["fake_probability"] is None:
@@ -80,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     from .video import VideoError
     from .weights import WeightsError, load_detector
 
+    videos = expand_videos(args.videos)
+    if not videos:
+        print("error: no video files matched", file=sys.stderr)
+        return 2
     try:
         detector, info = load_detector(args.weights)
     except WeightsError as err:
@@ -87,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
     failed = 0
-    for video in args.videos:
+    for video in videos:
         bar = _Bar(os.path.basename(video), not args.no_progress)
         try:
             result = analyze_video(video, detector, weights=info.source, num_points=args.points,

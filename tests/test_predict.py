@@ -51,3 +51,15 @@ def test_unreadable_files_one_line_error(tmp_path, tiny_weights, content):
 def test_bad_weights_source(face_clip):
     res = run_cli(face_clip, "--weights", "not a source!")
     assert res.returncode == 2 and res.stderr.startswith("error: unknown weights source")
+
+
+def test_expand_videos_takes_folders_and_globs(tmp_path, capsys):
+    from lda_model.predict import expand_videos, main
+
+    for name in ("b.mp4", "a.webm", "notes.txt"):
+        (tmp_path / name).write_bytes(b"")
+    assert expand_videos([str(tmp_path)]) == [str(tmp_path / "a.webm"), str(tmp_path / "b.mp4")]
+    assert expand_videos([str(tmp_path / "*.mp4")]) == [str(tmp_path / "b.mp4")]
+    assert expand_videos(["missing.mp4"]) == ["missing.mp4"]  # reported later as an unreadable file
+    assert main([str(tmp_path / "*.avi")]) == 2
+    assert "no video files matched" in capsys.readouterr().err
