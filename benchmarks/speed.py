@@ -1,6 +1,6 @@
 """Where the time goes: the whole pipeline on generated clips, stage by stage.
 
-    python -m benchmarks.speed [--preset lite|paper] [--quick] [--json] [--video PATH] [--weights SRC]
+    python -m benchmarks.speed [--preset lite0|lite|paper] [--quick] [--json] [--video PATH] [--weights SRC]
 
 Prints, from one run: per-stage time for one clip (decode, face tracking, cropping, model,
 plotting), end-to-end and model-only analysed points per second, the LDA overhead (full model
@@ -144,6 +144,30 @@ def stages(path: Path, model: LDADetector, points: int) -> dict:
             "points": sum(len(v) for v in clip_faces.tracks.values()), "frames_decoded": len(frames)}
 
 
+SBI_SIZE = 380  # Self-Blended Images' EfficientNet-B4 input side
+
+
+@torch.inference_mode()
+def sbi_equivalent_seconds(path: Path, points: int) -> float:
+    """End-to-end seconds of a Self-Blended-Images-style detector on the same clip: this project's face
+    finding at the same analysis points (one frame each), then timm `efficientnet_b4` at 380 px with
+    random weights (speed needs no trained weights), batched like `run_detector`."""
+    import timm
+
+    net = timm.create_model("efficientnet_b4", pretrained=False, num_classes=1).eval().to(
+        memory_format=torch.channels_last)
+    net(torch.zeros(1, 3, SBI_SIZE, SBI_SIZE))  # warm
+
+    def run() -> None:
+        faces = extract_faces(path, 1, SBI_SIZE, num_points=points)
+        crops = [p.crops[0] for v in faces.tracks.values() for p in v]
+        for i in range(0, len(crops), 8):
+            x = torch.from_numpy(np.stack(crops[i:i + 8])).permute(0, 3, 1, 2).float().div(127.5).sub(1)
+            net(x.contiguous(memory_format=torch.channels_last))
+
+    return timed(run, repeat=2)[0]
+
+
 _LONG = """
 import json, sys, time
 from pathlib import Path
@@ -183,7 +207,7 @@ def long_clip_memory(preset: str, weights: str | None, seconds: float = 60.0) ->
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.speed", description=__doc__.split("\n\n")[0])
-    p.add_argument("--preset", choices=["lite", "paper"], default="lite")
+    p.add_argument("--preset", choices=["lite0", "lite", "paper"], default="lite0")
     p.add_argument("--quick", action="store_true", help="shorter clips, fewer repeats")
     p.add_argument("--json", action="store_true")
     p.add_argument("--video", default=None, help="also time this real clip end to end")
@@ -219,6 +243,9 @@ def main(argv=None) -> int:
         out["end_to_end_points_per_s"] = round(n_pts / t_e2e, 2)
         out["model_points_per_s"] = round(st["points"] / st["model_s"], 2)
         out["end_to_end_over_model"] = round(out["end_to_end_points_per_s"] / out["model_points_per_s"], 3)
+        # how many times faster than a Self-Blended-Images-style detector on the same clip and points
+        out["sbi_equivalent_s"] = round(sbi_equivalent_seconds(clip, DEFAULT_NUM_POINTS), 3)
+        out["vs_sbi_equivalent"] = round(out["sbi_equivalent_s"] / t_e2e, 2)
         # scaling with clip length at default settings
         out["scaling"] = {}
         for mult in (1, 2, 4):
@@ -230,7 +257,7 @@ def main(argv=None) -> int:
         if args.video:
             t, r = timed(analyze_video, args.video, model, num_points=DEFAULT_NUM_POINTS)
             out["real_clip"] = {"path": args.video, "seconds": round(t, 3), "faces": len(r.tracks)}
-    batch = 8 if args.preset == "lite" else 2
+    batch = 2 if args.preset == "paper" else 8
     clip_t = torch.randn(batch, cfg.clip_length, 3, cfg.backbone_size, cfg.backbone_size)
     t_full = model_time(model, clip_t, repeat)
     t_base = model_time(base, clip_t, repeat)

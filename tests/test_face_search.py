@@ -103,3 +103,10 @@ def test_a_frame_without_a_face_still_gives_no_face():
     frame = (rng.random((480, 640, 3)) * 255).astype(np.uint8)
     with FaceDetector() as det:
         assert det.detect(frame, 0.0) == []
+
+
+def test_a_face_the_landmarker_finds_pays_nothing_for_the_search():
+    frame = cv2.resize(load_face_photo(), (640, 640))
+    with FaceDetector() as det:
+        assert len(det.detect(frame, 0.0)) == 1
+        assert det._search is None and det._image_landmarker is None  # the fallback never started
