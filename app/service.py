@@ -24,7 +24,8 @@ from lda_model.faces import FaceModelError
 from lda_model.model import LDADetector
 from lda_model.quality import FaceQuality, face_quality
 from lda_model.video import VideoError, probe_video
-from lda_model.weights import WeightsError, WeightsInfo, bundled_weights, load_detector
+from lda_model.weights import (LOCAL, TABLE_V, TABLE_VI, TABLE_VII, WeightsError, WeightsInfo, bundled_weights,
+                               load_detector, public_policy)
 
 # --- limits (environment variables override; defaults fit a 2-vCPU, 16 GB Space) -----------
 MAX_UPLOAD_MB = float(os.environ.get("LDA_MAX_UPLOAD_MB", "200"))
@@ -34,14 +35,8 @@ TIME_LIMIT_S = float(os.environ.get("LDA_TIME_LIMIT_S", "180"))
 DEFAULT_POINTS = int(os.environ.get("LDA_POINTS", "32"))
 CACHE_CLIP_LENGTH = 6  # crops for t..t+5 are cached, so every n in 2..5 reuses one face track
 
-COMPONENT_VARIANTS = {  # the paper's Table V, as bundled checkpoints
-    "backbone only": "backbone_only",
-    "spatial only": "spatial_only",
-    "temporal only": "temporal_only",
-    "spatial + temporal": "default",
-}
-PAPER_VARIANTS = {"m": {1: "m1", 2: "m2", 3: "m3", 4: "default", 5: "m5"},
-                  "n": {2: "n2", 3: "default", 4: "n4", 5: "n5"}}
+COMPONENT_VARIANTS = TABLE_V  # the paper's Table V, as bundled checkpoints (lda_model.weights)
+PAPER_VARIANTS = {"m": TABLE_VI, "n": TABLE_VII}
 
 TRACKS = TrackCache(max_items=8)
 _LOCK = threading.Lock()  # one analysis at a time touches the shared cache
@@ -70,9 +65,13 @@ def check_upload(path: str | os.PathLike | None) -> None:
         raise UserError(f"The clip has {info.frame_count} frames; the limit is {MAX_FRAMES}.")
 
 
+# on a public Space (SPACE_ID set, or LDA_PUBLIC=1): bundled checkpoints and allow-listed Hub repos only
+POLICY = public_policy() or LOCAL
+
+
 def get_detector(source: str | None) -> tuple[LDADetector, WeightsInfo]:
     try:
-        return load_detector(source or None)
+        return load_detector(source or None, POLICY)
     except WeightsError as err:
         raise UserError(str(err)) from err
 

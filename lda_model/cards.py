@@ -11,12 +11,11 @@ from pathlib import Path
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-# The paper's Tables V-VII (FaceForensics++). Left empty here: fill them in from the paper's
-# PDF (arXiv 2106.12832) — the app shows whatever this file holds next to our measurements.
+from .weights import VARIANT_TABLE  # the one registry of bundled checkpoints
+
+# The paper's Tables V-VII (FaceForensics++ HQ), as printed in its text; the app shows them beside ours.
 PAPER_TABLES = Path(__file__).resolve().parent / "paper_tables.json"
 
-VARIANT_TABLE = {"backbone_only": "V", "spatial_only": "V", "temporal_only": "V", "default": "V/VI/VII",
-                 "m1": "VI", "m2": "VI", "m3": "VI", "m5": "VI", "n2": "VII", "n4": "VII", "n5": "VII"}
 
 
 def write_card(folder: str | Path, title: str, body: str, results: list[dict], training: dict | None = None) -> Path:
@@ -31,6 +30,22 @@ def write_card(folder: str | Path, title: str, body: str, results: list[dict], t
                          **({"lda_training": training} if training else {}))
     card = ModelCard.from_template(data, template_str="---\n{{ card_data }}\n---\n\n" + body)
     path = Path(folder) / "README.md"
+    card.save(path)
+    return path
+
+
+def add_results(folder: str | Path, results: list[dict], section: str) -> Path:
+    """Add measured `results` (as in `write_card`) to an existing card's metadata, replacing any of
+    the same dataset and metric, and append `section` (markdown: what was run, the command) to its text."""
+    path = Path(folder) / "README.md"
+    card = ModelCard.load(path)
+    new = {(r["dataset"], r["metric"]) for r in results}
+    kept = [e for e in (card.data.eval_results or []) if (e.dataset_type, e.metric_type) not in new]
+    kept += [EvalResult(task_type="video-classification", task_name="deepfake detection", dataset_type=r["dataset"],
+                        dataset_name=r.get("dataset_name", r["dataset"]), metric_type=r["metric"],
+                        metric_value=float(r["value"]), metric_name=r.get("name")) for r in results]
+    card.data.eval_results = kept
+    card.text = card.text.rstrip() + "\n\n" + section.strip() + "\n"
     card.save(path)
     return path
 
@@ -57,7 +72,8 @@ def training_text(training: dict) -> str:
     if not training:
         return "—"
     init = training.get("init", "scratch")
-    return f"{training['epochs']} ep " + ("from scratch" if init == "scratch" else f"from `{init}`")
+    start = {"scratch": "from scratch", "imagenet": "from ImageNet"}.get(init, f"from `{init}`")
+    return f"{training['epochs']} ep {start}"
 
 
 def paper_values() -> dict:
@@ -90,7 +106,7 @@ def results_markdown(weights_dir: str | Path | None = None) -> str:
     from .weights import WEIGHTS_DIR
 
     root = Path(weights_dir or WEIGHTS_DIR)
-    cols = {("synthetic-val", "auc"): "val AUC", ("synthetic-test", "auc"): "synthetic test AUC", ("synthetic-test", "accuracy"): "ACC",
+    cols = {("external-benchmarks", "auc"): "benchmarks AUC", ("synthetic-val", "auc"): "val AUC", ("synthetic-test", "auc"): "synthetic test AUC", ("synthetic-test", "accuracy"): "ACC",
             ("synthetic-test-segments", "auc"): "segment AUC", ("external-dev", "auc"): "external_dev AUC",
             ("external-dev", "accuracy"): "ACC", ("localization-heldout", "hit_rate"): "localization hit",
             ("localization-heldout", "rise_rate"): "rise"}
@@ -101,9 +117,35 @@ def results_markdown(weights_dir: str | Path | None = None) -> str:
         data = _card_data(root / name)
         res = read_results(root / name, data)
         cells = [f"{res[c]:.4f}" if c in res else "—" for c in cols]  # as stored in the card: no second rounding
-        lines.append(f"| `{name}` | {table} | {training_text(read_training(root / name, data))} | " + " | ".join(cells) + " |")
+        lines.append(f"| `{name}` | {table or '—'} | {training_text(read_training(root / name, data))} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
-if __name__ == "__main__":  # python -m lda_model.cards  -> the README's results table
-    print(results_markdown())
+BENCHMARK_SETS = (("external-benchmarks", "all 43 clips"), ("external-benchmarks-FF++", "FF++ fakes"),
+                  ("external-benchmarks-Celeb-DF", "Celeb-DF fakes"), ("external-benchmarks-DFDC", "DFDC fakes"))
+
+
+def benchmarks_markdown(names: list[str], weights_dir: str | Path | None = None) -> str:
+    """The README's headline table: benchmark video AUC (95 % interval) per checkpoint, from the cards."""
+    from .weights import WEIGHTS_DIR
+
+    root = Path(weights_dir or WEIGHTS_DIR)
+    lines = ["| checkpoint | " + " | ".join(label for _, label in BENCHMARK_SETS) + " | synthetic test |",
+             "|---" * (len(BENCHMARK_SETS) + 2) + "|"]
+    for name in names:
+        res = read_results(root / name)
+
+        def cell(ds):
+            if (ds, "auc") not in res:
+                return "—"
+            lo, hi = res.get((ds, "auc_ci95_lo")), res.get((ds, "auc_ci95_hi"))
+            return f"{res[(ds, 'auc')]:.2f}" + (f" ({lo:.2f}–{hi:.2f})" if lo is not None and hi is not None else "")
+
+        synth = res.get(("synthetic-test", "auc"))
+        lines.append(f"| `{name}` | " + " | ".join(cell(ds) for ds, _ in BENCHMARK_SETS)
+                     + f" | {'—' if synth is None else f'{synth:.3f}'} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m lda_model.cards  -> the README's two tables
+    print(benchmarks_markdown(["default", "xception_lite"]) + "\n\n" + results_markdown())

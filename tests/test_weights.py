@@ -71,3 +71,36 @@ def test_publish_uploads_only_safe_files(tiny_weights, tmp_path):
     (tmp_path / "pytorch_model.bin").write_bytes(b"x")
     with pytest.raises(SystemExit, match="needs config.json"):
         publish([str(tmp_path), "--repo", "me/lda"], api=FakeApi())
+
+
+def test_public_policy_refuses_folders_and_other_repos_alike(tiny_weights):
+    from lda_model.weights import PROJECT_REPO, WeightsInfo, public_policy
+
+    assert public_policy({}) is None  # local use: no policy
+    policy = public_policy({"SPACE_ID": "someone/space"})
+    assert policy.allowed_repos == (PROJECT_REPO,) and not policy.allow_local and policy.max_external == 2
+    messages = set()
+    for source in (str(tiny_weights), "/no/such/folder", "someone/else", "someone/else@main"):
+        with pytest.raises(WeightsError) as err:
+            load_detector(source, policy)
+        messages.add(str(err.value))
+    assert len(messages) == 1 and str(tiny_weights) not in messages.pop()
+    policy.check(WeightsInfo(PROJECT_REPO, "hub", PROJECT_REPO))  # the allow-listed repo passes
+    mine = public_policy({"LDA_PUBLIC": "1", "LDA_ALLOWED_WEIGHTS": "a/b, c/d"})
+    assert mine.allowed_repos == ("a/b", "c/d")
+
+
+def test_non_bundled_models_in_memory_stay_bounded(tiny_weights, tmp_path):
+    import shutil
+
+    from lda_model.weights import SourcePolicy, loaded_sources
+
+    policy = SourcePolicy(max_external=2)
+    folders = []
+    for i in range(4):
+        folders.append(tmp_path / f"w{i}")
+        shutil.copytree(tiny_weights, folders[-1])
+        load_detector(str(folders[-1]), policy)
+        assert sum(info.kind != "bundled" for info in loaded_sources()) <= 2
+    held = {info.location for info in loaded_sources()}
+    assert str(folders[-1].resolve()) in held and str(folders[0].resolve()) not in held
