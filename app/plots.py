@@ -90,13 +90,15 @@ def temporal_maps_figure(temporal: np.ndarray, crops: np.ndarray, guide: np.ndar
 
 
 def timeline_figure(tracks: dict[int, tuple[Sequence[float], Sequence[float]]], threshold: float,
-                    selected: tuple[int, float] | None = None) -> go.Figure:
-    """Per-track fake probability over time; `selected` = (track, time) is marked."""
+                    selected: tuple[int, float] | None = None, names: dict[int, str] | None = None) -> go.Figure:
+    """Per-track fake probability over time; `selected` = (track, time) is marked; `names` labels
+    the lines (default "face N")."""
     fig = go.Figure()
     for tid, (times, probs) in sorted(tracks.items()):
-        fig.add_trace(go.Scatter(x=list(times), y=list(probs), mode="lines+markers", name=f"face {tid}",
+        name = (names or {}).get(tid, f"face {tid}")
+        fig.add_trace(go.Scatter(x=list(times), y=list(probs), mode="lines+markers", name=name,
                                  line=dict(color=TRACK_COLOURS[tid % len(TRACK_COLOURS)]),
-                                 hovertemplate="t = %{x:.2f} s<br>p(fake) = %{y:.3f}<extra>face " + str(tid) + "</extra>"))
+                                 hovertemplate="t = %{x:.2f} s<br>p(fake) = %{y:.3f}<extra>" + name + "</extra>"))
     fig.add_hline(y=threshold, line_dash="dash", line_color="grey", annotation_text=f"threshold {threshold:.2f}")
     if selected is not None:
         fig.add_vline(x=selected[1], line_color="black", line_width=1)

@@ -8,7 +8,10 @@ shapes), Model (weights source and model card).
 from __future__ import annotations
 
 import functools
+import json
 import os
+import tempfile
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -19,11 +22,14 @@ from lda_model import gallery
 from lda_model.analysis import VideoAnalysis
 from lda_model.cards import read_results
 from lda_model.faces import FaceDetector, to_crop_coords, crop_window, crop_square
+from lda_model.landmarks import attention_by_region, describe_regions
+from lda_model.pairs import compare_analyses, point_map, summary
 from lda_model.synthetic import load_face_photo
 from lda_model.video import iter_frames
 from lda_model.weights import WEIGHTS_DIR
 
-from . import plots, service, texts
+from . import figures, plots, service, texts
+from .card_view import render_card
 from .service import UserError
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
@@ -59,7 +65,7 @@ def verdict_markdown(a: VideoAnalysis) -> str:
     if len(a.tracks) > 1:
         lines.append("Per face: " + ", ".join(f"face {t}: {a.track_probability(t):.2f}" for t in sorted(a.tracks)))
     q = a.quality()
-    lines += [f"⚠️ {note}" for note in (q.notes() if q is not None else [])]
+    lines += [f"⚠️ {note}" for note in (q.notes(label) if q is not None else [])]
     if label == "REAL":
         lines.append(texts.REAL_CANNOT_MEAN)
     return "\n\n".join(lines)
@@ -77,22 +83,36 @@ def first_frame_with_boxes(a: VideoAnalysis) -> np.ndarray | None:
     return plots.draw_boxes(frame[2], boxes, {t: a.track_probability(t) for t in a.tracks}, a.main_track, a.threshold)
 
 
+# Which spatial map the Analyze tab shows first and reads the region breakdown from: the one that
+# localizes blended patches best on held-out synthesized forgeries (`evaluate synthetic`'s
+# blend_attention, in the default's card: patch AUC of the mean gate 0.68, of the modules' mean
+# activation 0.57). "activation": the LDA modules' own mean activation; "gate": the mean gating map.
+FIRST_MAP = "gate"
+
+
+def first_map(p) -> np.ndarray | None:
+    """(g, g): the map shown first for a point (and compared, exported and put into words)."""
+    if FIRST_MAP == "activation" and p.module_activation is not None:
+        return p.module_activation
+    gates = [m.mean(0) for m in (p.spatial_maps, p.temporal_guide) if m is not None]
+    return np.mean(gates, 0) if gates else point_map(p)
+
+
 def point_figures(a: VideoAnalysis | None, track: int | None, k: int, opacity: float):
     if a is None or track is None or track not in a.tracks:
         return None, None, None
     pts = a.tracks[track]
     p = pts[int(np.clip(k, 0, len(pts) - 1))]
     spatial = None
-    panels, names = [], []  # the m spatial maps, then the LDA modules' own mean activation
-    if p.spatial_maps is not None:
-        panels += list(p.spatial_maps)
-        names += [f"map {k + 1}" for k in range(len(p.spatial_maps))]
-    if p.module_activation is not None:
-        panels.append(p.module_activation)
-        names.append("modules (mean)")
+    gates = [(f"gate {i + 1}", m) for i, m in enumerate(p.spatial_maps if p.spatial_maps is not None else [])]
+    activation = [("activation (12 modules)", p.module_activation)] if p.module_activation is not None else []
+    panels = activation + gates if FIRST_MAP == "activation" else gates + activation
     if panels:
-        spatial = plots.attention_maps_figure(np.stack(panels), p.crop, opacity, names=names,
-                                              title=f"Spatial attention at t = {p.time_s:.2f} s (p(fake) {p.fake_probability:.2f})")
+        regions = describe_regions(attention_by_region(first_map(p), p.crop_landmarks, p.crop.shape[0]))
+        spatial = plots.attention_maps_figure(np.stack([m for _, m in panels]), p.crop, opacity,
+                                              names=[n for n, _ in panels],
+                                              title=f"t = {p.time_s:.2f} s · p(fake) {p.fake_probability:.2f} · "
+                                                    f"most attention: {regions}")
     temporal = None
     if p.temporal_maps is not None:
         temporal = plots.temporal_maps_figure(p.temporal_maps, p.crops, p.temporal_guide, opacity)
@@ -159,20 +179,29 @@ def run_components(video, a: VideoAnalysis | None, track, k, points):
     return plots.scores_figure(names, scores, threshold, "Table V: components"), rows, fig_maps
 
 
-def run_mn(video, a: VideoAnalysis | None, track, k, m, n, points):
+def variant_choices() -> list[tuple[str, str]]:
+    """(label, checkpoint) for exactly the bundled m / n variants of Tables VI-VII (m = 4, n = 3 once)."""
+    bundled = set(service.available_weights())
+    choices = [(f"m = {m}, n = 3 · Table VI · {name}", name) for m, name in service.PAPER_VARIANTS["m"].items()]
+    choices += [(f"m = 4, n = {n} · Table VII · {name}", name) for n, name in service.PAPER_VARIANTS["n"].items()
+                if n != 3]
+    return [(label, name) for label, name in choices if name in bundled]
+
+
+def run_mn(video, a: VideoAnalysis | None, track, k, name, points):
+    """The chosen m / n variant on the selected point; an error clears the previous variant's views."""
     track, k = _selected_point(a, track, k)
-    m, n = int(m), int(n)
-    if m != 4 and n != 3:
-        raise gr.Error("The bundled variants change one of m and n at a time: keep m = 4 or n = 3.")
-    name = service.PAPER_VARIANTS["m"][m] if m != 4 else service.PAPER_VARIANTS["n"][n]
-    if name not in service.available_weights():
-        raise gr.Error(f"The variant '{name}' is not bundled with this copy of the app.")
+    labels = dict((n, label) for label, n in variant_choices())
+    if name not in labels:
+        return f"### The variant `{name}` is not bundled with this copy of the app.", None, None
     try:
         r = service.analyze(video, name, int(points))
     except UserError as err:
-        raise _fail(err) from None
+        return f"### {err}", None, None
     _, spatial, temporal = point_figures(r, track if track in r.tracks else r.main_track, k, 0.55)
-    md = f"### m = {m}, n = {n} (`{name}`): fake probability **{r.fake_probability:.2f}** → {r.label}"
+    if r.fake_probability is None:
+        return f"### {labels[name]}: no face found", None, None
+    md = f"### {labels[name]}: fake probability **{r.fake_probability:.2f}** → {r.label}"
     return md, spatial, temporal
 
 
@@ -250,14 +279,15 @@ def run_condition(source, a: VideoAnalysis | None, track, k, weights, kind, stre
     except UserError as err:
         raise _fail(err) from None
     qb, qa = r.quality_before, r.quality_after
-    notes = qa.notes()
+    notes = qa.notes("FAKE" if r.score_after >= 0.5 else "REAL")
     md = (f"### p(fake): {r.score_before:.3f} → {r.score_after:.3f} ({r.score_after - r.score_before:+.3f})\n"
           f"Brightness {qb.brightness:.0f} → {qa.brightness:.0f} · sharpness {qb.detail:.0f} → {qa.detail:.0f} "
           "(a caution below 99 % of the training faces)")
     if notes:
         md += "".join(f"\n\n⚠️ {n}" for n in notes)
     else:
-        md += "\n\nThe degraded face is still inside the range the quality check accepts."
+        md += ("\n\nNo caution: the degraded face is still as bright and as sharp as 99 % of the training faces, "
+               "so a verdict on it is shown without one, whatever its score.")
     return r.original, r.degraded, md
 
 
@@ -286,6 +316,92 @@ def run_forgeries(weights: str, temporal: str, seed: float, rows: float) -> tupl
         row["caption"] = f"{i}. {row['kind']}/{row['temporal']}  p(fake) {p_real:.2f} -> {p_fake:.2f}"
         lines.append(f"| {i} | {row['kind']} / {row['temporal']} | {p_real:.3f} | {p_fake:.3f} |")
     return gallery.gallery_grid(forged, tile=160), "\n".join(lines)
+
+
+# --- Compare and take-away ----------------------------------------------------------------
+BUNDLED_PAIR = (EXAMPLES_DIR / "real_astronaut.webm", EXAMPLES_DIR / "fake_selfblend.webm")
+DOWNLOAD_DIR = Path(tempfile.gettempdir()) / "lda_downloads"
+DOWNLOAD_MAX_AGE_S = 3600
+
+
+def _download(name: str, data: bytes) -> str:
+    """Write a take-away file (PNG or JSON) to a fresh temporary path; files over an hour old go."""
+    DOWNLOAD_DIR.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for old in DOWNLOAD_DIR.iterdir():
+        if now - old.stat().st_mtime > DOWNLOAD_MAX_AGE_S:
+            old.unlink(missing_ok=True)
+    folder = Path(tempfile.mkdtemp(dir=DOWNLOAD_DIR))
+    path = folder / name
+    path.write_bytes(data)
+    return str(path)
+
+
+def export_point(a: VideoAnalysis | None, track, k) -> tuple[str, str]:
+    """The selected point's face and first map as a PNG (verdict, checkpoint, point in its caption),
+    and the analysis as JSON."""
+    track, k = _selected_point(a, track, k)
+    p = a.tracks[track][k]
+    first = first_map(p)
+    if first is None:
+        raise gr.Error("This checkpoint has no attention maps to export.")
+    caption = [f"{a.label} - fake probability {a.fake_probability:.2f} - weights {Path(a.weights).name}",
+               f"face {track}, analysis point {k + 1} of {len(a.tracks[track])} (t = {p.time_s:.2f} s)"]
+    png = figures.png_bytes(figures.map_figure(p.crop, first, caption, "activation" if FIRST_MAP == "activation"
+                                               else "mean gate"))
+    record = a.to_json()
+    record["video"] = Path(a.video).name
+    stem = Path(a.video).stem
+    return _download(f"{stem}_maps.png", png), _download(f"{stem}_analysis.json", json.dumps(record, indent=1).encode())
+
+
+def compare_view(state, k: int) -> tuple[np.ndarray | None, str]:
+    """The comparison figure and its sentence at aligned point k."""
+    if not state:
+        return None, ""
+    a, b, diffs = state
+    d = diffs[int(np.clip(k, 0, len(diffs) - 1))]
+    caption = [f"original {a.label} {a.fake_probability:.2f} / other {b.label} {b.fake_probability:.2f} - "
+               f"weights {Path(a.weights).name}", f"t = {d.a.time_s:.2f} s (analysis point {k + 1} of {len(diffs)})"]
+    image = figures.comparison_figure(d.a.crop, first_map(d.a), d.b.crop, first_map(d.b), caption)
+    where = describe_regions(d.regions) if d.region else "nowhere: the maps are identical"
+    return image, f"At t = {d.a.time_s:.2f} s the maps differ most on: **{where}**."
+
+
+def run_compare(video_a: str | None, video_b: str | None, weights: str, points: float):
+    """Compare two clips (the `/compare` API): the two predict records and the difference summary first."""
+    if not video_a or not video_b:
+        raise gr.Error("Choose two clips (or press “Use the bundled pair”) first.")
+    try:
+        a = service.analyze(video_a, weights, int(points))
+        b = service.analyze(video_b, weights, int(points))
+    except UserError as err:
+        raise _fail(err) from None
+    diffs = compare_analyses(a, b, first_map)
+    if not diffs:
+        raise gr.Error("Both clips need a face, and the checkpoint attention maps, to be compared.")
+    record = {"a": a.to_json(), "b": b.to_json(), "summary": summary(a, b, diffs)}
+    record["a"]["video"], record["b"]["video"] = Path(video_a).name, Path(video_b).name
+    lines = {0: "original", 1: "other version"}
+    timeline = plots.timeline_figure(
+        {i: ([p.time_s for p in r.tracks[r.main_track]], [p.fake_probability for p in r.tracks[r.main_track]])
+         for i, r in enumerate((a, b))}, a.threshold, names=lines)
+    verdicts = (f"### original: {a.label} {a.fake_probability:.2f} · other version: {b.label} {b.fake_probability:.2f}"
+                f"\nOver the clip the maps differ most on: **{describe_regions(record['summary']['regions'])}**.")
+    state = (a, b, diffs)
+    image, sentence = compare_view(state, 0)
+    return (record, verdicts, timeline, gr.update(maximum=max(len(diffs) - 1, 0), value=0, visible=len(diffs) > 1),
+            image, sentence, state)
+
+
+def export_compare(state, k) -> tuple[str, str]:
+    if not state:
+        raise gr.Error("Compare two clips first.")
+    a, b, diffs = state
+    image, _ = compare_view(state, k)
+    record = {"a": a.to_json(), "b": b.to_json(), "summary": summary(a, b, diffs)}
+    return (_download("comparison.png", figures.png_bytes(image)),
+            _download("comparison.json", json.dumps(record, indent=1).encode()))
 
 
 # --- How it works / Model -------------------------------------------------------------------
@@ -330,7 +446,7 @@ def pipeline_html(weights: str | None) -> str:
 HYPER_HELP = """
 | symbol | what it changes |
 |---|---|
-| **s** (patch size) | the grid the maps live on: attention_size / s patches per side (224/16 = 14) |
+| **s** (patch size) | the grid the maps live on: (LDA input side) / s patches per side, 14 in every bundled checkpoint |
 | **D** (embed dim) | width of each patch's embedding before U maps it to the forgery-property space |
 | **12 modules** | independent latent spaces, each with its own template t: different forgery "properties" |
 | **m** (maps) | how many maps the 1×1 conv makes; each gates its own group of backbone channels |
@@ -343,8 +459,8 @@ def model_card(weights: str | None) -> str:
         _, info = service.get_detector(weights)
     except UserError as err:
         raise _fail(err) from None
-    card = info.card()
-    return card or f"No model card found for `{info.source}`."
+    card = render_card(info.card())
+    return card or f"No model card found for `{Path(info.source).name or info.source}`."
 
 
 def _safe_card(weights: str | None) -> str:
@@ -362,14 +478,30 @@ def load_weights(choice: str, custom: str):
         raise _fail(err) from None
     cfg = detector.config
     gr.Info(f"Loaded {info.source} ({info.kind}).")
-    status = (f"Using **{info.source}** ({info.kind}: `{info.location}`"
-              f"{'@' + info.revision if info.revision else ''}) — {cfg.name}, m = {cfg.num_maps}, n = {cfg.num_frames}.")
+    where = f": `{info.location}{'@' + info.revision if info.revision else ''}`" if info.kind == "hub" else ""
+    status = f"Using **{Path(info.source).name or info.source}** ({info.kind}{where}) — {cfg.name}, m = {cfg.num_maps}, n = {cfg.num_frames}."
     return source, status, model_card(source), pipeline_html(source)
 
 
 # --- layout ---------------------------------------------------------------------------------
+def help_panel(h: texts.Help) -> None:
+    """A panel's short help, and its details behind a closed accordion."""
+    gr.Markdown(h.short)
+    if h.more:
+        with gr.Accordion("More", open=False):
+            gr.Markdown(h.more)
+
 def example_clips() -> list[list[str]]:
     return [[str(p)] for p in sorted(EXAMPLES_DIR.glob("*.webm"))]
+
+
+def example_labels() -> list[str]:
+    """A caption per example clip (`assets/examples/examples.json`, written by `lda_model.examples`)."""
+    import json
+
+    index = EXAMPLES_DIR / "examples.json"
+    captions = json.loads(index.read_text(encoding="utf-8")) if index.is_file() else {}
+    return [captions.get(Path(c[0]).name, Path(c[0]).stem.replace("_", " ")) for c in example_clips()]
 
 
 def build_demo() -> gr.Blocks:
@@ -392,7 +524,7 @@ def build_demo() -> gr.Blocks:
                     verdict = gr.Markdown("Upload a clip and press **Analyze**.")
                     frame_img = gr.Image(label="Faces found (first analysed frame)", type="numpy", height=320,
                                          interactive=False)
-                    gr.Markdown(texts.VERDICT_HELP)
+                    help_panel(texts.VERDICT)
             timeline = gr.Plot(label="Timeline")
             with gr.Row():
                 track = gr.Dropdown(label="Face", choices=[], visible=False, interactive=True)
@@ -400,29 +532,55 @@ def build_demo() -> gr.Blocks:
                 opacity = gr.Slider(0.0, 1.0, value=0.55, step=0.05, label="Heatmap opacity")
             with gr.Row():
                 spatial_plot = gr.Plot(label="Spatial attention")
-            gr.Markdown(texts.SPATIAL_HELP)
+            help_panel(texts.spatial_help(read_results(WEIGHTS_DIR / "default").get(
+                ("blend-attention-test", "patch_auc_activations" if FIRST_MAP == "activation" else "patch_auc_maps"))))
             temporal_plot = gr.Plot(label="Temporal attention")
-            gr.Markdown(texts.TEMPORAL_HELP)
+            help_panel(texts.TEMPORAL)
+            with gr.Row():
+                export_btn = gr.Button("Download this figure (PNG) and the analysis (JSON)")
+                export_png = gr.File(label="figure", interactive=False)
+                export_json = gr.File(label="analysis", interactive=False)
             with gr.Accordion("JSON (same as `python -m lda_model.predict --json`)", open=False):
                 record = gr.JSON(label="result")
         analyze_outputs = [record, verdict, frame_img, timeline, track, point, spatial_plot, temporal_plot, state]
         if example_clips():
             with left:
-                # LDA_CACHE_EXAMPLES=1 caches each example's analysis the first time it is used
+                # a click runs the analysis; LDA_CACHE_EXAMPLES=1 caches each example's result on first use
                 gr.Examples(example_clips(), inputs=[video], label="Synthetic demo clips (made by this project)",
-                            fn=(lambda v: run_analysis(v, default_weights, service.DEFAULT_POINTS))
-                            if CACHE_EXAMPLES else None,
-                            outputs=analyze_outputs if CACHE_EXAMPLES else None,
+                            example_labels=example_labels(),
+                            fn=lambda v: run_analysis(v, default_weights, service.DEFAULT_POINTS),
+                            outputs=analyze_outputs, run_on_click=True, api_visibility="private",
                             cache_examples=CACHE_EXAMPLES, cache_mode="lazy" if CACHE_EXAMPLES else None)
+        with gr.Tab("Compare"):
+            help_panel(texts.COMPARE)
+            with gr.Row():
+                cmp_a = gr.Video(label="Original", sources=["upload"], height=240)
+                cmp_b = gr.Video(label="Other version", sources=["upload"], height=240)
+            with gr.Row():
+                pair_btn = gr.Button("Use the bundled pair (real demo clip and a synthetic self-blend of it)")
+                cmp_btn = gr.Button("Compare", variant="primary")
+            cmp_md = gr.Markdown()
+            cmp_timeline = gr.Plot(label="Both timelines")
+            cmp_point = gr.Slider(0, 1, value=0, step=1, label="Analysis point", visible=False)
+            cmp_img = gr.Image(label="original | other version | difference", interactive=False, type="numpy")
+            cmp_where = gr.Markdown()
+            with gr.Row():
+                cmp_export = gr.Button("Download this comparison (PNG + JSON)")
+                cmp_png = gr.File(label="figure", interactive=False)
+                cmp_json = gr.File(label="comparison", interactive=False)
+            with gr.Accordion("JSON (the /compare API's answer)", open=False):
+                cmp_record = gr.JSON(label="comparison")
+            cmp_state = gr.State(None)
         with gr.Tab("Ablations"):
-            gr.Markdown(texts.ABLATION_HELP)
+            help_panel(texts.ABLATION)
             comp_btn = gr.Button("Compare components (Table V) on this clip")
             comp_plot = gr.Plot()
             comp_table = gr.Dataframe(headers=["variant", "p(fake)", "label"], interactive=False)
             comp_maps = gr.Plot()
             with gr.Row():
-                m_sel = gr.Slider(1, 5, value=4, step=1, label="m: attention maps (Table VI)")
-                n_sel = gr.Slider(2, 5, value=3, step=1, label="n: following frames (Table VII)")
+                choices = variant_choices()
+                mn_sel = gr.Radio(choices, value=choices[0][1] if choices else None,
+                                  label="Variant: m attention maps (Table VI) or n following frames (Table VII)")
                 mn_btn = gr.Button("Run this variant")
             mn_md = gr.Markdown()
             with gr.Row():
@@ -434,7 +592,7 @@ def build_demo() -> gr.Blocks:
             res_plot = gr.Plot()
         with gr.Tab("Defect lab"):
             rise = read_results(WEIGHTS_DIR / "default").get(("localization-heldout", "rise_rate"))
-            gr.Markdown(texts.defect_help(rise))
+            help_panel(texts.defect_help(rise))
             with gr.Row():
                 source = gr.Radio(["analysed clip", "bundled face"], value="bundled face", label="Face")
                 kind = gr.Dropdown(DEFECT_CHOICES, value="blur_mouth", label="Defect")
@@ -451,7 +609,7 @@ def build_demo() -> gr.Blocks:
                 after_img = gr.Image(label="with the defect (region outlined)", interactive=False, height=256, width=256)
                 diff_plot = gr.Plot()
             defect_maps = gr.Plot()
-            gr.Markdown(texts.CONDITION_HELP)
+            help_panel(texts.CONDITION)
             with gr.Row():
                 c_kind = gr.Radio(CONDITION_CHOICES, value="blur", label="Condition")
                 c_strength = gr.Slider(0.05, 1.0, value=0.5, step=0.05, label="How much")
@@ -461,7 +619,7 @@ def build_demo() -> gr.Blocks:
                 c_before = gr.Image(label="original", interactive=False, height=256, width=256)
                 c_after = gr.Image(label="degraded", interactive=False, height=256, width=256)
         with gr.Tab("Training forgeries"):
-            gr.Markdown(texts.FORGERY_HELP)
+            help_panel(texts.FORGERY)
             with gr.Row():
                 f_temporal = gr.Dropdown(FORGERY_MODES, value="any", label="Over time")
                 f_seed = gr.Number(value=0, precision=0, minimum=0, label="Seed")
@@ -485,12 +643,20 @@ def build_demo() -> gr.Blocks:
 
         go_btn.click(run_analysis, [video, weights, points], analyze_outputs, api_name="analyze",
                      concurrency_limit=CONCURRENCY)
+        export_btn.click(export_point, [state, track, point], [export_png, export_json], api_visibility="private")
+        pair_btn.click(lambda: tuple(str(p) for p in BUNDLED_PAIR), None, [cmp_a, cmp_b], api_visibility="private")
+        cmp_btn.click(run_compare, [cmp_a, cmp_b, weights, points],
+                      [cmp_record, cmp_md, cmp_timeline, cmp_point, cmp_img, cmp_where, cmp_state],
+                      api_name="compare", concurrency_limit=CONCURRENCY)
+        cmp_point.change(compare_view, [cmp_state, cmp_point], [cmp_img, cmp_where], api_visibility="private",
+                         show_progress="hidden")
+        cmp_export.click(export_compare, [cmp_state, cmp_point], [cmp_png, cmp_json], api_visibility="private")
         for ctl in (track, point, opacity):
             ctl.change(show_point, [state, track, point, opacity], [timeline, spatial_plot, temporal_plot],
                        api_visibility="private", show_progress="hidden")
         comp_btn.click(run_components, [video, state, track, point, points], [comp_plot, comp_table, comp_maps],
                        api_visibility="private", concurrency_limit=CONCURRENCY)
-        mn_btn.click(run_mn, [video, state, track, point, m_sel, n_sel, points], [mn_md, mn_spatial, mn_temporal],
+        mn_btn.click(run_mn, [video, state, track, point, mn_sel, points], [mn_md, mn_spatial, mn_temporal],
                      api_visibility="private", concurrency_limit=CONCURRENCY)
         kind.change(lambda k: gr.update(visible=k == "region"), kind, region_row, api_visibility="private")
         defect_btn.click(run_defect, [source, state, track, point, weights, kind, strength, x0, y0, x1, y1],

@@ -1,6 +1,7 @@
 """The app end to end: launched on a free port, called through gradio_client and driven in Chromium."""
 
 import json
+import re
 import os
 import shutil
 import socket
@@ -117,6 +118,21 @@ def test_browser_upload_verdict_and_maps(server, tmp_path):
         page.wait_for_timeout(500)
         page.screenshot(path=str(shots / "app_forgeries.png"), full_page=True)
         forgery_text = page.inner_text("body")
+        # the bundled pair compared; the figure and the JSON taken away
+        page.get_by_role("tab", name="Compare").click()
+        page.get_by_role("button", name="Use the bundled pair (real demo clip and a synthetic self-blend of it)").click()
+        page.wait_for_timeout(1500)
+        page.get_by_role("button", name="Compare", exact=True).click()
+        page.get_by_text("the maps differ most on").first.wait_for(timeout=180_000)
+        compare_text = page.inner_text("body")
+        page.get_by_role("button", name="Download this comparison (PNG + JSON)").click()
+        page.locator("a[download][href$='comparison.json']").wait_for(timeout=60_000)
+        downloads = {}
+        for name in ("comparison.png", "comparison.json"):
+            with page.expect_download(timeout=60_000) as dl:
+                page.locator(f"a[download][href$='{name}']").first.click()
+            downloads[name] = Path(dl.value.path()).stat().st_size
+        page.screenshot(path=str(shots / "app_compare.png"), full_page=True)
         # the Table V components on the analysed clip, through the bundled variants
         page.get_by_role("tab", name="Ablations").click()
         page.get_by_role("button", name="Compare components (Table V) on this clip").click()
@@ -125,11 +141,13 @@ def test_browser_upload_verdict_and_maps(server, tmp_path):
         page.screenshot(path=str(shots / "app_ablations.png"), full_page=True)
         ablation_text = page.inner_text("body")
         browser.close()
-    assert "FAKE" in text or "REAL" in text
+    assert re.search(r"(REAL|FAKE|UNCERTAIN \(leans (REAL|FAKE)\)) — fake probability \d\.\d\d", text), text[:2000]
     assert heatmaps > 0
     assert (shots / "app_analyze.png").stat().st_size > 10_000
     assert "backbone only" in ablation_text and "temporal only" in ablation_text
     assert "self_blend" in forgery_text
+    assert "original:" in compare_text and "other version:" in compare_text
+    assert downloads["comparison.png"] > 1000 and downloads["comparison.json"] > 100
 
 
 def test_forgeries_handler_scores_each_row(tiny_weights):
@@ -149,16 +167,27 @@ def test_forgeries_handler_scores_each_row(tiny_weights):
         run_forgeries(str(tiny_weights), "any", -1, 1)
 
 
-def test_spatial_figure_shows_the_maps_and_the_modules_mean(face_clip, tiny_detector):
-    from app.ui import point_figures
+def test_spatial_figure_shows_the_first_map_first_and_its_regions(face_clip, tiny_detector):
+    from app import ui
     from lda_model.analysis import analyze_video
+    from lda_model.landmarks import attention_by_region, describe_regions
 
     result = analyze_video(face_clip, tiny_detector, weights="tiny", num_points=4)
-    _, spatial, temporal = point_figures(result, 0, 1, 0.5)
+    p = result.tracks[0][1]
+    _, spatial, temporal = ui.point_figures(result, 0, 1, 0.5)
     titles = [a.text for a in spatial.layout.annotations]
-    assert titles == ["map 1", "map 2", "map 3", "map 4", "modules (mean)"] and temporal is not None
+    gates = ["gate 1", "gate 2", "gate 3", "gate 4"]
     heat = [t for t in spatial.data if t.type == "heatmap"]
-    assert np.allclose(np.asarray(heat[-1].z, float), result.tracks[0][1].module_activation, atol=1e-6)
+    if ui.FIRST_MAP == "activation":
+        assert titles[:5] == ["activation (12 modules)"] + gates and temporal is not None
+        assert np.allclose(np.asarray(heat[0].z, float), p.module_activation, atol=1e-6)
+        first = p.module_activation
+    else:
+        assert titles[:5] == gates + ["activation (12 modules)"]
+        first = ui.first_map(p)
+        assert np.allclose(first, np.mean([p.spatial_maps.mean(0), p.temporal_guide.mean(0)], 0))
+    regions = describe_regions(attention_by_region(first, p.crop_landmarks, p.crop.shape[0]))
+    assert regions and regions in spatial.layout.title.text
 
 
 def test_verdict_warns_about_a_dark_face(tmp_path, tiny_detector):
@@ -195,7 +224,7 @@ def test_condition_handler_scores_and_cautions(tiny_weights):
     assert original.shape == degraded.shape and degraded.mean() < 0.5 * original.mean()
     assert md.startswith("### p(fake): ") and "⚠️ The face is darker" in md
     _, _, mild = run_condition("bundled face", None, None, 0, str(tiny_weights), "dark", 0.05)
-    assert "⚠️" not in mild and "still inside the range" in mild
+    assert "⚠️" not in mild and "No caution" in mild
 
 
 def test_results_table_says_how_each_variant_trained():
@@ -206,8 +235,9 @@ def test_results_table_says_how_each_variant_trained():
     rows = {r[0]: r for r in table}
     assert set(rows) <= set(VARIANT_TABLE) and "default" in rows
     assert all(len(r) == 7 for r in table)  # variant, table, trained, measured AUC/ACC, paper AUC/ACC
-    assert rows["default"][2] == "20 ep from scratch"
-    assert all(r[2].endswith("from scratch") or r[2].endswith("from `default`") for r in table)
+    assert rows["default"][2].endswith(" ep from ImageNet")  # the pretrained default
+    assert all(r[2].endswith("from scratch") for n, r in rows.items() if n != "default")  # the ablation series
+    assert rows["xception_lite"][5] == "0.999"  # the paper's Table V full model, beside ours
 
 
 def test_concurrent_analyze_calls_agree(server, face_clip):
@@ -238,3 +268,56 @@ def test_full_queue_rejects_politely_and_keeps_serving(server, face_clip):
             rejected += 1
     assert rejected > 0 and ok >= 10  # the queue holds 10 waiting jobs (LDA_QUEUE_MAX_SIZE)
     assert client.predict(handle_file(str(face_clip)), 4, api_name="/analyze")[0]["faces"] == 1
+
+
+def test_variant_picker_offers_exactly_the_bundled_variants_and_clears_on_error(face_clip, tiny_detector):
+    from app import service
+    from app.ui import run_mn, variant_choices
+    from lda_model.analysis import analyze_video
+
+    choices = variant_choices()
+    names = [n for _, n in choices]
+    assert len(names) == len(set(names)) and set(names) <= set(service.available_weights())
+    assert names.count(service.PAPER_VARIANTS["m"][4]) == 1  # the full model once, not per table
+    a = analyze_video(face_clip, tiny_detector, num_points=3)
+    md, spatial, temporal = run_mn(str(face_clip), a, a.main_track, 0, "no_such_variant", 3)
+    assert "not bundled" in md and spatial is None and temporal is None
+
+
+def test_every_panel_help_is_short_and_cites_no_cli_or_readme():
+    from app import texts
+
+    helps = [v for v in vars(texts).values() if isinstance(v, texts.Help)]
+    helps += [texts.defect_help(0.9), texts.spatial_help(0.88), texts.spatial_help(None)]
+    assert len(helps) >= 8
+    for h in helps:
+        assert len(h.short.split()) <= texts.MAX_WORDS, h.short
+        assert "README" not in h.short + h.more and "--" not in h.short + h.more
+    assert "0.88" in texts.spatial_help(0.88).more and "{" not in texts.spatial_help(None).more
+
+
+def test_compare_the_bundled_pair_and_take_the_results_away(tiny_weights):
+    import gradio as gr
+
+    from app.ui import BUNDLED_PAIR, compare_view, export_compare, export_point, run_compare
+    from lda_model.analysis import analyze_video
+    from lda_model.weights import load_detector
+
+    a_path, b_path = (str(p) for p in BUNDLED_PAIR)
+    record, md, timeline, _, image, where, state = run_compare(a_path, b_path, str(tiny_weights), 4)
+    assert set(record) == {"a", "b", "summary"} and record["a"]["video"] == "real_astronaut.webm"
+    assert record["summary"]["points"] == len(state[2]) >= 1 and record["summary"]["largest_region"]
+    assert "original:" in md and len(timeline.data) == 2
+    assert image.ndim == 3 and image.shape[1] == 3 * 256 and "differ most" in where
+    from lda_model.pairs import compare_analyses
+
+    _, same_where = compare_view((state[0], state[0], compare_analyses(state[0], state[0])), 0)
+    assert "identical" in same_where
+    png, js = export_compare(state, 0)
+    assert Path(png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and json.loads(Path(js).read_text())["summary"]
+    detector, _ = load_detector(str(tiny_weights))
+    a = analyze_video(a_path, detector, weights=str(tiny_weights), num_points=3)
+    png, js = export_point(a, a.main_track, 1)
+    assert Path(png).stat().st_size > 1000 and json.loads(Path(js).read_text())["faces"] == 1
+    with pytest.raises(gr.Error):
+        run_compare(a_path, None, str(tiny_weights), 4)
