@@ -68,6 +68,9 @@ def test_analyze_api_matches_the_cli(server, face_clip, tiny_weights):
     expected = json.loads(cli.stdout)
     assert record["fake_probability"] == pytest.approx(expected["fake_probability"], abs=1e-5)
     assert [f["index"] for f in record["frames"]] == [f["index"] for f in expected["frames"]]
+    both = client.predict(handle_file(str(face_clip)), handle_file(str(face_clip)), 6, api_name="/compare")[0]
+    assert both["a"]["fake_probability"] == pytest.approx(both["b"]["fake_probability"])
+    assert both["summary"]["largest_region"] is None and both["summary"]["mean_abs_difference"] == 0
 
 
 def test_bad_upload_is_a_message_and_the_app_keeps_serving(server, tmp_path, face_clip):
