@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -19,7 +20,7 @@ import numpy as np
 import torch
 
 from lda_model import gallery
-from lda_model.analysis import VideoAnalysis
+from lda_model.analysis import DEFAULT_THRESHOLD, VideoAnalysis
 from lda_model.cards import read_results
 from lda_model.faces import FaceDetector, to_crop_coords, crop_window, crop_square
 from lda_model.landmarks import attention_by_region, describe_regions
@@ -279,7 +280,7 @@ def run_condition(source, a: VideoAnalysis | None, track, k, weights, kind, stre
     except UserError as err:
         raise _fail(err) from None
     qb, qa = r.quality_before, r.quality_after
-    notes = qa.notes("FAKE" if r.score_after >= 0.5 else "REAL")
+    notes = qa.notes("FAKE" if r.score_after >= DEFAULT_THRESHOLD else "REAL")
     md = (f"### p(fake): {r.score_before:.3f} → {r.score_after:.3f} ({r.score_after - r.score_before:+.3f})\n"
           f"Brightness {qb.brightness:.0f} → {qa.brightness:.0f} · sharpness {qb.detail:.0f} → {qa.detail:.0f} "
           "(a caution below 99 % of the training faces)")
@@ -328,9 +329,12 @@ def _download(name: str, data: bytes) -> str:
     """Write a take-away file (PNG or JSON) to a fresh temporary path; files over an hour old go."""
     DOWNLOAD_DIR.mkdir(parents=True, exist_ok=True)
     now = time.time()
-    for old in DOWNLOAD_DIR.iterdir():
-        if now - old.stat().st_mtime > DOWNLOAD_MAX_AGE_S:
-            old.unlink(missing_ok=True)
+    for old in DOWNLOAD_DIR.iterdir():  # one folder per file written
+        try:
+            if now - old.stat().st_mtime > DOWNLOAD_MAX_AGE_S:
+                shutil.rmtree(old, ignore_errors=True)
+        except FileNotFoundError:  # another request removed it first
+            pass
     folder = Path(tempfile.mkdtemp(dir=DOWNLOAD_DIR))
     path = folder / name
     path.write_bytes(data)
@@ -359,8 +363,9 @@ def compare_view(state, k: int) -> tuple[np.ndarray | None, str]:
     """The comparison figure and its sentence at aligned point k."""
     if not state:
         return None, ""
-    a, b, diffs = state
-    d = diffs[int(np.clip(k, 0, len(diffs) - 1))]
+    a, b, diffs = state[:3]
+    k = int(np.clip(k, 0, len(diffs) - 1))
+    d = diffs[k]
     caption = [f"original {a.label} {a.fake_probability:.2f} / other {b.label} {b.fake_probability:.2f} - "
                f"weights {Path(a.weights).name}", f"t = {d.a.time_s:.2f} s (analysis point {k + 1} of {len(diffs)})"]
     image = figures.comparison_figure(d.a.crop, first_map(d.a), d.b.crop, first_map(d.b), caption)
@@ -386,9 +391,11 @@ def run_compare(video_a: str | None, video_b: str | None, weights: str, points: 
     timeline = plots.timeline_figure(
         {i: ([p.time_s for p in r.tracks[r.main_track]], [p.fake_probability for p in r.tracks[r.main_track]])
          for i, r in enumerate((a, b))}, a.threshold, names=lines)
+    where = (describe_regions(record["summary"]["regions"]) if record["summary"]["largest_region"]
+             else "nowhere: the maps are identical")
     verdicts = (f"### original: {a.label} {a.fake_probability:.2f} · other version: {b.label} {b.fake_probability:.2f}"
-                f"\nOver the clip the maps differ most on: **{describe_regions(record['summary']['regions'])}**.")
-    state = (a, b, diffs)
+                f"\nOver the clip the maps differ most on: **{where}**.")
+    state = (a, b, diffs, record)
     image, sentence = compare_view(state, 0)
     return (record, verdicts, timeline, gr.update(maximum=max(len(diffs) - 1, 0), value=0, visible=len(diffs) > 1),
             image, sentence, state)
@@ -397,9 +404,8 @@ def run_compare(video_a: str | None, video_b: str | None, weights: str, points: 
 def export_compare(state, k) -> tuple[str, str]:
     if not state:
         raise gr.Error("Compare two clips first.")
-    a, b, diffs = state
     image, _ = compare_view(state, k)
-    record = {"a": a.to_json(), "b": b.to_json(), "summary": summary(a, b, diffs)}
+    record = state[3]  # the /compare answer, as returned
     return (_download("comparison.png", figures.png_bytes(image)),
             _download("comparison.json", json.dumps(record, indent=1).encode()))
 
@@ -497,8 +503,6 @@ def example_clips() -> list[list[str]]:
 
 def example_labels() -> list[str]:
     """A caption per example clip (`assets/examples/examples.json`, written by `lda_model.examples`)."""
-    import json
-
     index = EXAMPLES_DIR / "examples.json"
     captions = json.loads(index.read_text(encoding="utf-8")) if index.is_file() else {}
     return [captions.get(Path(c[0]).name, Path(c[0]).stem.replace("_", " ")) for c in example_clips()]

@@ -46,7 +46,7 @@ DEFAULT_THRESHOLD = 0.5
 # `uncertain` says it should not be read as a verdict. A fixed 0.15 either side of the threshold:
 # the shipped default's scores are mostly far from it, and far from it is no guarantee either (on the
 # 43 benchmark clips, 2 fall inside, both wrong, and 56 % of the rest are right; docs/results.md).
-UNCERTAIN_BAND = (0.35, 0.65)
+UNCERTAIN_MARGIN = 0.15
 Progress = Callable[[float, str], None]
 
 
@@ -234,9 +234,14 @@ class VideoAnalysis:
 
     @property
     def uncertain(self) -> bool | None:
-        """True when the score lies inside `UNCERTAIN_BAND` (None without a face)."""
+        """True when the score lies within `UNCERTAIN_MARGIN` of the threshold (None without a face)."""
         p = self.fake_probability
-        return None if p is None else bool(UNCERTAIN_BAND[0] <= p < UNCERTAIN_BAND[1])
+        lo, hi = self.uncertain_band
+        return None if p is None else bool(lo <= p < hi)
+
+    @property
+    def uncertain_band(self) -> tuple[float, float]:
+        return (max(0.0, self.threshold - UNCERTAIN_MARGIN), min(1.0, self.threshold + UNCERTAIN_MARGIN))
 
     def spread(self) -> tuple[float, float] | None:
         """10th and 90th percentile of the main face's per-point fake probabilities (None without a face)."""
@@ -272,7 +277,7 @@ class VideoAnalysis:
             "label": self.label,
             "threshold": self.threshold,
             "uncertain": self.uncertain,
-            "uncertain_band": list(UNCERTAIN_BAND),
+            "uncertain_band": [round(v, 4) for v in self.uncertain_band],
             "spread": None if self.spread() is None else [round(v, 4) for v in self.spread()],
             "faces": len(self.tracks),
             "main_track": self.main_track,

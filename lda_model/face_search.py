@@ -107,11 +107,16 @@ def tiles(width: int, height: int) -> list[Region]:
     for side in (min(width, height), min(width, height) / 2):
         if side < INPUT_SIZE:  # already finer than the detector's input: nothing more to see
             break
-        step = side / 2
-        xs = np.arange(0, max(width - side, 0) + 1, step)
-        ys = np.arange(0, max(height - side, 0) + 1, step)
+        xs, ys = _offsets(width, side), _offsets(height, side)
         out += [Region(float(x), float(y), float(side)) for y in ys for x in xs]
     return out
+
+
+def _offsets(length: int, side: float) -> list[float]:
+    """Tile starts every half tile, the last one flush with the far edge."""
+    last = max(length - side, 0.0)
+    starts = list(np.arange(0, last, side / 2)) + [last]
+    return [float(v) for v in starts]
 
 
 def equalise(rgb: np.ndarray) -> np.ndarray:

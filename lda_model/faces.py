@@ -20,6 +20,7 @@ import os
 import sys
 import shutil
 import tempfile
+import threading
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,22 +106,35 @@ class Face:
         return float(max(x1 - x0, y1 - y0))
 
 
+_QUIET_LOCK = threading.Lock()
+_QUIET_DEPTH = 0
+_QUIET_SAVED = -1
+
+
 @contextlib.contextmanager
 def quiet_native_stderr():
     """Silence what native code writes to file descriptor 2 inside the block.
 
     MediaPipe's C++ graph logs start-up notes ("Logging before InitGoogle()", XNNPACK, feedback
     tensors) on every landmarker it creates and on its first inference, whatever the Python
-    logging settings; they mean nothing to a user. Only those moments are wrapped."""
-    sys.stderr.flush()
-    saved = os.dup(2)
+    logging settings; they mean nothing to a user. Only those moments are wrapped. Blocks may overlap
+    (threads): only the outermost one swaps the descriptor and puts it back."""
+    global _QUIET_DEPTH, _QUIET_SAVED
+    with _QUIET_LOCK:
+        if _QUIET_DEPTH == 0:
+            sys.stderr.flush()
+            _QUIET_SAVED = os.dup(2)
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 2)
+        _QUIET_DEPTH += 1
     try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 2)
         yield
     finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+        with _QUIET_LOCK:
+            _QUIET_DEPTH -= 1
+            if _QUIET_DEPTH == 0:
+                os.dup2(_QUIET_SAVED, 2)
+                os.close(_QUIET_SAVED)
 
 
 class FaceDetector:

@@ -4,9 +4,9 @@ The paper shows what attention does by comparison (Fig. 8: a face and its tamper
 9-10: real and fake faces side by side), and benchmark datasets come in such pairs (an FF++
 original and its Deepfakes / Face2Face / FaceSwap / NeuralTextures versions). `compare_analyses`
 takes two `VideoAnalysis` of the same detector, aligns their main faces' analysis points by frame
-index (nearest point), and gives per aligned point the difference of the first map the app shows
-(the LDA modules' mean activation, `PointResult.module_activation`; the mean gate when a model has
-no activation) and the named face region holding most of the absolute difference.
+index (nearest point), and gives per aligned point the difference of one map per point (`map_of`:
+by default `point_map`, the LDA modules' mean activation; the app passes the map it shows first)
+and the named face region holding most of the absolute difference.
 """
 
 from __future__ import annotations

@@ -71,6 +71,9 @@ def test_analyze_json_record(face_clip, tiny_detector):
     assert len(rec["frames"]) == 6
     lo, hi = rec["uncertain_band"]
     assert rec["uncertain"] == (lo <= rec["fake_probability"] < hi)
+    result.threshold = 0.8  # the band follows the threshold
+    assert result.uncertain_band == pytest.approx((0.65, 0.95))
+    result.threshold = rec["threshold"]
     probs = [f["fake_probability"] for f in rec["frames"]]
     assert min(probs) - 1e-4 <= rec["spread"][0] <= rec["spread"][1] <= max(probs) + 1e-4
     assert rec["fake_probability"] == pytest.approx(np.mean([f["fake_probability"] for f in rec["frames"]]), abs=1e-5)

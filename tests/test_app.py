@@ -314,7 +314,7 @@ def test_compare_the_bundled_pair_and_take_the_results_away(tiny_weights):
     assert image.ndim == 3 and image.shape[1] == 3 * 256 and "differ most" in where
     from lda_model.pairs import compare_analyses
 
-    _, same_where = compare_view((state[0], state[0], compare_analyses(state[0], state[0])), 0)
+    _, same_where = compare_view((state[0], state[0], compare_analyses(state[0], state[0]), {}), 0)
     assert "identical" in same_where
     png, js = export_compare(state, 0)
     assert Path(png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and json.loads(Path(js).read_text())["summary"]

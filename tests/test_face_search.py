@@ -41,9 +41,10 @@ def test_tiles_cover_landscape_and_portrait_frames():
     for w, h in ((1920, 1080), (1080, 1920)):
         regions = tiles(w, h)
         assert regions[0].side == max(w, h)  # the whole frame first
-        small = [r for r in regions if r.side == min(w, h) / 2]
-        assert small and max(r.x0 + r.side for r in small) == pytest.approx(w, abs=min(w, h) / 4)
-        assert max(r.y0 + r.side for r in small) == pytest.approx(h, abs=min(w, h) / 4)
+        for side in (min(w, h), min(w, h) / 2):
+            tiles_ = [r for r in regions if r.side == side]
+            assert min(r.x0 for r in tiles_) == 0 and max(r.x0 + r.side for r in tiles_) == pytest.approx(w)
+            assert min(r.y0 for r in tiles_) == 0 and max(r.y0 + r.side for r in tiles_) == pytest.approx(h)
 
 
 def test_region_cut_and_back_is_a_round_trip():
