@@ -84,17 +84,11 @@ def first_frame_with_boxes(a: VideoAnalysis) -> np.ndarray | None:
     return plots.draw_boxes(frame[2], boxes, {t: a.track_probability(t) for t in a.tracks}, a.main_track, a.threshold)
 
 
-# Which spatial map the Analyze tab shows first and reads the region breakdown from: the one that
-# localizes blended patches best on held-out synthesized forgeries (`evaluate synthetic`'s
-# blend_attention, in the default's card: patch AUC of the mean gate 0.68, of the modules' mean
-# activation 0.57). "activation": the LDA modules' own mean activation; "gate": the mean gating map.
-FIRST_MAP = "gate"
-
-
 def first_map(p) -> np.ndarray | None:
-    """(g, g): the map shown first for a point (and compared, exported and put into words)."""
-    if FIRST_MAP == "activation" and p.module_activation is not None:
-        return p.module_activation
+    """(g, g): the map shown first for a point (and compared, exported and put into words): the mean
+    gating map, the one that localizes blended patches best on held-out synthesized forgeries
+    (`evaluate synthetic`'s blend_attention, in the default's card: patch AUC of the mean gate 0.68,
+    of the modules' mean activation 0.57); the activation for a model without gates."""
     gates = [m.mean(0) for m in (p.spatial_maps, p.temporal_guide) if m is not None]
     return np.mean(gates, 0) if gates else point_map(p)
 
@@ -107,7 +101,7 @@ def point_figures(a: VideoAnalysis | None, track: int | None, k: int, opacity: f
     spatial = None
     gates = [(f"gate {i + 1}", m) for i, m in enumerate(p.spatial_maps if p.spatial_maps is not None else [])]
     activation = [("activation (12 modules)", p.module_activation)] if p.module_activation is not None else []
-    panels = activation + gates if FIRST_MAP == "activation" else gates + activation
+    panels = gates + activation
     if panels:
         regions = describe_regions(attention_by_region(first_map(p), p.crop_landmarks, p.crop.shape[0]))
         spatial = plots.attention_maps_figure(np.stack([m for _, m in panels]), p.crop, opacity,
@@ -351,8 +345,7 @@ def export_point(a: VideoAnalysis | None, track, k) -> tuple[str, str]:
         raise gr.Error("This checkpoint has no attention maps to export.")
     caption = [f"{a.label} - fake probability {a.fake_probability:.2f} - weights {Path(a.weights).name}",
                f"face {track}, analysis point {k + 1} of {len(a.tracks[track])} (t = {p.time_s:.2f} s)"]
-    png = figures.png_bytes(figures.map_figure(p.crop, first, caption, "activation" if FIRST_MAP == "activation"
-                                               else "mean gate"))
+    png = figures.png_bytes(figures.map_figure(p.crop, first, caption, "mean gate"))
     record = a.to_json()
     record["video"] = Path(a.video).name
     stem = Path(a.video).stem
@@ -497,6 +490,13 @@ def help_panel(h: texts.Help) -> None:
         with gr.Accordion("More", open=False):
             gr.Markdown(h.more)
 
+def download_row(label: str, json_label: str) -> tuple[gr.Button, gr.File, gr.File]:
+    """A take-away row: the button, then the PNG figure and the JSON it writes."""
+    with gr.Row():
+        button = gr.Button(label)
+        return button, gr.File(label="figure", interactive=False), gr.File(label=json_label, interactive=False)
+
+
 def example_clips() -> list[list[str]]:
     return [[str(p)] for p in sorted(EXAMPLES_DIR.glob("*.webm"))]
 
@@ -537,13 +537,11 @@ def build_demo() -> gr.Blocks:
             with gr.Row():
                 spatial_plot = gr.Plot(label="Spatial attention")
             help_panel(texts.spatial_help(read_results(WEIGHTS_DIR / "default").get(
-                ("blend-attention-test", "patch_auc_activations" if FIRST_MAP == "activation" else "patch_auc_maps"))))
+                ("blend-attention-test", "patch_auc_maps"))))
             temporal_plot = gr.Plot(label="Temporal attention")
             help_panel(texts.TEMPORAL)
-            with gr.Row():
-                export_btn = gr.Button("Download this figure (PNG) and the analysis (JSON)")
-                export_png = gr.File(label="figure", interactive=False)
-                export_json = gr.File(label="analysis", interactive=False)
+            export_btn, export_png, export_json = download_row("Download this figure (PNG) and the analysis (JSON)",
+                                                               "analysis")
             with gr.Accordion("JSON (same as `python -m lda_model.predict --json`)", open=False):
                 record = gr.JSON(label="result")
         analyze_outputs = [record, verdict, frame_img, timeline, track, point, spatial_plot, temporal_plot, state]
@@ -568,10 +566,7 @@ def build_demo() -> gr.Blocks:
             cmp_point = gr.Slider(0, 1, value=0, step=1, label="Analysis point", visible=False)
             cmp_img = gr.Image(label="original | other version | difference", interactive=False, type="numpy")
             cmp_where = gr.Markdown()
-            with gr.Row():
-                cmp_export = gr.Button("Download this comparison (PNG + JSON)")
-                cmp_png = gr.File(label="figure", interactive=False)
-                cmp_json = gr.File(label="comparison", interactive=False)
+            cmp_export, cmp_png, cmp_json = download_row("Download this comparison (PNG + JSON)", "comparison")
             with gr.Accordion("JSON (the /compare API's answer)", open=False):
                 cmp_record = gr.JSON(label="comparison")
             cmp_state = gr.State(None)

@@ -167,7 +167,7 @@ class LDAConfig:
         1/4 width (`lda_xception_w25`, see backbones.py) at 128x128, LDA at 112x112 with 8x8
         patches (still a 14x14 grid), D = 64, latent 32, 12 modules, m = 4, n = 3.
         Measured cost (fwd + bwd per clip at batch 16): `train_step_ms_per_clip` of
-        `python -m benchmarks.speed`, in the README's "Speed" table."""
+        `python -m benchmarks.speed` (docs/results.md, "Speed")."""
         base = dict(
             name="lite",
             backbone="lda_xception_w25",
@@ -188,15 +188,5 @@ class LDAConfig:
         14x14 grid, D = 64, latent 32, 12 modules, m = 4, n = 3). As for Xception, the spatial maps
         guide the stride-4 features (feature_info index 1) and the temporal maps the stride-8
         ones (index 2). Lite0's own normalisation is mean = std = 0.5."""
-        base = dict(
-            name="lite0",
-            backbone="tf_efficientnet_lite0",
-            backbone_pretrained="imagenet",
-            backbone_size=160,
-            attention_size=112,
-            patch_size=8,
-            embed_dim=64,
-            latent_dim=32,
-        )
-        base.update(changes)
-        return cls(**base)
+        return cls.lite(**{"name": "lite0", "backbone": "tf_efficientnet_lite0", "backbone_pretrained": "imagenet",
+                           "backbone_size": 160, **changes})

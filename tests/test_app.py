@@ -181,14 +181,10 @@ def test_spatial_figure_shows_the_first_map_first_and_its_regions(face_clip, tin
     titles = [a.text for a in spatial.layout.annotations]
     gates = ["gate 1", "gate 2", "gate 3", "gate 4"]
     heat = [t for t in spatial.data if t.type == "heatmap"]
-    if ui.FIRST_MAP == "activation":
-        assert titles[:5] == ["activation (12 modules)"] + gates and temporal is not None
-        assert np.allclose(np.asarray(heat[0].z, float), p.module_activation, atol=1e-6)
-        first = p.module_activation
-    else:
-        assert titles[:5] == gates + ["activation (12 modules)"]
-        first = ui.first_map(p)
-        assert np.allclose(first, np.mean([p.spatial_maps.mean(0), p.temporal_guide.mean(0)], 0))
+    assert titles[:5] == gates + ["activation (12 modules)"] and temporal is not None
+    assert np.allclose(np.asarray(heat[-1].z, float), p.module_activation, atol=1e-6)
+    first = ui.first_map(p)
+    assert np.allclose(first, np.mean([p.spatial_maps.mean(0), p.temporal_guide.mean(0)], 0))
     regions = describe_regions(attention_by_region(first, p.crop_landmarks, p.crop.shape[0]))
     assert regions and regions in spatial.layout.title.text
 
