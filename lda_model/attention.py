@@ -91,6 +91,27 @@ class LDAModules(nn.Module):
         return scores.softmax(dim=-1) * scores.shape[-1]
 
 
+class PatchMixer(nn.Module):
+    """Pre-norm self-attention over the patch sequence: (B, N, P) patches -> (B, N, W) tokens.
+
+    An extension (`LDAConfig.patch_mixer`), not in the paper: the literal module scores every
+    patch from its own pixels; after this, each token has seen every other patch of the sequence.
+    """
+
+    def __init__(self, patch_dim: int, seq_len: int, width: int, layers: int, heads: int = 4) -> None:
+        super().__init__()
+        self.embed = nn.Linear(patch_dim, width)
+        self.pos_embed = nn.Parameter(torch.zeros(1, seq_len, width))  # (1, N, W)
+        nn.init.trunc_normal_(self.pos_embed, std=0.02)
+        layer = nn.TransformerEncoderLayer(width, heads, dim_feedforward=2 * width, dropout=0.0,
+                                           batch_first=True, norm_first=True)
+        self.blocks = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+
+    def forward(self, patches: torch.Tensor) -> torch.Tensor:
+        x = self.embed(patches) + self.pos_embed  # (B, N, W)
+        return self.blocks(x)  # (B, N, W)
+
+
 class LDAAttention(nn.Module):
     """LDA over `num_steps` images at once -> m maps per image on the patch grid.
 
@@ -112,15 +133,20 @@ class LDAAttention(nn.Module):
         in_chans: int = 3,
         activation: str = "sigmoid",
         embed_norm: bool = True,
+        mixer_layers: int = 0,
     ) -> None:
         super().__init__()
         self.image_size = image_size
         self.patch_size = patch_size
         self.num_steps = num_steps
         self.grid = image_size // patch_size
+        patch_dim = in_chans * patch_size * patch_size
+        seq_len = num_steps * self.grid * self.grid
+        self.mixer = (PatchMixer(patch_dim, seq_len, embed_dim, mixer_layers) if mixer_layers
+                      else nn.Identity())  # (B, N, P) -> (B, N, D) tokens, or the raw patches
         self.lda = LDAModules(
-            patch_dim=in_chans * patch_size * patch_size,
-            seq_len=num_steps * self.grid * self.grid,
+            patch_dim=embed_dim if mixer_layers else patch_dim,
+            seq_len=seq_len,
             embed_dim=embed_dim,
             latent_dim=latent_dim,
             num_modules=num_modules,
@@ -135,7 +161,7 @@ class LDAAttention(nn.Module):
         g = self.grid
         if t != self.num_steps:
             raise ValueError(f"expected {self.num_steps} images per sample, got {t}")
-        act = self.lda(patchify(images, self.patch_size))  # (B, M, T*g*g)
+        act = self.lda(self.mixer(patchify(images, self.patch_size)))  # (B, M, T*g*g)
         return act.reshape(b, -1, t, g, g)  # (B, M, T, g, g)
 
     def combine_maps(self, act: torch.Tensor) -> torch.Tensor:

@@ -77,6 +77,11 @@ class LDAConfig:
     # scratch. Set False for the literal linear module (measured, lite: val 0.901 vs 0.924,
     # test 0.872 vs 0.907; README "The LayerNorm and the sigmoid").
     embed_norm: bool = True
+    # Self-attention layers over the patch sequence before the modules (0: the paper's literal
+    # module, where each patch's activation sees only its own s x s pixels). A blend boundary or a
+    # colour mismatch is a relation between patches, which a lone patch cannot see; one token-mixing
+    # layer lets each patch compare itself with the rest of the face before consulting the templates.
+    patch_mixer: int = 0
     # How the n+1 per-time-step temporal maps become one map per m before guiding the
     # backbone. The paper does not say; the mean keeps every time step's evidence
     # (measured, lite: "max" val 0.933 vs 0.924, test 0.913 vs 0.907; README "Two choices in the
@@ -136,6 +141,8 @@ class LDAConfig:
             )
         if self.backbone_pretrained not in ("", "imagenet"):
             raise ValueError(f"backbone_pretrained must be '' or 'imagenet', got {self.backbone_pretrained!r}")
+        if not 0 <= self.patch_mixer <= 4:
+            raise ValueError(f"patch_mixer must be in 0..4, got {self.patch_mixer}")
         if self.guidance not in GUIDANCE_MODES:
             raise ValueError(f"guidance must be one of {GUIDANCE_MODES}, got {self.guidance!r}")
 

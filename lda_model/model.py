@@ -162,6 +162,7 @@ class LDADetector(
             num_maps=config.num_maps,
             activation=config.activation,
             embed_norm=config.embed_norm,
+            mixer_layers=config.patch_mixer,
         )
         self.spatial = LDAAttention(num_steps=1, **lda) if config.use_spatial else nn.Identity()
         self.temporal = (

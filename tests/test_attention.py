@@ -105,3 +105,20 @@ def test_guide_features_channel_groups():
 def test_guide_features_more_maps_than_channels_is_fine():
     out = guide_features(torch.ones(1, 3, 5, 5), torch.rand(1, 5, 2, 2))
     assert out.shape == (1, 3, 5, 5)
+
+
+def test_patch_mixer_lets_a_patch_see_the_others():
+    torch.manual_seed(0)
+    literal = LDAAttention(image_size=16, patch_size=4, num_steps=1, embed_dim=8, latent_dim=4, num_modules=2,
+                           num_maps=2).eval()
+    mixed = LDAAttention(image_size=16, patch_size=4, num_steps=1, embed_dim=8, latent_dim=4, num_modules=2,
+                         num_maps=2, mixer_layers=1).eval()
+    assert isinstance(literal.mixer, torch.nn.Identity)
+    x = torch.randn(1, 1, 3, 16, 16)
+    y = x.clone()
+    y[..., :4, :4] += 1.0  # change patch 0 only
+    for module, others_change in ((literal, False), (mixed, True)):
+        a, b = module.activations(x), module.activations(y)  # (1, M, 1, 4, 4)
+        assert a.shape == (1, 2, 1, 4, 4)
+        rest = (a - b).abs()[..., 1:, :].max()  # patches outside the changed row
+        assert bool(rest > 1e-6) is others_change
