@@ -4,8 +4,6 @@
     python -m lda_model.evaluate synthetic --data cache/real_faces [--split test] [--weights SRC] [--json] [--device auto]
     python -m lda_model.evaluate localization --videos DIR [--manifest TSV --split test] [--weights SRC] [--json]
 
-`--weights` given more than once scores the checkpoints as one (mean p(fake); `ensemble.py`) in any mode.
-
 - Detection (default): every clip under DIR listed in TSV (`file` relative to the TSV's folder,
   `label` REAL/FAKE, optional `group`, `identity`, `split`; `--groups a,b` keeps those groups,
   `--split test` the test clips of a dataset's label file, `python -m lda_model.datasets`). Frame level: every
@@ -69,8 +67,7 @@ from .quality import face_quality
 from .splits import read_label_file, resolve_splits
 from .metrics import auc_by_quantile, binary_metrics, bootstrap_auc_interval, fakes_by_group, metrics_by_group, roc_points
 from .video import VIDEO_EXTS, VideoError
-from .ensemble import MeanEnsemble
-from .weights import WeightsError, WeightsInfo, load_detector
+from .weights import WeightsError, load_detector
 
 LOCALIZATION_DEFECTS = ("blur_mouth", "red_pupil", "distort_mouth")
 SOURCE_NAMES = {"video": "clip", "image": "photo"}  # cache item kind -> name in `video_by_source`
@@ -396,9 +393,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     mode = argv.pop(0) if argv and argv[0] in ("synthetic", "localization") else "detection"
     p = argparse.ArgumentParser(prog=f"python -m lda_model.evaluate{'' if mode == 'detection' else ' ' + mode}")
-    p.add_argument("--weights", action="append", default=None,
-                   help="checkpoint folder, bundled name or Hub repo (default: the bundled default); given more "
-                        "than once, the checkpoints are scored as one (mean p(fake), lda_model/ensemble.py)")
+    p.add_argument("--weights", default=None,
+                   help="checkpoint folder, bundled name or Hub repo (default: the bundled default)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--points", type=int, default=16, help="analysis points per clip (default 16)")
     if mode == "detection":
@@ -426,13 +422,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--strength", type=float, default=1.0)
     args = p.parse_args(argv)
     try:
-        loaded = [load_detector(w) for w in (args.weights or [None])]
-        detector, info = loaded[0]
-        if len(loaded) > 1:
-            detector = MeanEnsemble([d for d, _ in loaded])
-            info = WeightsInfo(source=" + ".join(i.source for _, i in loaded), kind="ensemble",
-                               location=" + ".join(i.location for _, i in loaded))
-    except (WeightsError, ValueError) as err:  # ValueError: members that read different clips
+        detector, info = load_detector(args.weights)
+    except (WeightsError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if getattr(args, "device", "cpu") != "cpu":
