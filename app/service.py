@@ -16,15 +16,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lda_model.analysis import TrackCache, VideoAnalysis, analyze_video, crops_to_tensor, fit_clip
-from lda_model.data import degrade_frame
-from lda_model.localization import DefectResult
-from lda_model.localization import defect_experiment as run_defect_experiment
-from lda_model.faces import FaceModelError
-from lda_model.model import LDADetector
-from lda_model.quality import FaceQuality, face_quality
-from lda_model.video import VideoError, probe_video
-from lda_model.weights import (LOCAL, TABLE_V, TABLE_VI, TABLE_VII, WeightsError, WeightsInfo, bundled_weights,
+from lda_model.inference.pipeline import TrackCache, VideoAnalysis, analyze_video
+from lda_model.inference.transforms import crops_to_tensor, fit_clip
+from lda_model.evaluation.conditions import degrade_frame
+from lda_model.evaluation.localization import DefectResult
+from lda_model.evaluation.localization import defect_experiment as run_defect_experiment
+from lda_model.inference.faces import FaceModelError
+from lda_model.model.detector import LDADetector
+from lda_model.inference.quality import FaceQuality, face_quality
+from lda_model.inference.video import VideoError, probe_video
+from lda_model.inference.weights import (LOCAL, TABLE_V, TABLE_VI, TABLE_VII, WeightsError, WeightsInfo, bundled_weights,
                                load_detector, public_policy)
 
 # --- limits (environment variables override; defaults fit a 2-vCPU, 16 GB Space) -----------
@@ -35,7 +36,7 @@ TIME_LIMIT_S = float(os.environ.get("LDA_TIME_LIMIT_S", "180"))
 DEFAULT_POINTS = int(os.environ.get("LDA_POINTS", "32"))
 CACHE_CLIP_LENGTH = 6  # crops for t..t+5 are cached, so every n in 2..5 reuses one face track
 
-COMPONENT_VARIANTS = TABLE_V  # the paper's Table V, as bundled checkpoints (lda_model.weights)
+COMPONENT_VARIANTS = TABLE_V  # the paper's Table V, as bundled checkpoints (lda_model.inference.weights)
 PAPER_VARIANTS = {"m": TABLE_VI, "n": TABLE_VII}
 
 TRACKS = TrackCache(max_items=8)

@@ -13,27 +13,28 @@ import os
 import shutil
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
 import torch
 
-from lda_model import gallery
-from lda_model.analysis import DEFAULT_THRESHOLD, VideoAnalysis
-from lda_model.cards import read_results
-from lda_model.faces import FaceDetector, to_crop_coords, crop_window, crop_square
-from lda_model.landmarks import attention_by_region, describe_regions
-from lda_model.pairs import compare_analyses, point_map, summary
-from lda_model.synthetic import load_face_photo
-from lda_model.video import iter_frames
-from lda_model.weights import WEIGHTS_DIR
+from lda_model.data import gallery
+from lda_model.inference.pipeline import DEFAULT_THRESHOLD, VideoAnalysis
+from lda_model.release.cards import read_results
+from lda_model.inference.faces import FaceDetector, to_crop_coords, crop_window, crop_square
+from lda_model.inference.landmarks import attention_by_region, describe_regions
+from lda_model.inference.pairs import compare_analyses, point_map, summary
+from lda_model.data.animation import load_face_photo
+from lda_model.inference.video import iter_frames
+from lda_model.paths import WEIGHTS_DIR
 
 from . import figures, plots, service, texts
 from .card_view import render_card
 from .service import UserError
 
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
+from lda_model.paths import ASSETS
 EXAMPLES_DIR = ASSETS / "examples"
 QUEUE_MAX_SIZE = int(os.environ.get("LDA_QUEUE_MAX_SIZE", "16"))
 CONCURRENCY = int(os.environ.get("LDA_CONCURRENCY", "1"))  # 2 vCPUs: one analysis at a time is fastest
@@ -201,7 +202,7 @@ def run_mn(video, a: VideoAnalysis | None, track, k, name, points):
 
 
 def results_table():
-    from lda_model.cards import variant_results
+    from lda_model.release.cards import variant_results
 
     rows = variant_results()
     table = [[r["variant"], r["table"], r["trained"], _fmt(r.get("measured_auc")), _fmt(r.get("measured_acc")),
@@ -502,172 +503,341 @@ def example_clips() -> list[list[str]]:
 
 
 def example_labels() -> list[str]:
-    """A caption per example clip (`assets/examples/examples.json`, written by `lda_model.examples`)."""
+    """A caption per example clip (`assets/examples/examples.json`, written by `lda_model.data.examples`)."""
     index = EXAMPLES_DIR / "examples.json"
     captions = json.loads(index.read_text(encoding="utf-8")) if index.is_file() else {}
     return [captions.get(Path(c[0]).name, Path(c[0]).stem.replace("_", " ")) for c in example_clips()]
 
 
-def build_demo() -> gr.Blocks:
+@dataclass
+class _AnalyzeTab:
+    video: gr.Video
+    points: gr.Slider
+    go_btn: gr.Button
+    left: gr.Column
+    record: gr.JSON
+    verdict: gr.Markdown
+    frame_img: gr.Image
+    timeline: gr.Plot
+    track: gr.Dropdown
+    point: gr.Slider
+    opacity: gr.Slider
+    spatial_plot: gr.Plot
+    temporal_plot: gr.Plot
+    export_btn: gr.Button
+    export_png: gr.File
+    export_json: gr.File
+
+    def outputs(self, state: gr.State) -> list:
+        """What `run_analysis` returns, in its order."""
+        return [self.record, self.verdict, self.frame_img, self.timeline, self.track, self.point, self.spatial_plot,
+                self.temporal_plot, state]
+
+
+@dataclass
+class _CompareTab:
+    cmp_a: gr.Video
+    cmp_b: gr.Video
+    pair_btn: gr.Button
+    cmp_btn: gr.Button
+    md: gr.Markdown
+    timeline: gr.Plot
+    point: gr.Slider
+    img: gr.Image
+    where: gr.Markdown
+    export: gr.Button
+    png: gr.File
+    json: gr.File
+    record: gr.JSON
+    state: gr.State
+
+
+@dataclass
+class _AblationsTab:
+    comp_btn: gr.Button
+    comp_plot: gr.Plot
+    comp_table: gr.Dataframe
+    comp_maps: gr.Plot
+    mn_sel: gr.Radio
+    mn_btn: gr.Button
+    mn_md: gr.Markdown
+    mn_spatial: gr.Plot
+    mn_temporal: gr.Plot
+    res_table: gr.Dataframe
+    res_plot: gr.Plot
+
+
+@dataclass
+class _DefectTab:
+    source: gr.Radio
+    kind: gr.Dropdown
+    strength: gr.Slider
+    region_row: gr.Row
+    region: list  # x0, y0, x1, y1 sliders (%)
+    defect_btn: gr.Button
+    defect_md: gr.Markdown
+    before_img: gr.Image
+    after_img: gr.Image
+    diff_plot: gr.Plot
+    defect_maps: gr.Plot
+    c_kind: gr.Radio
+    c_strength: gr.Slider
+    c_btn: gr.Button
+    c_md: gr.Markdown
+    c_before: gr.Image
+    c_after: gr.Image
+
+
+@dataclass
+class _ForgeriesTab:
+    temporal: gr.Dropdown
+    seed: gr.Number
+    rows: gr.Slider
+    forge_btn: gr.Button
+    forge_img: gr.Image
+    forge_md: gr.Markdown
+
+
+@dataclass
+class _ModelTab:
+    weights_dd: gr.Dropdown
+    custom: gr.Textbox
+    load_btn: gr.Button
+    weights_md: gr.Markdown
+    card_md: gr.Markdown
+
+
+def _weights_choices() -> tuple[list[str], str]:
+    """(the Model tab's checkpoints, the one used first: $LDA_WEIGHTS, else the first bundled)."""
     weights_choices = service.available_weights()
     default_weights = os.environ.get("LDA_WEIGHTS") or (weights_choices[0] if weights_choices else "default")
     if default_weights not in weights_choices:
         weights_choices = [default_weights] + weights_choices
+    return weights_choices, default_weights
+
+
+def _analyze_tab() -> _AnalyzeTab:
+    with gr.Tab("Analyze"):
+        with gr.Row():
+            with gr.Column(scale=2) as left:
+                video = gr.Video(label="Clip (mp4, webm, mov, avi, mkv)", sources=["upload", "webcam"], height=320)
+                points = gr.Slider(4, 64, value=service.DEFAULT_POINTS, step=1, label="Analysis points per clip")
+                go_btn = gr.Button("Analyze", variant="primary")
+            with gr.Column(scale=3):
+                verdict = gr.Markdown("Upload a clip and press **Analyze**.")
+                frame_img = gr.Image(label="Faces found (first analysed frame)", type="numpy", height=320,
+                                     interactive=False)
+                help_panel(texts.VERDICT)
+        timeline = gr.Plot(label="Timeline")
+        with gr.Row():
+            track = gr.Dropdown(label="Face", choices=[], visible=False, interactive=True)
+            point = gr.Slider(0, 1, value=0, step=1, label="Analysis point (move along the timeline)", visible=False)
+            opacity = gr.Slider(0.0, 1.0, value=0.55, step=0.05, label="Heatmap opacity")
+        with gr.Row():
+            spatial_plot = gr.Plot(label="Spatial attention")
+        help_panel(texts.spatial_help(read_results(WEIGHTS_DIR / "default").get(
+            ("blend-attention-test", "patch_auc_maps"))))
+        temporal_plot = gr.Plot(label="Temporal attention")
+        help_panel(texts.TEMPORAL)
+        export_btn, export_png, export_json = download_row("Download this figure (PNG) and the analysis (JSON)",
+                                                           "analysis")
+        with gr.Accordion("JSON (same as `python -m lda_model.predict --json`)", open=False):
+            record = gr.JSON(label="result")
+    return _AnalyzeTab(video=video, points=points, go_btn=go_btn, left=left, record=record, verdict=verdict,
+                       frame_img=frame_img, timeline=timeline, track=track, point=point, opacity=opacity,
+                       spatial_plot=spatial_plot, temporal_plot=temporal_plot, export_btn=export_btn,
+                       export_png=export_png, export_json=export_json)
+
+
+def _examples(an: _AnalyzeTab, state: gr.State, default_weights: str) -> None:
+    """The example clips under the Analyze tab's upload (when any are bundled)."""
+    if example_clips():
+        with an.left:
+            # a click runs the analysis; LDA_CACHE_EXAMPLES=1 caches each example's result on first use
+            gr.Examples(example_clips(), inputs=[an.video], label="Synthetic demo clips (made by this project)",
+                        example_labels=example_labels(),
+                        fn=lambda v: run_analysis(v, default_weights, service.DEFAULT_POINTS),
+                        outputs=an.outputs(state), run_on_click=True, api_visibility="private",
+                        cache_examples=CACHE_EXAMPLES, cache_mode="lazy" if CACHE_EXAMPLES else None)
+
+
+def _compare_tab() -> _CompareTab:
+    with gr.Tab("Compare"):
+        help_panel(texts.COMPARE)
+        with gr.Row():
+            cmp_a = gr.Video(label="Original", sources=["upload"], height=240)
+            cmp_b = gr.Video(label="Other version", sources=["upload"], height=240)
+        with gr.Row():
+            pair_btn = gr.Button("Use the bundled pair (real demo clip and a synthetic self-blend of it)")
+            cmp_btn = gr.Button("Compare", variant="primary")
+        cmp_md = gr.Markdown()
+        cmp_timeline = gr.Plot(label="Both timelines")
+        cmp_point = gr.Slider(0, 1, value=0, step=1, label="Analysis point", visible=False)
+        cmp_img = gr.Image(label="original | other version | difference", interactive=False, type="numpy")
+        cmp_where = gr.Markdown()
+        cmp_export, cmp_png, cmp_json = download_row("Download this comparison (PNG + JSON)", "comparison")
+        with gr.Accordion("JSON (the /compare API's answer)", open=False):
+            cmp_record = gr.JSON(label="comparison")
+        cmp_state = gr.State(None)
+    return _CompareTab(cmp_a=cmp_a, cmp_b=cmp_b, pair_btn=pair_btn, cmp_btn=cmp_btn, md=cmp_md,
+                       timeline=cmp_timeline, point=cmp_point, img=cmp_img, where=cmp_where, export=cmp_export,
+                       png=cmp_png, json=cmp_json, record=cmp_record, state=cmp_state)
+
+
+def _ablations_tab() -> _AblationsTab:
+    with gr.Tab("Ablations"):
+        help_panel(texts.ABLATION)
+        comp_btn = gr.Button("Compare components (Table V) on this clip")
+        comp_plot = gr.Plot()
+        comp_table = gr.Dataframe(headers=["variant", "p(fake)", "label"], interactive=False)
+        comp_maps = gr.Plot()
+        with gr.Row():
+            choices = variant_choices()
+            mn_sel = gr.Radio(choices, value=choices[0][1] if choices else None,
+                              label="Variant: m attention maps (Table VI) or n following frames (Table VII)")
+            mn_btn = gr.Button("Run this variant")
+        mn_md = gr.Markdown()
+        with gr.Row():
+            mn_spatial = gr.Plot()
+        mn_temporal = gr.Plot()
+        gr.Markdown("#### Measured numbers of the shipped variants (from their model cards) and the paper's")
+        res_table = gr.Dataframe(headers=["variant", "table", "trained", "measured AUC", "measured ACC", "paper AUC", "paper ACC"],
+                                 interactive=False)
+        res_plot = gr.Plot()
+    return _AblationsTab(comp_btn=comp_btn, comp_plot=comp_plot, comp_table=comp_table, comp_maps=comp_maps,
+                         mn_sel=mn_sel, mn_btn=mn_btn, mn_md=mn_md, mn_spatial=mn_spatial, mn_temporal=mn_temporal,
+                         res_table=res_table, res_plot=res_plot)
+
+
+def _defect_tab() -> _DefectTab:
+    with gr.Tab("Defect lab"):
+        rise = read_results(WEIGHTS_DIR / "default").get(("localization-heldout", "rise_rate"))
+        help_panel(texts.defect_help(rise))
+        with gr.Row():
+            source = gr.Radio(["analysed clip", "bundled face"], value="bundled face", label="Face")
+            kind = gr.Dropdown(DEFECT_CHOICES, value="blur_mouth", label="Defect")
+            strength = gr.Slider(0.1, 2.0, value=1.0, step=0.1, label="Strength")
+        with gr.Row(visible=False) as region_row:
+            x0 = gr.Slider(0, 100, value=30, label="region left (%)")
+            y0 = gr.Slider(0, 100, value=60, label="top (%)")
+            x1 = gr.Slider(0, 100, value=70, label="right (%)")
+            y1 = gr.Slider(0, 100, value=80, label="bottom (%)")
+        defect_btn = gr.Button("Apply the defect", variant="primary")
+        defect_md = gr.Markdown()
+        with gr.Row():
+            before_img = gr.Image(label="original", interactive=False, height=256, width=256)
+            after_img = gr.Image(label="with the defect (region outlined)", interactive=False, height=256, width=256)
+            diff_plot = gr.Plot()
+        defect_maps = gr.Plot()
+        help_panel(texts.CONDITION)
+        with gr.Row():
+            c_kind = gr.Radio(CONDITION_CHOICES, value="blur", label="Condition")
+            c_strength = gr.Slider(0.05, 1.0, value=0.5, step=0.05, label="How much")
+            c_btn = gr.Button("Degrade and re-score")
+        c_md = gr.Markdown()
+        with gr.Row():
+            c_before = gr.Image(label="original", interactive=False, height=256, width=256)
+            c_after = gr.Image(label="degraded", interactive=False, height=256, width=256)
+    return _DefectTab(source=source, kind=kind, strength=strength, region_row=region_row, region=[x0, y0, x1, y1],
+                      defect_btn=defect_btn, defect_md=defect_md, before_img=before_img, after_img=after_img,
+                      diff_plot=diff_plot, defect_maps=defect_maps, c_kind=c_kind, c_strength=c_strength,
+                      c_btn=c_btn, c_md=c_md, c_before=c_before, c_after=c_after)
+
+
+def _forgeries_tab() -> _ForgeriesTab:
+    with gr.Tab("Training forgeries"):
+        help_panel(texts.FORGERY)
+        with gr.Row():
+            f_temporal = gr.Dropdown(FORGERY_MODES, value="any", label="Over time")
+            f_seed = gr.Number(value=0, precision=0, minimum=0, label="Seed")
+            f_rows = gr.Slider(1, 6, value=3, step=1, label="Rows")
+            forge_btn = gr.Button("Forge", variant="primary")
+        forge_img = gr.Image(label="real | fake | blend mask, first frame | blend mask, last frame",
+                             show_label=False, interactive=False)  # the grid carries its own column titles
+        forge_md = gr.Markdown()
+    return _ForgeriesTab(temporal=f_temporal, seed=f_seed, rows=f_rows, forge_btn=forge_btn, forge_img=forge_img,
+                         forge_md=forge_md)
+
+
+def _how_it_works_tab(default_weights: str) -> gr.HTML:
+    with gr.Tab("How it works"):
+        pipeline = gr.HTML(pipeline_html(default_weights))
+        gr.Markdown(HYPER_HELP)
+    return pipeline
+
+
+def _model_tab(weights_choices: list[str], default_weights: str) -> _ModelTab:
+    with gr.Tab("Model"):
+        with gr.Row():
+            weights_dd = gr.Dropdown(weights_choices, value=default_weights,
+                                     label="Bundled checkpoints")
+            custom = gr.Textbox(label="…or a local folder / Hub repo (org/name@revision)")
+            load_btn = gr.Button("Load")
+        weights_md = gr.Markdown(f"Using **{default_weights}**.")
+        with gr.Accordion("Model card", open=False):
+            card_md = gr.Markdown(_safe_card(default_weights))
+    return _ModelTab(weights_dd=weights_dd, custom=custom, load_btn=load_btn, weights_md=weights_md, card_md=card_md)
+
+
+def _wire_analyze_compare(state: gr.State, weights: gr.State, an: _AnalyzeTab, cmp: _CompareTab) -> None:
+    """The Analyze tab's and the Compare tab's events (the `analyze` and `compare` APIs)."""
+    an.go_btn.click(run_analysis, [an.video, weights, an.points], an.outputs(state), api_name="analyze",
+                    concurrency_limit=CONCURRENCY)
+    an.export_btn.click(export_point, [state, an.track, an.point], [an.export_png, an.export_json],
+                        api_visibility="private")
+    cmp.pair_btn.click(lambda: tuple(str(p) for p in BUNDLED_PAIR), None, [cmp.cmp_a, cmp.cmp_b],
+                       api_visibility="private")
+    cmp.cmp_btn.click(run_compare, [cmp.cmp_a, cmp.cmp_b, weights, an.points],
+                      [cmp.record, cmp.md, cmp.timeline, cmp.point, cmp.img, cmp.where, cmp.state],
+                      api_name="compare", concurrency_limit=CONCURRENCY)
+    cmp.point.change(compare_view, [cmp.state, cmp.point], [cmp.img, cmp.where], api_visibility="private",
+                     show_progress="hidden")
+    cmp.export.click(export_compare, [cmp.state, cmp.point], [cmp.png, cmp.json], api_visibility="private")
+    for ctl in (an.track, an.point, an.opacity):
+        ctl.change(show_point, [state, an.track, an.point, an.opacity],
+                   [an.timeline, an.spatial_plot, an.temporal_plot], api_visibility="private", show_progress="hidden")
+
+
+def _wire_labs(state: gr.State, weights: gr.State, an: _AnalyzeTab, abl: _AblationsTab, lab: _DefectTab,
+               forge: _ForgeriesTab, model: _ModelTab, pipeline: gr.HTML) -> None:
+    """The events of the Ablations, Defect lab, Training forgeries and Model tabs (all private)."""
+    selected = [state, an.track, an.point]
+    abl.comp_btn.click(run_components, [an.video, *selected, an.points],
+                       [abl.comp_plot, abl.comp_table, abl.comp_maps], api_visibility="private",
+                       concurrency_limit=CONCURRENCY)
+    abl.mn_btn.click(run_mn, [an.video, *selected, abl.mn_sel, an.points],
+                     [abl.mn_md, abl.mn_spatial, abl.mn_temporal], api_visibility="private",
+                     concurrency_limit=CONCURRENCY)
+    lab.kind.change(lambda k: gr.update(visible=k == "region"), lab.kind, lab.region_row, api_visibility="private")
+    lab.defect_btn.click(run_defect, [lab.source, *selected, weights, lab.kind, lab.strength, *lab.region],
+                         [lab.before_img, lab.after_img, lab.defect_maps, lab.diff_plot, lab.defect_md],
+                         api_visibility="private", concurrency_limit=CONCURRENCY)
+    lab.c_btn.click(run_condition, [lab.source, *selected, weights, lab.c_kind, lab.c_strength],
+                    [lab.c_before, lab.c_after, lab.c_md], api_visibility="private", concurrency_limit=CONCURRENCY)
+    forge.forge_btn.click(run_forgeries, [weights, forge.temporal, forge.seed, forge.rows],
+                          [forge.forge_img, forge.forge_md], api_visibility="private", concurrency_limit=CONCURRENCY)
+    model.load_btn.click(load_weights, [model.weights_dd, model.custom],
+                         [weights, model.weights_md, model.card_md, pipeline], api_visibility="private")
+
+
+def build_demo() -> gr.Blocks:
+    weights_choices, default_weights = _weights_choices()
     # uploads and outputs older than an hour are deleted (checked hourly): nothing piles up on a Space
     with gr.Blocks(title="LDA deepfake explainer", delete_cache=(3600, 3600)) as demo:
         state = gr.State(None)
         weights = gr.State(default_weights)
         gr.Markdown(texts.INTRO)
-        with gr.Tab("Analyze"):
-            with gr.Row():
-                with gr.Column(scale=2) as left:
-                    video = gr.Video(label="Clip (mp4, webm, mov, avi, mkv)", sources=["upload", "webcam"], height=320)
-                    points = gr.Slider(4, 64, value=service.DEFAULT_POINTS, step=1, label="Analysis points per clip")
-                    go_btn = gr.Button("Analyze", variant="primary")
-                with gr.Column(scale=3):
-                    verdict = gr.Markdown("Upload a clip and press **Analyze**.")
-                    frame_img = gr.Image(label="Faces found (first analysed frame)", type="numpy", height=320,
-                                         interactive=False)
-                    help_panel(texts.VERDICT)
-            timeline = gr.Plot(label="Timeline")
-            with gr.Row():
-                track = gr.Dropdown(label="Face", choices=[], visible=False, interactive=True)
-                point = gr.Slider(0, 1, value=0, step=1, label="Analysis point (move along the timeline)", visible=False)
-                opacity = gr.Slider(0.0, 1.0, value=0.55, step=0.05, label="Heatmap opacity")
-            with gr.Row():
-                spatial_plot = gr.Plot(label="Spatial attention")
-            help_panel(texts.spatial_help(read_results(WEIGHTS_DIR / "default").get(
-                ("blend-attention-test", "patch_auc_maps"))))
-            temporal_plot = gr.Plot(label="Temporal attention")
-            help_panel(texts.TEMPORAL)
-            export_btn, export_png, export_json = download_row("Download this figure (PNG) and the analysis (JSON)",
-                                                               "analysis")
-            with gr.Accordion("JSON (same as `python -m lda_model.predict --json`)", open=False):
-                record = gr.JSON(label="result")
-        analyze_outputs = [record, verdict, frame_img, timeline, track, point, spatial_plot, temporal_plot, state]
-        if example_clips():
-            with left:
-                # a click runs the analysis; LDA_CACHE_EXAMPLES=1 caches each example's result on first use
-                gr.Examples(example_clips(), inputs=[video], label="Synthetic demo clips (made by this project)",
-                            example_labels=example_labels(),
-                            fn=lambda v: run_analysis(v, default_weights, service.DEFAULT_POINTS),
-                            outputs=analyze_outputs, run_on_click=True, api_visibility="private",
-                            cache_examples=CACHE_EXAMPLES, cache_mode="lazy" if CACHE_EXAMPLES else None)
-        with gr.Tab("Compare"):
-            help_panel(texts.COMPARE)
-            with gr.Row():
-                cmp_a = gr.Video(label="Original", sources=["upload"], height=240)
-                cmp_b = gr.Video(label="Other version", sources=["upload"], height=240)
-            with gr.Row():
-                pair_btn = gr.Button("Use the bundled pair (real demo clip and a synthetic self-blend of it)")
-                cmp_btn = gr.Button("Compare", variant="primary")
-            cmp_md = gr.Markdown()
-            cmp_timeline = gr.Plot(label="Both timelines")
-            cmp_point = gr.Slider(0, 1, value=0, step=1, label="Analysis point", visible=False)
-            cmp_img = gr.Image(label="original | other version | difference", interactive=False, type="numpy")
-            cmp_where = gr.Markdown()
-            cmp_export, cmp_png, cmp_json = download_row("Download this comparison (PNG + JSON)", "comparison")
-            with gr.Accordion("JSON (the /compare API's answer)", open=False):
-                cmp_record = gr.JSON(label="comparison")
-            cmp_state = gr.State(None)
-        with gr.Tab("Ablations"):
-            help_panel(texts.ABLATION)
-            comp_btn = gr.Button("Compare components (Table V) on this clip")
-            comp_plot = gr.Plot()
-            comp_table = gr.Dataframe(headers=["variant", "p(fake)", "label"], interactive=False)
-            comp_maps = gr.Plot()
-            with gr.Row():
-                choices = variant_choices()
-                mn_sel = gr.Radio(choices, value=choices[0][1] if choices else None,
-                                  label="Variant: m attention maps (Table VI) or n following frames (Table VII)")
-                mn_btn = gr.Button("Run this variant")
-            mn_md = gr.Markdown()
-            with gr.Row():
-                mn_spatial = gr.Plot()
-            mn_temporal = gr.Plot()
-            gr.Markdown("#### Measured numbers of the shipped variants (from their model cards) and the paper's")
-            res_table = gr.Dataframe(headers=["variant", "table", "trained", "measured AUC", "measured ACC", "paper AUC", "paper ACC"],
-                                     interactive=False)
-            res_plot = gr.Plot()
-        with gr.Tab("Defect lab"):
-            rise = read_results(WEIGHTS_DIR / "default").get(("localization-heldout", "rise_rate"))
-            help_panel(texts.defect_help(rise))
-            with gr.Row():
-                source = gr.Radio(["analysed clip", "bundled face"], value="bundled face", label="Face")
-                kind = gr.Dropdown(DEFECT_CHOICES, value="blur_mouth", label="Defect")
-                strength = gr.Slider(0.1, 2.0, value=1.0, step=0.1, label="Strength")
-            with gr.Row(visible=False) as region_row:
-                x0 = gr.Slider(0, 100, value=30, label="region left (%)")
-                y0 = gr.Slider(0, 100, value=60, label="top (%)")
-                x1 = gr.Slider(0, 100, value=70, label="right (%)")
-                y1 = gr.Slider(0, 100, value=80, label="bottom (%)")
-            defect_btn = gr.Button("Apply the defect", variant="primary")
-            defect_md = gr.Markdown()
-            with gr.Row():
-                before_img = gr.Image(label="original", interactive=False, height=256, width=256)
-                after_img = gr.Image(label="with the defect (region outlined)", interactive=False, height=256, width=256)
-                diff_plot = gr.Plot()
-            defect_maps = gr.Plot()
-            help_panel(texts.CONDITION)
-            with gr.Row():
-                c_kind = gr.Radio(CONDITION_CHOICES, value="blur", label="Condition")
-                c_strength = gr.Slider(0.05, 1.0, value=0.5, step=0.05, label="How much")
-                c_btn = gr.Button("Degrade and re-score")
-            c_md = gr.Markdown()
-            with gr.Row():
-                c_before = gr.Image(label="original", interactive=False, height=256, width=256)
-                c_after = gr.Image(label="degraded", interactive=False, height=256, width=256)
-        with gr.Tab("Training forgeries"):
-            help_panel(texts.FORGERY)
-            with gr.Row():
-                f_temporal = gr.Dropdown(FORGERY_MODES, value="any", label="Over time")
-                f_seed = gr.Number(value=0, precision=0, minimum=0, label="Seed")
-                f_rows = gr.Slider(1, 6, value=3, step=1, label="Rows")
-                forge_btn = gr.Button("Forge", variant="primary")
-            forge_img = gr.Image(label="real | fake | blend mask, first frame | blend mask, last frame",
-                                 show_label=False, interactive=False)  # the grid carries its own column titles
-            forge_md = gr.Markdown()
-        with gr.Tab("How it works"):
-            pipeline = gr.HTML(pipeline_html(default_weights))
-            gr.Markdown(HYPER_HELP)
-        with gr.Tab("Model"):
-            with gr.Row():
-                weights_dd = gr.Dropdown(weights_choices, value=default_weights,
-                                         label="Bundled checkpoints")
-                custom = gr.Textbox(label="…or a local folder / Hub repo (org/name@revision)")
-                load_btn = gr.Button("Load")
-            weights_md = gr.Markdown(f"Using **{default_weights}**.")
-            with gr.Accordion("Model card", open=False):
-                card_md = gr.Markdown(_safe_card(default_weights))
-
-        go_btn.click(run_analysis, [video, weights, points], analyze_outputs, api_name="analyze",
-                     concurrency_limit=CONCURRENCY)
-        export_btn.click(export_point, [state, track, point], [export_png, export_json], api_visibility="private")
-        pair_btn.click(lambda: tuple(str(p) for p in BUNDLED_PAIR), None, [cmp_a, cmp_b], api_visibility="private")
-        cmp_btn.click(run_compare, [cmp_a, cmp_b, weights, points],
-                      [cmp_record, cmp_md, cmp_timeline, cmp_point, cmp_img, cmp_where, cmp_state],
-                      api_name="compare", concurrency_limit=CONCURRENCY)
-        cmp_point.change(compare_view, [cmp_state, cmp_point], [cmp_img, cmp_where], api_visibility="private",
-                         show_progress="hidden")
-        cmp_export.click(export_compare, [cmp_state, cmp_point], [cmp_png, cmp_json], api_visibility="private")
-        for ctl in (track, point, opacity):
-            ctl.change(show_point, [state, track, point, opacity], [timeline, spatial_plot, temporal_plot],
-                       api_visibility="private", show_progress="hidden")
-        comp_btn.click(run_components, [video, state, track, point, points], [comp_plot, comp_table, comp_maps],
-                       api_visibility="private", concurrency_limit=CONCURRENCY)
-        mn_btn.click(run_mn, [video, state, track, point, mn_sel, points], [mn_md, mn_spatial, mn_temporal],
-                     api_visibility="private", concurrency_limit=CONCURRENCY)
-        kind.change(lambda k: gr.update(visible=k == "region"), kind, region_row, api_visibility="private")
-        defect_btn.click(run_defect, [source, state, track, point, weights, kind, strength, x0, y0, x1, y1],
-                         [before_img, after_img, defect_maps, diff_plot, defect_md], api_visibility="private",
-                         concurrency_limit=CONCURRENCY)
-        c_btn.click(run_condition, [source, state, track, point, weights, c_kind, c_strength],
-                    [c_before, c_after, c_md], api_visibility="private", concurrency_limit=CONCURRENCY)
-        forge_btn.click(run_forgeries, [weights, f_temporal, f_seed, f_rows], [forge_img, forge_md],
-                        api_visibility="private", concurrency_limit=CONCURRENCY)
-        load_btn.click(load_weights, [weights_dd, custom], [weights, weights_md, card_md, pipeline],
-                       api_visibility="private")
-        demo.load(results_table, None, [res_table, res_plot], api_visibility="private")
+        analyze = _analyze_tab()
+        _examples(analyze, state, default_weights)
+        compare = _compare_tab()
+        ablations = _ablations_tab()
+        lab = _defect_tab()
+        forgeries = _forgeries_tab()
+        pipeline = _how_it_works_tab(default_weights)
+        model = _model_tab(weights_choices, default_weights)
+        _wire_analyze_compare(state, weights, analyze, compare)
+        _wire_labs(state, weights, analyze, ablations, lab, forgeries, model, pipeline)
+        demo.load(results_table, None, [ablations.res_table, ablations.res_plot], api_visibility="private")
     return demo
 
 

@@ -11,7 +11,7 @@ pipeline (`analyze_video`, `--points` analysis points): the only difference betw
 condition is the degradation. Sizes are relative to the frame (a blur of "1 px at 480p" is 2.25 px
 on a 1080p frame). Prints per condition the mean p(fake), the share of clips at or above the
 threshold (false alarms: every clip here is real), the mean change from `clean`, the share the
-face-quality check flagged (`lda_model.quality`: a note in the app and `predict`) and how many
+face-quality check flagged (`lda_model.inference.quality`: a note in the app and `predict`) and how many
 false alarms went unflagged.
 """
 
@@ -23,18 +23,22 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 import cv2
 import numpy as np
 
-from lda_model.analysis import DEFAULT_THRESHOLD, analyze_video
-from lda_model.data import degrade_frame as damage
-from lda_model.prepare import clip_splits
-from lda_model.synthetic import animate, load_face_photo, write_video
-from lda_model.video import VIDEO_EXTS, VideoError, iter_frames, probe_video
-from lda_model.weights import load_detector
+from lda_model.inference.pipeline import DEFAULT_THRESHOLD, analyze_video
+from lda_model.evaluation.conditions import degrade_frame as damage
+from lda_model.data.prepare import clip_splits
+from lda_model.data.animation import animate, load_face_photo, write_video
+from lda_model.inference.video import VIDEO_EXTS, VideoError, iter_frames, probe_video
+from lda_model.inference.weights import load_detector
+
+if TYPE_CHECKING:
+    from lda_model import LDADetector
 
 # name -> (kind, amount); sizes in px of a 480p frame, scaled to the clip's short side
 CONDITIONS: dict[str, tuple[str, float]] = {
@@ -99,7 +103,7 @@ def summarize(rows: list[dict], threshold: float) -> dict:
     return out
 
 
-def main(argv=None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.degradations", description=__doc__.split("\n\n")[0])
     p.add_argument("--videos", default=None, help="a folder of real clips (default: the bundled photo, animated)")
     p.add_argument("--manifest", default=None, help="identities, to keep only the clips of --split")
@@ -108,49 +112,66 @@ def main(argv=None) -> int:
     p.add_argument("--frames", type=int, default=150, help="first frames of each clip (default 150)")
     p.add_argument("--points", type=int, default=16, help="analysis points per clip (default 16)")
     p.add_argument("--json", action="store_true")
-    args = p.parse_args(argv)
-    detector, info = load_detector(args.weights)
-    threshold = DEFAULT_THRESHOLD
-    if args.videos:
-        paths = sorted(f for f in Path(args.videos).iterdir() if f.suffix.lower() in VIDEO_EXTS)
-        if args.split:
-            keep = set(args.split.split(","))
-            splits = clip_splits([f.name for f in paths], args.manifest)
-            paths = [f for f in paths if splits[f.name] in keep]
-        if not paths:
-            print("error: no clips to degrade", file=sys.stderr)
-            return 2
-        sources = [(f.name, f) for f in paths]
-    else:
-        sources = [("astronaut (animated photo)", None)]
+    return p.parse_args(argv)
+
+
+def select_sources(videos: str | None, manifest: str | None, split: str | None) -> list[tuple[str, Path | None]]:
+    """(name, path) of the clips to degrade: those in `videos` (of `split` only, by `manifest`), else
+    the bundled photo (path None); empty when the folder holds none."""
+    if not videos:
+        return [("astronaut (animated photo)", None)]
+    paths = sorted(f for f in Path(videos).iterdir() if f.suffix.lower() in VIDEO_EXTS)
+    if split:
+        keep = set(split.split(","))
+        splits = clip_splits([f.name for f in paths], manifest)
+        paths = [f for f in paths if splits[f.name] in keep]
+    return [(f.name, f) for f in paths]
+
+
+def source_frames(path: Path | None, num_frames: int) -> tuple[list[np.ndarray], float]:
+    """The first `num_frames` frames of `path` and its fps; the bundled photo, animated, for None."""
+    if path is None:
+        return list(animate(load_face_photo(), num_frames, size=(480, 480), seed=11, amplitude=0.8)), 25.0
+    return load_clip(path, num_frames)
+
+
+def score_conditions(frames: list[np.ndarray], fps: float, detector: LDADetector, weights: str, points: int,
+                     folder: Path) -> tuple[dict, dict]:
+    """Per condition: the degraded clip's p(fake) and whether the quality check flagged it."""
+    scores, flagged = {}, {}
+    for cond, (kind, amount) in CONDITIONS.items():
+        rng = np.random.default_rng(0)
+        copy = write_video(folder / "copy.mkv", np.stack([apply_condition(f, kind, amount, rng) for f in frames]),
+                           fps)  # .mkv: FFV1, lossless
+        res = analyze_video(copy, detector, weights=weights, num_points=points)
+        scores[cond] = None if res.fake_probability is None else round(res.fake_probability, 4)
+        q = res.quality()
+        flagged[cond] = None if q is None else bool(q.notes())
+    return scores, flagged
+
+
+def degrade_sources(sources: list[tuple[str, Path | None]], detector: LDADetector, weights: str, num_frames: int,
+                    points: int, as_json: bool) -> list[dict]:
+    """One row per clip that decoded (printed as it is done): its size, scores and quality flags."""
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name, path in sources:
             try:
-                if path is None:
-                    frames, fps = list(animate(load_face_photo(), args.frames, size=(480, 480), seed=11, amplitude=0.8)), 25.0
-                else:
-                    frames, fps = load_clip(path, args.frames)
+                frames, fps = source_frames(path, num_frames)
             except VideoError as err:
                 print(f"skipped {name}: {err}", file=sys.stderr)
                 continue
-            scores, flagged = {}, {}
-            for cond, (kind, amount) in CONDITIONS.items():
-                rng = np.random.default_rng(0)
-                copy = write_video(Path(tmp) / "copy.mkv", np.stack([apply_condition(f, kind, amount, rng) for f in frames]),
-                                   fps)  # .mkv: FFV1, lossless
-                res = analyze_video(copy, detector, weights=info.source, num_points=args.points)
-                scores[cond] = None if res.fake_probability is None else round(res.fake_probability, 4)
-                q = res.quality()
-                flagged[cond] = None if q is None else bool(q.notes())
+            scores, flagged = score_conditions(frames, fps, detector, weights, points, Path(tmp))
             row = {"video": name, "size": f"{frames[0].shape[1]}x{frames[0].shape[0]}", "scores": scores,
                    "flagged": flagged}
             rows.append(row)
-            print(json.dumps(row) if args.json else f"{name:50s} " + " ".join(
+            print(json.dumps(row) if as_json else f"{name:50s} " + " ".join(
                 f"{c}={'-' if s is None else f'{s:.2f}'}" for c, s in scores.items()), flush=True)
-    summary = {"weights": info.source, "clips": len(rows), "frames": args.frames, "points": args.points,
-               "threshold": threshold, "conditions": summarize(rows, threshold)}
-    if args.json:
+    return rows
+
+
+def print_summary(summary: dict, as_json: bool) -> None:
+    if as_json:
         print(json.dumps({"summary": summary}))
     else:
         print(f"\n{'condition':14s} {'clips':>5s} {'mean p(fake)':>13s} {'false alarms':>13s} {'change':>8s} "
@@ -160,6 +181,20 @@ def main(argv=None) -> int:
             print(f"{cond:14s} {s['clips']:5d} {fmt(s['mean_fake_probability']):>13s} "
                   f"{fmt(s['false_alarm_rate']):>13s} {fmt(s['mean_change']):>8s} {fmt(s['flagged_rate']):>8s} "
                   f"{s['unflagged_false_alarms']:17d}")
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    detector, info = load_detector(args.weights)
+    threshold = DEFAULT_THRESHOLD
+    sources = select_sources(args.videos, args.manifest, args.split)
+    if not sources:
+        print("error: no clips to degrade", file=sys.stderr)
+        return 2
+    rows = degrade_sources(sources, detector, info.source, args.frames, args.points, args.json)
+    summary = {"weights": info.source, "clips": len(rows), "frames": args.frames, "points": args.points,
+               "threshold": threshold, "conditions": summarize(rows, threshold)}
+    print_summary(summary, args.json)
     return 0
 
 

@@ -40,7 +40,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     from gradio_client import Client, handle_file
 
-    from lda_model.synthetic import make_face_clip
+    from lda_model.data.animation import make_face_clip
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

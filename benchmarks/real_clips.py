@@ -22,10 +22,10 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 
 import numpy as np
 
-from lda_model.analysis import analyze_video
-from lda_model.prepare import clip_splits
-from lda_model.video import VIDEO_EXTS, VideoError
-from lda_model.weights import load_detector
+from lda_model.inference.pipeline import analyze_video
+from lda_model.data.prepare import clip_splits
+from lda_model.inference.video import VIDEO_EXTS, VideoError
+from lda_model.inference.weights import load_detector
 
 
 

@@ -29,10 +29,10 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from lda_model import LDAConfig, LDADetector
-from lda_model.analysis import DEFAULT_NUM_POINTS, PLAN_LENGTH, analyze_video, extract_faces, run_detector
-from lda_model.faces import FaceDetector, crop_square, crop_window
-from lda_model.synthetic import animate, load_face_photo, write_video
-from lda_model.video import analysis_points, frames_needed, iter_frames, probe_video
+from lda_model.inference.pipeline import DEFAULT_NUM_POINTS, PLAN_LENGTH, analyze_video, extract_faces, run_detector
+from lda_model.inference.faces import FaceDetector, crop_square, crop_window
+from lda_model.data.animation import animate, load_face_photo, write_video
+from lda_model.inference.video import analysis_points, frames_needed, iter_frames, probe_video
 
 from .train_step import make_train_step
 
@@ -172,8 +172,8 @@ _LONG = """
 import json, sys, time
 from pathlib import Path
 from lda_model import LDAConfig, LDADetector
-from lda_model.analysis import analyze_video
-from lda_model.weights import load_detector
+from lda_model.inference.pipeline import analyze_video
+from lda_model.inference.weights import load_detector
 from benchmarks.speed import peak_rss_mb
 model = load_detector(sys.argv[3])[0] if sys.argv[3] else LDADetector(getattr(LDAConfig, sys.argv[2])()).for_inference()
 t = time.perf_counter()
@@ -205,7 +205,7 @@ def long_clip_memory(preset: str, weights: str | None, seconds: float = 60.0) ->
         return json.loads(res.stdout.strip().splitlines()[-1])
 
 
-def main(argv=None) -> int:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.speed", description=__doc__.split("\n\n")[0])
     p.add_argument("--preset", choices=["lite0", "lite", "paper"], default="lite0")
     p.add_argument("--quick", action="store_true", help="shorter clips, fewer repeats")
@@ -215,24 +215,38 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--memory-clip", action="store_true",
                    help="also analyse a generated 60 s 1080p clip in a fresh process and report its peak memory")
-    args = p.parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    if args.weights:
-        from lda_model.weights import load_detector
+    return p.parse_args(argv)
 
-        model = load_detector(args.weights)[0]
-    else:
-        model = LDADetector(getattr(LDAConfig, args.preset)()).for_inference()
-    cfg = model.config
-    base = LDADetector(cfg.replace(use_spatial=False, use_temporal=False)).for_inference()
-    seconds = 3.0 if args.quick else 10.0
-    repeat = 2 if args.quick else 3
-    out: dict = {"preset": cfg.name, "torch_threads": torch.get_num_threads(), "cpu_count": os.cpu_count()}
+
+def load_model(preset: str, weights: str | None) -> LDADetector:
+    """The checkpoint `weights`, else the preset with random weights, ready for inference."""
+    if weights:
+        from lda_model.inference.weights import load_detector
+
+        return load_detector(weights)[0]
+    return LDADetector(getattr(LDAConfig, preset)()).for_inference()
+
+
+def clip_length_scaling(model: LDADetector, folder: Path, seconds: float) -> dict:
+    """End-to-end seconds on clips 1, 2 and 4 times `seconds` long, at the default points and at
+    the default points times the length."""
+    scaling = {}
+    for mult in (1, 2, 4):
+        c = make_clip(folder, seconds * mult, size=(640, 360), name=f"scale{mult}")
+        t, _ = timed(analyze_video, c, model, num_points=DEFAULT_NUM_POINTS)
+        t_all, _ = timed(analyze_video, c, model, num_points=DEFAULT_NUM_POINTS * mult)
+        scaling[f"x{mult}"] = {"seconds": seconds * mult, "default_points_s": round(t, 3),
+                               f"{DEFAULT_NUM_POINTS * mult}_points_s": round(t_all, 3)}
+    return scaling
+
+
+def pipeline_timings(model: LDADetector, seconds: float, video: str | None) -> dict:
+    """The whole pipeline on generated clips (and on `video` if given): stages, end to end, the
+    Self-Blended-Images-style equivalent and scaling with clip length."""
+    out: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        clip = make_clip(tmp, seconds)
+        folder = Path(tmp)
+        clip = make_clip(folder, seconds)
         info = probe_video(clip)
         out["clip"] = {"seconds": seconds, "width": info.width, "height": info.height, "fps": info.fps}
         st = stages(clip, model, DEFAULT_NUM_POINTS)
@@ -247,23 +261,36 @@ def main(argv=None) -> int:
         out["sbi_equivalent_s"] = round(sbi_equivalent_seconds(clip, DEFAULT_NUM_POINTS), 3)
         out["vs_sbi_equivalent"] = round(out["sbi_equivalent_s"] / t_e2e, 2)
         # scaling with clip length at default settings
-        out["scaling"] = {}
-        for mult in (1, 2, 4):
-            c = make_clip(tmp, seconds * mult, size=(640, 360), name=f"scale{mult}")
-            t, _ = timed(analyze_video, c, model, num_points=DEFAULT_NUM_POINTS)
-            t_all, _ = timed(analyze_video, c, model, num_points=DEFAULT_NUM_POINTS * mult)
-            out["scaling"][f"x{mult}"] = {"seconds": seconds * mult, "default_points_s": round(t, 3),
-                                          f"{DEFAULT_NUM_POINTS * mult}_points_s": round(t_all, 3)}
-        if args.video:
-            t, r = timed(analyze_video, args.video, model, num_points=DEFAULT_NUM_POINTS)
-            out["real_clip"] = {"path": args.video, "seconds": round(t, 3), "faces": len(r.tracks)}
-    batch = 2 if args.preset == "paper" else 8
+        out["scaling"] = clip_length_scaling(model, folder, seconds)
+        if video:
+            t, r = timed(analyze_video, video, model, num_points=DEFAULT_NUM_POINTS)
+            out["real_clip"] = {"path": video, "seconds": round(t, 3), "faces": len(r.tracks)}
+    return out
+
+
+def roofline(model: LDADetector, base: LDADetector, clip: torch.Tensor, ms_per_clip: float) -> tuple[float, dict]:
+    """(full-model FLOPs over backbone-only FLOPs, the machine's matmul peak and the model's share of
+    it) on `clip`, one clip, with the model measured at `ms_per_clip`."""
+    gflops = peak_matmul_gflops()
+    flops = model_flops(model, clip)
+    # the overhead's arithmetic floor: full-model FLOPs over backbone-only FLOPs
+    flops_ratio = round(flops / model_flops(base, clip), 3)
+    return flops_ratio, {"matmul_gflops": round(gflops, 1),
+                         "model_gflops_per_clip": round(flops / 1e9, 3),
+                         "model_ms_at_matmul_peak": round(flops / (gflops * 1e9) * 1000, 2),
+                         "model_fraction_of_peak": round(flops / 1e9 / gflops / (ms_per_clip / 1000), 3)}
+
+
+def model_timings(model: LDADetector, base: LDADetector, batch: int, repeat: int) -> dict:
+    """The model alone on random clips: LDA overhead, channels_last, scaling with n, a training step
+    and the fraction of the matmul peak achieved."""
+    cfg = model.config
     clip_t = torch.randn(batch, cfg.clip_length, 3, cfg.backbone_size, cfg.backbone_size)
     t_full = model_time(model, clip_t, repeat)
     t_base = model_time(base, clip_t, repeat)
-    out["lda_overhead"] = {"full_ms_per_clip": round(1000 * t_full / batch, 2),
-                           "backbone_only_ms_per_clip": round(1000 * t_base / batch, 2),
-                           "ratio": round(t_full / t_base, 3)}
+    out: dict = {"lda_overhead": {"full_ms_per_clip": round(1000 * t_full / batch, 2),
+                                  "backbone_only_ms_per_clip": round(1000 * t_base / batch, 2),
+                                  "ratio": round(t_full / t_base, 3)}}
     # the same weights in plain (contiguous) memory order: what LDADetector.for_inference gains
     plain = LDADetector(cfg).eval()
     plain.load_state_dict(model.state_dict())
@@ -278,23 +305,36 @@ def main(argv=None) -> int:
         x = torch.randn(batch, n + 1, 3, cfg.backbone_size, cfg.backbone_size)
         out["num_frames_scaling_ms_per_clip"][f"n{n}"] = round(1000 * model_time(m, x, repeat) / batch, 2)
     out["train_step_ms_per_clip"] = round(1000 * train_step_time(cfg) / 16, 2)
-    gflops = peak_matmul_gflops()
-    flops = model_flops(model, clip_t[:1])
-    # the overhead's arithmetic floor: full-model FLOPs over backbone-only FLOPs
-    out["lda_overhead"]["flops_ratio"] = round(flops / model_flops(base, clip_t[:1]), 3)
-    ms = t_full / batch * 1000
-    out["matmul_gflops"] = round(gflops, 1)
-    out["model_gflops_per_clip"] = round(flops / 1e9, 3)
-    out["model_ms_at_matmul_peak"] = round(flops / (gflops * 1e9) * 1000, 2)
-    out["model_fraction_of_peak"] = round(flops / 1e9 / gflops / (ms / 1000), 3)
-    out["peak_rss_mb"] = peak_rss_mb()
-    if args.memory_clip:
-        out["long_1080p"] = long_clip_memory(args.preset, args.weights)
-    if args.json:
+    out["lda_overhead"]["flops_ratio"], peak = roofline(model, base, clip_t[:1], t_full / batch * 1000)
+    out.update(peak)
+    return out
+
+
+def print_report(out: dict, as_json: bool) -> None:
+    if as_json:
         print(json.dumps(out))
     else:
         for k, v in out.items():
             print(f"{k:32s} {v}")
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    model = load_model(args.preset, args.weights)
+    cfg = model.config
+    base = LDADetector(cfg.replace(use_spatial=False, use_temporal=False)).for_inference()
+    seconds = 3.0 if args.quick else 10.0
+    repeat = 2 if args.quick else 3
+    out: dict = {"preset": cfg.name, "torch_threads": torch.get_num_threads(), "cpu_count": os.cpu_count()}
+    out.update(pipeline_timings(model, seconds, args.video))
+    out.update(model_timings(model, base, 2 if args.preset == "paper" else 8, repeat))
+    out["peak_rss_mb"] = peak_rss_mb()
+    if args.memory_clip:
+        out["long_1080p"] = long_clip_memory(args.preset, args.weights)
+    print_report(out, args.json)
     return 0
 
 

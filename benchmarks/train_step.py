@@ -63,7 +63,8 @@ def data_rate(cfg: LDAConfig, data: str, batch: int, workers: int, batches: int)
     the workers prefetch while starting (2 each) are drained first, then `batches` are timed."""
     from torch.utils.data import DataLoader
 
-    from lda_model.data import SegmentStore, SynthClips
+    from lda_model.data.dataset import SynthClips
+    from lda_model.data.store import SegmentStore
 
     warm = 2 * workers + 1  # DataLoader's default prefetch_factor is 2 per worker
     ds = SynthClips(SegmentStore(data, "train"), cfg.clip_length, cfg.backbone_size, batch * (warm + batches),

@@ -62,7 +62,7 @@ def expand_videos(args: list[str]) -> list[str]:
     """Folders -> their video files, globs -> their matches (sorted); other arguments as given."""
     import glob
 
-    from .video import VIDEO_EXTS
+    from .inference.video import VIDEO_EXTS
 
     out: list[str] = []
     for arg in args:
@@ -94,10 +94,10 @@ def format_table(record: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
-    from .analysis import DEFAULT_THRESHOLD, analyze_video
-    from .faces import FaceModelError
-    from .video import VideoError
-    from .weights import WeightsError, load_detector
+    from .inference.pipeline import DEFAULT_THRESHOLD, analyze_video
+    from .inference.faces import FaceModelError
+    from .inference.video import VideoError
+    from .inference.weights import WeightsError, load_detector
 
     videos = expand_videos(args.videos)
     if not videos:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Train and evaluate the paper preset on one rented GPU inside a fixed wall time.
 #
-#   python -m lda_model.cache_pack pack cache/real_faces packed/real_faces     # here: 829 MB -> 57 MB
+#   python -m tools.cache_pack pack cache/real_faces packed/real_faces     # here: 829 MB -> 57 MB
 #   bash scripts/paper_on_gpu.sh packed/real_faces results/ 5                  # there: 5 min of training
 #
 # Steps: unpack the packed cache; measure the model's and the data pipeline's clips/s
@@ -32,7 +32,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>
 $PY -c "import torch, timm, cv2, huggingface_hub as h; print('torch', torch.__version__, 'timm', timm.__version__, 'cv2', cv2.__version__, 'hub', h.__version__, 'cuda', torch.cuda.is_available())"
 
 log "unpack"
-$PY -m lda_model.cache_pack unpack "$PACKED" "$WORK/cache" --workers "$NPROC" || exit 10
+$PY -m tools.cache_pack unpack "$PACKED" "$WORK/cache" --workers "$NPROC" || exit 10
 log "preflight + throughput"
 timeout -k 5 100 $PY -m benchmarks.train_step --preset "$PRESET" --batch-size "$BATCH" --steps 5 --data "$WORK/cache" \
     --workers "$WORKERS" --batches 30 --json | tee "$OUT/train_step.json" || exit 11
@@ -51,7 +51,7 @@ wait
 tail -n 5 "$WORK"/eval_*.err | tee -a "$OUT/train.log"
 log "pack results"
 cp "$WORK/run/metrics.jsonl" "$WORK/pack/" 2>/dev/null
-# fp16, as lda_model.release stores weights
+# fp16, as lda_model.release.ship stores weights
 $PY -c "import sys; from lda_model import LDADetector; LDADetector.from_pretrained(sys.argv[1]).half().save_pretrained(sys.argv[2])" \
     "$WORK/run/best" "$WORK/pack/best" && du -sh "$WORK/pack/best/model.safetensors"
 tar czf "$WORK/paper_run.tar.gz" -C "$WORK/pack" . && split -b 15M "$WORK/paper_run.tar.gz" "$OUT/paper_run.tar.gz.part-"

@@ -23,7 +23,7 @@ def tiny_config():
 @pytest.fixture(scope="session")
 def face_clip(tmp_path_factory):
     """A generated 24-frame 256x256 clip of the bundled public-domain face, gently moving."""
-    from lda_model.synthetic import make_face_clip
+    from lda_model.data.animation import make_face_clip
 
     return make_face_clip(tmp_path_factory.mktemp("clips") / "astronaut.mp4", num_frames=24)
 
@@ -53,8 +53,8 @@ def tiny_cache(tmp_path_factory):
     """A `prepare` cache of generated clips (four clip identities: one held out for val, one for test) + a photo."""
     import cv2
 
-    from lda_model.prepare import main as prepare_main
-    from lda_model.synthetic import animate, load_face_photo, write_video
+    from lda_model.data.prepare import main as prepare_main
+    from lda_model.data.animation import animate, load_face_photo, write_video
 
     # four clip identities: prepare.assign_splits holds one out for test and one for val
     train_ids, val_id, test_id = ["person0", "person1"], "person5", "person12"
@@ -84,9 +84,9 @@ def labelled_cache(tmp_path_factory):
     The "fakes" are the same face with a brightened, recoloured centre: labels, not realism, are tested."""
     import json
 
-    from lda_model.datasets import main as datasets_main
-    from lda_model.prepare import main as prepare_main
-    from lda_model.synthetic import animate, load_face_photo, write_video
+    from lda_model.data.labels import main as datasets_main
+    from lda_model.data.prepare import main as prepare_main
+    from lda_model.data.animation import animate, load_face_photo, write_video
 
     root = tmp_path_factory.mktemp("ffpp")
     real_dir = root / "original_sequences" / "youtube" / "c23" / "videos"

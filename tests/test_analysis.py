@@ -3,11 +3,11 @@ import json
 import numpy as np
 import pytest
 
-from lda_model import analysis
-from lda_model.analysis import TrackCache, analyze_video, extract_faces
-from lda_model.faces import crop_square
-from lda_model.synthetic import animate, load_face_photo, write_video
-from lda_model.video import VideoError, analysis_points, iter_frames
+from lda_model.inference import pipeline as analysis
+from lda_model.inference.pipeline import TrackCache, analyze_video, extract_faces
+from lda_model.inference.faces import crop_square
+from lda_model.data.animation import animate, load_face_photo, write_video
+from lda_model.inference.video import VideoError, analysis_points, iter_frames
 
 
 def test_extract_faces_one_track_same_window_crops(face_clip):

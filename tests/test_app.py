@@ -157,7 +157,7 @@ def test_forgeries_handler_scores_each_row(tiny_weights):
     import gradio as gr
 
     from app.ui import run_forgeries
-    from lda_model.gallery import CAPTION_HEIGHT
+    from lda_model.data.gallery import CAPTION_HEIGHT
 
     grid, md = run_forgeries(str(tiny_weights), "drift", 7, 2)
     assert grid.shape == (CAPTION_HEIGHT + 2 * (160 + CAPTION_HEIGHT), 4 * 160, 3)
@@ -172,8 +172,8 @@ def test_forgeries_handler_scores_each_row(tiny_weights):
 
 def test_spatial_figure_shows_the_first_map_first_and_its_regions(face_clip, tiny_detector):
     from app import ui
-    from lda_model.analysis import analyze_video
-    from lda_model.landmarks import attention_by_region, describe_regions
+    from lda_model.inference.pipeline import analyze_video
+    from lda_model.inference.landmarks import attention_by_region, describe_regions
 
     result = analyze_video(face_clip, tiny_detector, weights="tiny", num_points=4)
     p = result.tracks[0][1]
@@ -191,8 +191,8 @@ def test_spatial_figure_shows_the_first_map_first_and_its_regions(face_clip, tin
 
 def test_verdict_warns_about_a_dark_face(tmp_path, tiny_detector):
     from app.ui import verdict_markdown
-    from lda_model.analysis import analyze_video
-    from lda_model.synthetic import animate, load_face_photo, write_video
+    from lda_model.inference.pipeline import analyze_video
+    from lda_model.data.animation import animate, load_face_photo, write_video
 
     frames = animate(load_face_photo(), 12, size=(256, 256), seed=0)
     bright = verdict_markdown(analyze_video(write_video(tmp_path / "b.avi", frames), tiny_detector, num_points=3))
@@ -205,7 +205,7 @@ def test_verdict_warns_about_a_dark_face(tmp_path, tiny_detector):
 def test_verdict_shows_the_uncertain_band_and_what_real_cannot_mean(face_clip, tiny_detector):
     from app.texts import REAL_CANNOT_MEAN
     from app.ui import verdict_markdown
-    from lda_model.analysis import analyze_video
+    from lda_model.inference.pipeline import analyze_video
 
     a = analyze_video(face_clip, tiny_detector, num_points=3)
     for prob, head in ((0.52, "## 🟨 UNCERTAIN (leans FAKE)"), (0.9, "## 🟥 FAKE"), (0.1, "## 🟩 REAL")):
@@ -228,7 +228,7 @@ def test_condition_handler_scores_and_cautions(tiny_weights):
 
 def test_results_table_says_how_each_variant_trained():
     from app.ui import results_table
-    from lda_model.cards import VARIANT_TABLE
+    from lda_model.release.cards import VARIANT_TABLE
 
     table, _ = results_table()
     rows = {r[0]: r for r in table}
@@ -272,7 +272,7 @@ def test_full_queue_rejects_politely_and_keeps_serving(server, face_clip):
 def test_variant_picker_offers_exactly_the_bundled_variants_and_clears_on_error(face_clip, tiny_detector):
     from app import service
     from app.ui import run_mn, variant_choices
-    from lda_model.analysis import analyze_video
+    from lda_model.inference.pipeline import analyze_video
 
     choices = variant_choices()
     names = [n for _, n in choices]
@@ -299,8 +299,8 @@ def test_compare_the_bundled_pair_and_take_the_results_away(tiny_weights):
     import gradio as gr
 
     from app.ui import BUNDLED_PAIR, compare_view, export_compare, export_point, run_compare
-    from lda_model.analysis import analyze_video
-    from lda_model.weights import load_detector
+    from lda_model.inference.pipeline import analyze_video
+    from lda_model.inference.weights import load_detector
 
     a_path, b_path = (str(p) for p in BUNDLED_PAIR)
     record, md, timeline, _, image, where, state = run_compare(a_path, b_path, str(tiny_weights), 4)
@@ -308,7 +308,7 @@ def test_compare_the_bundled_pair_and_take_the_results_away(tiny_weights):
     assert record["summary"]["points"] == len(state[2]) >= 1 and record["summary"]["largest_region"]
     assert "original:" in md and len(timeline.data) == 2
     assert image.ndim == 3 and image.shape[1] == 3 * 256 and "differ most" in where
-    from lda_model.pairs import compare_analyses
+    from lda_model.inference.pairs import compare_analyses
 
     _, same_where = compare_view((state[0], state[0], compare_analyses(state[0], state[0]), {}), 0)
     assert "identical" in same_where

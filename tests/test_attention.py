@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from lda_model.attention import LDAAttention, LDAModules, guide_features, motion_residuals, patchify
+from lda_model.model.attention import LDAAttention, LDAModules, guide_features, motion_residuals, patchify
 
 
 def test_patchify_raster_order_and_round_trip():

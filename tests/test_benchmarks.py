@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from benchmarks.degradations import CONDITIONS, apply_condition, main as degradations_main, summarize
-from lda_model.synthetic import load_face_photo
+from lda_model.data.animation import load_face_photo
 
 
 def detail(img: np.ndarray) -> float:

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from lda_model.cache_pack import convert, decode_crops, decode_landmarks, encode_crops, encode_landmarks, main
-from lda_model.data import SegmentStore
+from tools.cache_pack import convert, decode_crops, decode_landmarks, encode_crops, encode_landmarks, main
+from lda_model.data.store import SegmentStore
 
 
 def smooth_crops(k=2, length=3, s=32, seed=0):

@@ -1,7 +1,7 @@
 """The Model tab's card rendering (`app/card_view.py`)."""
 
 from app.card_view import clean_text, render_card
-from lda_model.cards import write_card
+from lda_model.release.cards import write_card
 
 
 def test_card_renders_facts_and_metrics_as_tables_without_json_or_data_paths(tmp_path):

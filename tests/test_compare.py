@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lda_model.compare import CompareError, compare, pair_runs, read_run, verdict
+from tools.compare import CompareError, compare, pair_runs, read_run, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,7 +57,7 @@ def test_cli_prints_the_difference_and_exits_2_on_bad_files(tmp_path):
     pb.write_text(json.dumps(run("B", scores(rng, 0.4))))
     old.write_text(json.dumps({"weights": "X", "split": "val", "video": {"auc": 0.9}}))  # before `videos` existed
     assert read_run(pa)["weights"] == "A"
-    cmd = [sys.executable, "-m", "lda_model.compare"]
+    cmd = [sys.executable, "-m", "tools.compare"]
     res = subprocess.run(cmd + [str(pa), str(pb), "--draws", "100", "--json"], cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     rec = json.loads(res.stdout)
@@ -100,7 +100,7 @@ def cv_row(fold, split, auc, clip=1.0, photo=0.9, people=15, items=20):
 
 
 def test_compare_sets_pairs_held_out_sets_and_takes_the_fold_as_the_unit():
-    from lda_model.compare import SEED_CAVEAT, compare_sets, format_sets
+    from tools.compare import SEED_CAVEAT, compare_sets, format_sets
 
     a = {(f, s): cv_row(f, s, auc) for (f, s), auc in
          {(0, "val"): 0.92, (0, "test"): 0.95, (1, "val"): 0.94, (1, "test"): 0.90, (2, "val"): 0.93, (2, "test"): 0.91,
@@ -139,7 +139,7 @@ def test_compare_sets_pairs_held_out_sets_and_takes_the_fold_as_the_unit():
 
 
 def test_compare_sets_refuses_other_people_or_nothing_in_common():
-    from lda_model.compare import compare_sets
+    from tools.compare import compare_sets
 
     a = {(0, "val"): cv_row(0, "val", 0.9)}
     with pytest.raises(CompareError, match="not the same held-out set"):
@@ -156,7 +156,7 @@ def synthetic_result(split: str, auc: float) -> dict:
 
 
 def test_cli_compares_a_crossval_folder_with_a_summary(tmp_path):
-    from lda_model.crossval import set_row, summarize
+    from tools.crossval import set_row, summarize
 
     evals = tmp_path / "cv_a" / "evals"
     evals.mkdir(parents=True)
@@ -167,7 +167,7 @@ def test_cli_compares_a_crossval_folder_with_a_summary(tmp_path):
                                                                       (1, "val", 0.95), (1, "test", 0.92))]
     summary = tmp_path / "summary.json"
     summary.write_text(json.dumps(summarize(rows)))
-    cmd = [sys.executable, "-m", "lda_model.compare", str(tmp_path / "cv_a"), str(summary)]
+    cmd = [sys.executable, "-m", "tools.compare", str(tmp_path / "cv_a"), str(summary)]
     res = subprocess.run(cmd + ["--json"], cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     rec = json.loads(res.stdout)

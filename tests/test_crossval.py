@@ -1,12 +1,12 @@
-"""lda_model.crossval: fold parsing, fold caches, the summary table, and a one-fold run end to end."""
+"""tools.crossval: fold parsing, fold caches, the summary table, and a one-fold run end to end."""
 
 import json
 import sys
 
 import pytest
 
-from lda_model.crossval import _run, format_table, main, make_fold_cache, parse_folds, summarize
-from lda_model.prepare import split_index as fold_index
+from tools.crossval import _run, format_table, main, make_fold_cache, parse_folds, summarize
+from lda_model.data.prepare import split_index as fold_index
 
 TINY = ["--set", "backbone_size=64", "--set", "attention_size=32", "--set", "embed_dim=16", "--set", "latent_dim=8",
         "--set", "num_modules=3"]

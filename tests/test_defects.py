@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from lda_model.defects import DEFECTS, apply_defect, attention_difference, grid_region, localization_hit
-from lda_model.faces import FaceDetector
-from lda_model.landmarks import region_box
-from lda_model.synthetic import load_face_photo
+from lda_model.evaluation.defects import DEFECTS, apply_defect, attention_difference, grid_region, localization_hit
+from lda_model.inference.faces import FaceDetector
+from lda_model.inference.landmarks import region_box
+from lda_model.data.animation import load_face_photo
 
 
 @pytest.fixture(scope="module")

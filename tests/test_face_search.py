@@ -4,10 +4,10 @@ import cv2
 import numpy as np
 import pytest
 
-from lda_model.analysis import extract_faces
-from lda_model.face_search import Region, decode, equalise, nms, tiles
-from lda_model.faces import FaceDetector, fit_window
-from lda_model.synthetic import animate, load_face_photo, write_video
+from lda_model.inference.pipeline import extract_faces
+from lda_model.inference.face_search import Region, decode, equalise, nms, tiles
+from lda_model.inference.faces import FaceDetector, fit_window
+from lda_model.data.animation import animate, load_face_photo, write_video
 
 
 def _face(side: int) -> np.ndarray:

@@ -3,10 +3,10 @@ import hashlib
 import numpy as np
 import pytest
 
-from lda_model import faces
-from lda_model.faces import (Face, FaceDetector, FaceModelError, FaceTracker, crop_square, crop_window,
+from lda_model.inference import faces
+from lda_model.inference.faces import (Face, FaceDetector, FaceModelError, FaceTracker, crop_square, crop_window,
                              download_face_model, to_crop_coords)
-from lda_model.synthetic import load_face_photo
+from lda_model.data.animation import load_face_photo
 
 
 def box_face(x0, y0, x1, y1):
@@ -100,7 +100,7 @@ def test_download_fallback_verifies_checksum(tmp_path):
 
 
 def test_attention_by_region_sums_to_100_and_finds_a_mouth_only_map():
-    from lda_model.landmarks import LIPS_OUTER, REGION_NAMES, attention_by_region, describe_regions
+    from lda_model.inference.landmarks import LIPS_OUTER, REGION_NAMES, attention_by_region, describe_regions
 
     img = load_face_photo()
     with FaceDetector() as det:

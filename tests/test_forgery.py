@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from lda_model.faces import FaceDetector, crop_square, crop_window, to_crop_coords
-from lda_model.forgery import (ForgeryParams, blend_mask, face_swap, forge_clip, jitter_params, sample_params,
+from lda_model.inference.faces import FaceDetector, crop_square, crop_window, to_crop_coords
+from lda_model.data.forgery import (ForgeryParams, blend_mask, face_swap, forge_clip, jitter_params, sample_params,
                                self_blend, triangulation)
-from lda_model.synthetic import animate, load_face_photo
+from lda_model.data.animation import animate, load_face_photo
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from lda_model.gallery import CAPTION_HEIGHT, gallery_grid, main, mask_to_rgb
+from lda_model.data.gallery import CAPTION_HEIGHT, gallery_grid, main, mask_to_rgb
 
 
 def _row(value: int, mask_value: float) -> dict:

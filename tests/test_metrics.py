@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from lda_model.metrics import bootstrap_auc_interval, cluster_resamples, fakes_by_group, paired_auc_difference, rank_auc
+from lda_model.evaluation.metrics import bootstrap_auc_interval, cluster_resamples, fakes_by_group, paired_auc_difference, rank_auc
 
 
 def test_rank_auc_matches_sklearn_with_ties_and_is_nan_for_one_class():
@@ -74,7 +74,7 @@ def test_fakes_by_group_scores_each_groups_fakes_against_every_real():
 
 
 def test_mean_interval_is_the_student_t_interval():
-    from lda_model.metrics import mean_interval
+    from lda_model.evaluation.metrics import mean_interval
 
     r = mean_interval([0.01, 0.03, -0.01, 0.02])
     sd = np.std([0.01, 0.03, -0.01, 0.02], ddof=1)

@@ -5,11 +5,11 @@ import pytest
 import torch
 
 from lda_model import LDAConfig, LDADetector
-from lda_model.analysis import analyze_video
-from lda_model.defects import apply_defect
-from lda_model.faces import FaceDetector
-from lda_model.pairs import compare_analyses, summary
-from lda_model.synthetic import animate, load_face_photo, write_video
+from lda_model.inference.pipeline import analyze_video
+from lda_model.evaluation.defects import apply_defect
+from lda_model.inference.faces import FaceDetector
+from lda_model.inference.pairs import compare_analyses, summary
+from lda_model.data.animation import animate, load_face_photo, write_video
 
 
 @pytest.fixture(scope="module")

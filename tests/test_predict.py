@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lda_model.synthetic import write_video
+from lda_model.data.animation import write_video
 
 ROOT = Path(__file__).resolve().parents[1]
 

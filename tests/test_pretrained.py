@@ -8,8 +8,8 @@ import timm
 import torch
 
 from lda_model import LDAConfig, LDADetector
-from lda_model.model import StagedBackbone
-from lda_model.pretrained import PretrainedError, convert, load_into, main, read_plain_state_dict
+from lda_model.model.detector import StagedBackbone
+from lda_model.model.pretrained import PretrainedError, convert, load_into, main, read_plain_state_dict
 from lda_model.train import main as train_main
 
 NAME = "tf_efficientnet_lite0"
@@ -115,7 +115,7 @@ def test_tiny_training_run_on_the_lite0_preset(tiny_cache, tmp_path, capsys):
     model = LDADetector.from_pretrained(out / "last")
     assert model.config.backbone == NAME and model.config.backbone_pretrained == "imagenet"
     # a missing weights file stops with the command that makes it; 'none' is the random-init control
-    with pytest.raises(SystemExit, match="python -m lda_model.pretrained"):
+    with pytest.raises(SystemExit, match="python -m lda_model.model.pretrained"):
         train_main(args[:-1] + [str(tmp_path / "missing.safetensors")])
     assert train_main(args[:-2] + ["--backbone-weights", "none", "--out", str(tmp_path / "ctl")]) == 0
     assert LDADetector.from_pretrained(tmp_path / "ctl" / "last").config.backbone_pretrained == ""

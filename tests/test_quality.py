@@ -5,9 +5,9 @@ import sys
 import numpy as np
 import pytest
 
-from lda_model.analysis import analyze_video
-from lda_model.quality import REFERENCE_BRIGHTNESS, REFERENCE_DETAIL, FaceQuality, crop_measures, face_quality, main
-from lda_model.synthetic import animate, load_face_photo, write_video
+from lda_model.inference.pipeline import analyze_video
+from lda_model.inference.quality import REFERENCE_BRIGHTNESS, REFERENCE_DETAIL, FaceQuality, crop_measures, face_quality
+from lda_model.data.animation import animate, load_face_photo, write_video
 from tests.conftest import ROOT
 
 
@@ -59,12 +59,3 @@ def test_predict_table_prints_the_notes(tmp_path, tiny_weights):
                           "--points", "3"], cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert res.returncode == 0, res.stderr
     assert "note: The face is darker" in res.stdout
-
-
-def test_reference_cli(tiny_cache, capsys):
-    assert main(["--data", str(tiny_cache), "--json"]) == 0
-    table = json.loads(capsys.readouterr().out)
-    row = next(iter(table.values()))
-    assert row["segments"] > 0 and len(row["brightness_p1_p5_p50"]) == 3
-    assert row["brightness_p1_p5_p50"] == sorted(row["brightness_p1_p5_p50"])
-    assert main(["--data", str(tiny_cache / "missing")]) == 2

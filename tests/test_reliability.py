@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lda_model.analysis import analyze_video, extract_faces
-from lda_model.faces import crop_square
-from lda_model.synthetic import animate, load_face_photo, write_video
-from lda_model.video import VideoError, iter_frames, probe_video
+from lda_model.inference.pipeline import analyze_video, extract_faces
+from lda_model.inference.faces import crop_square
+from lda_model.data.animation import animate, load_face_photo, write_video
+from lda_model.inference.video import VideoError, iter_frames, probe_video
 
 
 @pytest.fixture(scope="module")

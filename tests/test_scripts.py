@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lda_model import LDADetector
-from lda_model.cache_pack import convert
+from tools.cache_pack import convert
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = "--set backbone_size=64 --set attention_size=32 --set embed_dim=16 --set latent_dim=8 --set num_modules=3"

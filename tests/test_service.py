@@ -11,7 +11,7 @@ import pytest
 
 from app import service
 from app.service import UserError
-from lda_model.synthetic import animate, load_face_photo, write_video
+from lda_model.data.animation import animate, load_face_photo, write_video
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,7 +40,7 @@ def test_unknown_weights_are_a_user_error():
 
 
 def test_defect_experiment_on_a_still(tiny_detector):
-    from lda_model.faces import FaceDetector, crop_square, crop_window, to_crop_coords
+    from lda_model.inference.faces import FaceDetector, crop_square, crop_window, to_crop_coords
 
     img = load_face_photo()
     with FaceDetector() as det:

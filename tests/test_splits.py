@@ -1,6 +1,6 @@
 import pytest
 
-from lda_model.splits import LabelRow, assign_splits, read_label_file, resolve_splits, write_label_file
+from lda_model.data.splits import LabelRow, assign_splits, read_label_file, resolve_splits, write_label_file
 
 
 def test_assign_splits_keeps_placed_identities():

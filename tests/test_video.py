@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from lda_model.synthetic import animate, load_face_photo, write_video
-from lda_model.video import (VideoError, analysis_points, count_frames, fit_max_side, frames_needed, iter_frames,
+from lda_model.data.animation import animate, load_face_photo, write_video
+from lda_model.inference.video import (VideoError, analysis_points, count_frames, fit_max_side, frames_needed, iter_frames,
                              probe_video)
 
 
@@ -77,7 +77,7 @@ def test_missing_file(tmp_path):
 
 
 def test_prefetch_order_errors_and_early_close():
-    from lda_model.video import prefetch
+    from lda_model.inference.video import prefetch
 
     assert list(prefetch(iter(range(50)), depth=3)) == list(range(50))
 

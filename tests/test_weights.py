@@ -1,7 +1,7 @@
 import pytest
 
-from lda_model import weights
-from lda_model.weights import WeightsError, load_detector, resolve_source
+from lda_model.inference import weights
+from lda_model.inference.weights import WeightsError, load_detector, resolve_source
 
 
 def test_local_folder_first(tiny_weights):
@@ -51,7 +51,7 @@ def test_unknown_repo_offline_is_a_clear_error(monkeypatch, tmp_path):
 
 
 def test_publish_uploads_only_safe_files(tiny_weights, tmp_path):
-    from lda_model.publish import main as publish
+    from lda_model.release.publish import main as publish
 
     calls = []
 
@@ -74,7 +74,7 @@ def test_publish_uploads_only_safe_files(tiny_weights, tmp_path):
 
 
 def test_public_policy_refuses_folders_and_other_repos_alike(tiny_weights):
-    from lda_model.weights import PROJECT_REPO, WeightsInfo, public_policy
+    from lda_model.inference.weights import PROJECT_REPO, WeightsInfo, public_policy
 
     assert public_policy({}) is None  # local use: no policy
     policy = public_policy({"SPACE_ID": "someone/space"})
@@ -93,7 +93,7 @@ def test_public_policy_refuses_folders_and_other_repos_alike(tiny_weights):
 def test_non_bundled_models_in_memory_stay_bounded(tiny_weights, tmp_path):
     import shutil
 
-    from lda_model.weights import SourcePolicy, loaded_sources
+    from lda_model.inference.weights import SourcePolicy, loaded_sources
 
     policy = SourcePolicy(max_external=2)
     folders = []

@@ -1,0 +1,1 @@
+"""Measurements: ACC/AUC and intervals, and the held-out evaluations behind `python -m lda_model.evaluate`."""

@@ -1,0 +1,33 @@
+"""Score arrays of prepared clips in batches: fake probabilities and frame t's attention."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..model.detector import LDADetector
+from .transforms import crops_to_tensor
+
+
+def score_clips(detector: LDADetector, clips: np.ndarray, batch: int = 32) -> np.ndarray:
+    """clips (N, n+1, S, S, 3) uint8 -> fake probabilities (N,)."""
+    return score_clips_with_attention(detector, clips, batch)[0]
+
+
+@torch.inference_mode()
+def score_clips_with_attention(detector: LDADetector, clips: np.ndarray, batch: int = 32) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """clips (N, n+1, S, S, 3) uint8 -> fake probabilities (N,) and frame t's attention (N, g, g) two
+    ways: "activations" (`LDAOutput.frame_activation`, the LDA modules' own mean activation) and
+    "maps" (`LDAOutput.frame_map`, the mean gating map); an empty dict for a model without attention."""
+    cfg = detector.config
+    device = next(detector.parameters()).device  # the clips go where the model is (evaluate --device)
+    probs, att = [], {}
+    for i in range(0, len(clips), batch):
+        x = crops_to_tensor(clips[i:i + batch], cfg.backbone_size, cfg.mean, cfg.std).to(device)
+        out = detector(x)
+        probs.append(out.probabilities.float().cpu().numpy())
+        maps = out.frame_map()  # None for a model without attention branches
+        if maps is not None:
+            att.setdefault("activations", []).append(out.frame_activation().cpu().numpy())
+            att.setdefault("maps", []).append(maps.cpu().numpy())
+    return (np.concatenate(probs) if probs else np.zeros(0)), {k: np.concatenate(v) for k, v in att.items()}

@@ -1,0 +1,202 @@
+"""train.py: the training CLI, its checkpoints, resume, budget, DDP and the mask loss."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from lda_model import LDADetector
+from lda_model.model.detector import LDAOutput
+from lda_model.train import epochs_in_budget, mask_loss, shard_indices
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ["--set", "backbone_size=64", "--set", "attention_size=32", "--set", "embed_dim=16", "--set", "latent_dim=8",
+        "--set", "num_modules=3"]
+
+
+def tiny_train_args(cache, out, *extra):
+    return ["--preset", "lite", "--data", str(cache), "--out", str(out), "--epochs", "2", "--epoch-size", "16",
+            "--val-size", "8", "--batch-size", "4", "--workers", "0", *TINY, *extra]
+
+
+def run_train(args, env_extra=None, launcher=None):
+    env = {**os.environ, **(env_extra or {})}
+    cmd = launcher or [sys.executable, "-m", "lda_model.train"]
+    return subprocess.run(cmd + args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+def test_shard_indices_keep_pairs_and_balance():
+    assert shard_indices(9, 0, 1) == list(range(8))
+    r0, r1 = shard_indices(10, 0, 2), shard_indices(10, 1, 2)
+    assert r0 == [0, 1, 4, 5] and r1 == [2, 3, 6, 7]  # equal lengths, no item twice, pair 4 dropped
+    for shard in (r0, r1):
+        assert [i % 2 for i in shard] == [0, 1] * (len(shard) // 2)  # every rank sees reals and fakes
+
+
+def test_mask_loss_rewards_activations_on_the_blend():
+    target = torch.zeros(2, 4, 3, 3)
+    target[1, :, 0, 0] = 1.0  # sample 1 is a fake blended in patch (0, 0)
+    def out_with(level):  # modules active at `level` on that patch, 0.1 elsewhere
+        act = torch.full((2, 5, 4, 3, 3), 0.1)
+        act[1, :, :, 0, 0] = level
+        return LDAOutput(logits=torch.zeros(2), spatial_activations=act[:, :, 0], temporal_activations=act)
+    assert mask_loss(out_with(0.9), target) < mask_loss(out_with(0.1), target)
+    spatial_only = out_with(0.9)
+    spatial_only.temporal_activations = None
+    assert torch.isfinite(mask_loss(spatial_only, target))
+    with pytest.raises(ValueError, match="attention branch"):
+        mask_loss(LDAOutput(logits=torch.zeros(2)), target)
+
+
+def test_train_with_mask_loss(tiny_cache, tmp_path):
+    out = tmp_path / "mask"
+    res = run_train(tiny_train_args(tiny_cache, out, "--max-steps", "2", "--mask-loss", "1.0"))
+    assert res.returncode == 0, res.stderr[-2000:]
+    record = json.loads((out / "metrics.jsonl").read_text().splitlines()[0])
+    assert record["train_mask_loss"] > 0 and record["step"] == 2
+    assert "mask loss weight 1.0" in released_card(out, "mask", tiny_cache, tmp_path)
+    res = run_train(tiny_train_args(tiny_cache, tmp_path / "bad", "--mask-loss", "1", "--no-spatial", "--no-temporal"))
+    assert res.returncode != 0 and "needs an attention branch" in res.stderr
+
+
+def test_train_checkpoints_and_resumes(tiny_cache, tmp_path):
+    out = tmp_path / "run"
+    res = run_train(tiny_train_args(tiny_cache, out, "--max-steps", "4"))
+    assert res.returncode == 0, res.stderr[-2000:]
+    lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in lines] == [0] and lines[0]["step"] == 4
+    assert {"val_acc", "val_auc", "train_loss"} <= set(lines[0])
+    assert (out / "last" / "model.safetensors").exists() and (out / "last" / "train_state.safetensors").exists()
+    model = LDADetector.from_pretrained(out / "last")
+    assert model.config.backbone_size == 64  # the tiny test config
+    # resume runs the remaining epoch only, continuing the step count
+    res = run_train(tiny_train_args(tiny_cache, out, "--resume"))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "resumed at epoch 1, step 4" in res.stdout
+    lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in lines] == [0, 1] and lines[1]["step"] == 8
+    # release: fp16 weights + a card whose numbers come from the evaluation it ran
+    from lda_model.release.ship import main as release_main
+
+    dest = tmp_path / "weights"
+    assert release_main(["--run", str(out), "--name", "tiny", "--data", str(tiny_cache), "--out", str(dest)]) == 0
+    card = (dest / "tiny" / "README.md").read_text()
+    assert "model-index" in card and f"--weights {dest / 'tiny'}" in card  # not bundled: named by path
+    assert "synthetic-test-segments" in card and "synthetic-val" in card and "--split val" in card
+    assert "| test | 1 | 1 | 0 |" in card  # one held-out clip identity, no photo (split table)
+    assert "video_auc_ci95" in card and '"videos"' not in card  # the per-video scores stay out of the card
+    assert LDADetector.from_pretrained(dest / "tiny").config == model.config
+    # how it trained is metadata the cards table reads back: 2 epochs of 4 steps of the tiny batch, from scratch
+    from lda_model.release.cards import read_training, training_text
+
+    training = read_training(dest / "tiny")
+    assert training["init"] == "scratch" and training["epochs"] == 2
+    assert training["clips"] == 8 * json.loads((out / "last" / "train_state.json").read_text())["args"]["batch_size"]
+    assert training_text(training) == "2 ep from scratch"
+
+
+def test_epochs_in_budget():
+    assert epochs_in_budget(600, 100, 0, 20) == 6  # six 100 s epochs fit in 10 minutes
+    assert epochs_in_budget(600, 100, 0, 4) == 4  # never more than asked for
+    assert epochs_in_budget(50, 100, 0, 20) == 1  # the first epoch is done whatever the budget
+    assert epochs_in_budget(600, 100, 5, 20) == 11  # after a resume: counted from where this run started
+    assert epochs_in_budget(600, 0, 0, 20) == 20
+
+
+def test_train_time_budget_ends_early(tiny_cache, tmp_path):
+    out = tmp_path / "budget"
+    res = run_train(tiny_train_args(tiny_cache, out, "--epochs", "5", "--cosine", "--time-budget", "0.0001"))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "time budget 0.0001 min: 1 epochs of 5" in res.stdout
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in records] == [0] and records[0]["hardware"].endswith("CPU threads")
+    card = released_card(out, "budget", tiny_cache, tmp_path)
+    assert "1 epochs" in card and "CPU threads" in card and "`--time-budget 0.0001` minutes" in card and "of 5 asked" in card
+
+
+def test_train_variant_from_init(tiny_cache, tmp_path):
+    base = tmp_path / "base"
+    assert run_train(tiny_train_args(tiny_cache, base, "--max-steps", "1")).returncode == 0
+    # --resume on an empty OUT still starts from --init (a resumable fine-tune command)
+    res = run_train(tiny_train_args(tiny_cache, tmp_path / "m2", "--num-maps", "2", "--init", str(base / "last"),
+                                    "--max-steps", "1", "--resume"))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "spatial.combine.weight" in res.stdout and "backbone" not in res.stdout.split("fresh:")[1].split("]")[0]
+    assert LDADetector.from_pretrained(tmp_path / "m2" / "last").config.num_maps == 2
+    from lda_model.release.ship import load_run, training_summary  # the card names the run it started from
+
+    assert training_summary(*load_run(tmp_path / "m2"))["init"] == "base" and training_summary(*load_run(base))["init"] == "scratch"
+
+
+def test_ddp_two_cpu_processes(tiny_cache, tmp_path):
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
+                "-m", "lda_model.train"]
+    res = run_train(tiny_train_args(tiny_cache, tmp_path / "ddp", "--max-steps", "2"), launcher=launcher,
+                    env_extra={"OMP_NUM_THREADS": "1"})
+    assert res.returncode == 0, res.stderr[-3000:]
+    lines = (tmp_path / "ddp" / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["step"] == 2
+
+
+def test_init_adapts_temporal_positions_to_another_n(tiny_weights):
+    from lda_model.train import init_from
+
+    src = LDADetector.from_pretrained(tiny_weights)
+    g2 = src.config.grid_size ** 2
+    model = LDADetector(src.config.replace(num_frames=5))
+    fresh = init_from(model, str(tiny_weights))
+    assert not any("pos_embed" in k for k in fresh)
+    new = model.temporal.lda.pos_embed.detach()
+    old = src.temporal.lda.pos_embed.detach()
+    n_old = old.shape[1] // g2
+    torch.testing.assert_close(new[:, : old.shape[1]], old)
+    torch.testing.assert_close(new[:, n_old * g2:(n_old + 1) * g2], old[:, -g2:])  # extra step repeats the last
+
+
+def released_card(run, name, cache, tmp_path) -> str:
+    """`release` a tiny run under tmp_path/w and return its model card."""
+    from lda_model.release.ship import main as release_main
+
+    assert release_main(["--run", str(run), "--name", name, "--data", str(cache), "--out", str(tmp_path / "w")]) == 0
+    return (tmp_path / "w" / name / "README.md").read_text()
+
+
+def test_train_release_and_evaluate_on_labelled_fakes(labelled_cache, tiny_weights, tmp_path):
+    out = tmp_path / "run"
+    res = run_train(tiny_train_args(labelled_cache, out, "--max-steps", "2"))
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "4 real segments, 4 of labelled fakes; a fake is synthesized with probability 0.0" in res.stdout
+    card = released_card(out, "tiny_ffpp", labelled_cache, tmp_path)
+    assert "**labelled fake** clips of the cache" in card and "| test | 1 | 2 | 0 | 2 (Deepfakes 2) | 8 |" in card
+    assert "real faces only" not in card and "labelled-test" in card
+    assert "fakes: none, every training fake was a labelled one" in card  # train recorded the effective share
+    res = subprocess.run([sys.executable, "-m", "lda_model.evaluate", "synthetic", "--data", str(labelled_cache),
+                          "--weights", str(tiny_weights), "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    rec = json.loads(res.stdout)
+    assert rec["items"] == 2  # synthesized forgeries are made from the real items only
+    lab = rec["labelled_fakes"]
+    assert lab["fakes"] == 2 and lab["reals"] == 2 and lab["video"]["n"] == 4 and set(lab["by_group"]) == {"Deepfakes"}
+
+
+def test_release_reports_generated_heads_only_when_the_labels_hold_them(tmp_path):
+    from lda_model.release.ship import GENERATED_GROUP, generated_eval_args, generated_limit, measured_line
+
+    (tmp_path / "LABELS.tsv").write_text("file\tlabel\tgroup\na.mp4\tREAL\tin_the_wild\nb.mp4\tFAKE\tin_the_wild\n")
+    assert generated_eval_args("default", tmp_path, 16) is None  # no generated group: nothing to measure
+    with (tmp_path / "LABELS.tsv").open("a") as f:
+        f.write(f"c.mp4\tFAKE\t{GENERATED_GROUP}\n")
+    args = generated_eval_args("default", tmp_path, 16)
+    groups = args[args.index("--groups") + 1].split(",")
+    assert groups[0] == GENERATED_GROUP and "in_the_wild" in groups  # the reals come from the real-manipulation groups
+    res = {"weights": "default", "skipped": [], "fakes_by_group": {
+        GENERATED_GROUP: {"auc": 0.3182, "n": 27, "n_fake": 22, "mean_fake": 0.1435, "detected": 1 / 22}}}
+    limit = generated_limit(res)
+    assert "22 talking heads" in limit and "AUC 0.32" in limit and "1 of 22 at or above 0.5" in limit
+    assert generated_limit(None) == "" and generated_limit({"fakes_by_group": {}}) == ""
+    line = measured_line("generated", res, "python -m lda_model.evaluate x")
+    assert line.startswith("- **generated**: `{\"fakes_by_group\"") and "skipped" not in line and "python -m" in line
