@@ -291,7 +291,7 @@ def run_condition(source, a: VideoAnalysis | None, track, k, weights, kind, stre
 @functools.lru_cache(maxsize=1)
 def bundled_face_segment() -> list:
     """Segments of the shipped real demo clip, tracked as for training (computed once)."""
-    return gallery.bundled_segments(length=6)
+    return gallery.bundled_segments()
 
 
 def run_forgeries(weights: str, temporal: str, seed: float, rows: float) -> tuple[np.ndarray, str]:

@@ -102,11 +102,10 @@ def test_corrupted_frames_in_the_middle(tmp_path, tiny_detector):
         data[pos] = rng.integers(0, 256)
     bad = tmp_path / "corrupt.avi"
     bad.write_bytes(bytes(data))
-    try:
-        res = analyze_video(bad, tiny_detector, num_points=8)
-        assert res.to_json()["faces"] <= 1
-    except VideoError:
-        pass
+    # the frames that still decode are analysed; the damaged ones are skipped, not fatal
+    record = analyze_video(bad, tiny_detector, num_points=8).to_json()
+    assert record["faces"] == 1 and record["label"] in ("REAL", "FAKE")
+    assert 1 <= len(record["frames"]) < 8
 
 
 # --- fuzzing: mutated video bytes and odd crop geometry --------------------------------------

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from .forgery import TEMPORAL_MODES, forge_clip, wants_swap
+from ..model.config import MAX_CLIP_LENGTH
 from ..paths import EXAMPLES_DIR
 
 CAPTION_HEIGHT = 18
@@ -99,7 +100,7 @@ def cache_segments(data: str | Path, split: str) -> list[tuple[np.ndarray, np.nd
             for s in store.segments]
 
 
-def clip_segments(path: str | Path, length: int = 6, count: int = 4, crop: int = 160,
+def clip_segments(path: str | Path, length: int = MAX_CLIP_LENGTH, count: int = 4, crop: int = 160,
                   identity: str | None = None) -> list[tuple[np.ndarray, np.ndarray, str]]:
     """`count` segments of a clip, tracked and cut by `prepare.prepare_video` (as for the training cache)."""
     from ..inference.faces import DEFAULT_MARGIN
@@ -115,7 +116,7 @@ def clip_segments(path: str | Path, length: int = 6, count: int = 4, crop: int =
     return [(c, lm, identity or path.stem) for c, lm in zip(crops, lms)]
 
 
-def bundled_segments(length: int = 6) -> list[tuple[np.ndarray, np.ndarray, str]]:
+def bundled_segments(length: int = MAX_CLIP_LENGTH) -> list[tuple[np.ndarray, np.ndarray, str]]:
     """Segments of the shipped *real* demo clip (the public-domain astronaut, gently moving, VP8-coded).
 
     The demo clip rather than `prepare`'s few-frame animation of the photo: the clip is what the
@@ -158,11 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     grid = gallery_grid(rows, args.tile)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if not cv2.imwrite(str(out), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR)):
-        print(f"error: cannot write {out}", file=sys.stderr)
-        return 1
-    print(out)
-    return 0
+    written = cv2.imwrite(str(out), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
+    print(out if written else f"error: cannot write {out}", file=sys.stdout if written else sys.stderr)
+    return 0 if written else 1
 
 
 if __name__ == "__main__":

@@ -43,9 +43,10 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 import numpy as np
 
 from ..inference.faces import DEFAULT_MARGIN, Face, FaceDetector, crop_square, crop_window, match_score, to_crop_coords
-from .splits import assign_splits, read_label_file, resolve_splits
-from .animation import animate
 from ..inference.video import VIDEO_EXTS, VideoError, analysis_points, count_frames, frames_needed, iter_frames
+from ..model.config import MAX_CLIP_LENGTH
+from .animation import animate
+from .splits import assign_splits, read_label_file, resolve_splits
 
 IMAGE_EXTS = {".png", ".jpg", ".jpeg", ".pgm", ".bmp"}
 
@@ -212,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
                         "cached with its label, group and split, and `train` learns from the labelled fakes")
     p.add_argument("--out", required=True)
     p.add_argument("--segments", type=int, default=40, help="segments per clip (default 40)")
-    p.add_argument("--length", type=int, default=6, help="frames per segment: n+1 for the largest n (default 6)")
+    p.add_argument("--length", type=int, default=MAX_CLIP_LENGTH,
+                   help=f"frames per segment: n+1 for the largest n (default {MAX_CLIP_LENGTH})")
     p.add_argument("--crop", type=int, default=160, help="crop side in pixels (default 160)")
     p.add_argument("--margin", type=float, default=DEFAULT_MARGIN)
     p.add_argument("--photo-frames", type=int, default=None, metavar="N",
@@ -226,31 +228,44 @@ def main(argv: list[str] | None = None) -> int:
                         "trained on; folds 1, 2, ... hold out other, disjoint people; give the same F whenever "
                         "OUT is written again)")
     args = p.parse_args(argv)
+    try:
+        files = list_sources(args.videos, args.images, args.labels)
+        out = Path(args.out)
+        (out / "items").mkdir(parents=True, exist_ok=True)
+        index_path = out / "index.json"
+        index = json.loads(index_path.read_text()) if index_path.exists() else {}
+        index_splits(index, args.fold)  # a fold the cache's people cannot fill is refused before any work
+        jobs = [] if args.resplit else plan_jobs(files, read_manifest(args.manifest), set(index), out, args.segments,
+                                                 args.length, args.crop, args.margin, args.photo_frames)
+        run_and_index(jobs, args.workers, index, index_path, args.fold)
+    except (OSError, ValueError) as err:  # an unreadable label file, or a fold the people no longer fit
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    counts = {s: sum(1 for v in index.values() if v["split"] == s) for s in ("train", "val", "test")}
+    fakes = {s: sum(1 for v in index.values() if v["split"] == s and v.get("label")) for s in ("train", "val", "test")}
+    print(f"done: {len(index)} items {counts}" + (f", of them labelled fakes {fakes}" if any(fakes.values()) else ""))
+    return 0
 
-    out = Path(args.out)
-    (out / "items").mkdir(parents=True, exist_ok=True)
-    identities = read_manifest(args.manifest)
-    files = [(f, "video", None) for d in args.videos for f in sorted(Path(d).iterdir()) if f.suffix.lower() in VIDEO_EXTS]
-    files += [(f, "image", None) for d in args.images for f in sorted(Path(d).rglob("*")) if f.suffix.lower() in IMAGE_EXTS]
-    for tsv in map(Path, args.labels):
-        try:
-            rows = read_label_file(tsv)
-            where = resolve_splits(rows)
-        except (OSError, ValueError) as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
+
+def list_sources(videos: list[str], images: list[str], labels: list[str]) -> list[tuple[Path, str, dict | None]]:
+    """(file, kind, labelled) for every clip and photo: `labelled` holds a label file's label, group,
+    identity and split for its clips, None for the real media of the folders."""
+    files = [(f, "video", None) for d in videos for f in sorted(Path(d).iterdir()) if f.suffix.lower() in VIDEO_EXTS]
+    files += [(f, "image", None) for d in images for f in sorted(Path(d).rglob("*")) if f.suffix.lower() in IMAGE_EXTS]
+    for tsv in map(Path, labels):
+        rows = read_label_file(tsv)
+        where = resolve_splits(rows)
         files += [(tsv.parent / r.file, "video", dict(label=int(r.is_fake), group=r.group, identity=r.person,
                                                         split=where[r.file], split_fixed=True))
                   for r in rows if Path(r.file).suffix.lower() in VIDEO_EXTS]
-    index_path = out / "index.json"
-    index = json.loads(index_path.read_text()) if index_path.exists() else {}
-    try:  # a fold the cache's people cannot fill is refused before any work (and checked again at the end)
-        index_splits(index, args.fold)
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    jobs, planned = [], set(index)  # a name already cached, or planned for an earlier file, is not redone
-    for i, (f, kind, labelled) in enumerate([] if args.resplit else files):
+    return files
+
+
+def plan_jobs(files: list[tuple[Path, str, dict | None]], identities: dict[str, str], cached: set[str], out: Path,
+              segments: int, length: int, crop: int, margin: float, photo_frames: int | None) -> list[Job]:
+    """One job per file not cached yet (a name already cached, or planned for an earlier file, is not redone)."""
+    jobs, planned = [], set(cached)
+    for i, (f, kind, labelled) in enumerate(files):
         name = f.stem if kind == "video" else f"img_{f.parent.name}_{f.stem}"
         if labelled and labelled["group"]:
             name = f"{labelled['group']}_{f.stem}"  # FF++ names a_b.mp4 once per method
@@ -261,30 +276,27 @@ def main(argv: list[str] | None = None) -> int:
                     split="")
         if labelled:  # label 1 = a fake to learn from as it is (unlabelled items are real)
             meta.update(label=labelled["label"], group=labelled["group"], split=labelled["split"], split_fixed=True)
-        jobs.append(Job(i, f, kind, name, meta, out, args.segments, args.length, args.crop, args.margin,
-                        args.photo_frames))
+        jobs.append(Job(i, f, kind, name, meta, out, segments, length, crop, margin, photo_frames))
+    return jobs
+
+
+def run_and_index(jobs: list[Job], workers: int, index: dict, index_path: Path, fold: int) -> None:
+    """Run the jobs, adding each prepared item to `index`, written every few seconds (an interrupted run
+    keeps a usable index) and at the end; ValueError when the fold no longer fits the people."""
     start = last_write = time.time()
-    for done, (job, segments, why) in enumerate(run_jobs(jobs, args.workers), 1):
+    for done, (job, segments, why) in enumerate(run_jobs(jobs, workers), 1):
         if segments is None:
             print(f"skip {job.path.name}: {why}", file=sys.stderr)
             continue
         index[job.name] = {**job.meta, "segments": segments}
-        if time.time() - last_write > 5:  # an interrupted run keeps a usable index (splits complete)
+        if time.time() - last_write > 5:
             try:
-                write_index(index_path, index, args.fold)
+                write_index(index_path, index, fold)
             except ValueError:  # too few people so far for this fold: the final write decides
                 pass
             last_write = time.time()
         print(f"[{done}/{len(jobs)}] {job.name}: {segments} segments ({time.time() - start:.0f}s)", flush=True)
-    try:
-        write_index(index_path, index, args.fold)
-    except ValueError as err:  # the files added here changed the groups so that the fold no longer fits
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    counts = {s: sum(1 for v in index.values() if v["split"] == s) for s in ("train", "val", "test")}
-    fakes = {s: sum(1 for v in index.values() if v["split"] == s and v.get("label")) for s in ("train", "val", "test")}
-    print(f"done: {len(index)} items {counts}" + (f", of them labelled fakes {fakes}" if any(fakes.values()) else ""))
-    return 0
+    write_index(index_path, index, fold)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ several times against its one real score: the pooled AUC is the mean of the per-
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -61,79 +62,92 @@ def attention_rise(fake: np.ndarray, real: np.ndarray, blended: np.ndarray, thre
             "segments": int(segs.sum()), "patches": int(keep.sum())}
 
 
+@dataclass
+class Scores:
+    """Every score an evaluation collects, in the order they were made (one real video per item, then
+    one fake video per seed)."""
+    scores: list[float] = field(default_factory=list)  # per video
+    names: list[str] = field(default_factory=list)  # "<item>" for a real, "<item> seed <s>: <kind>" for a fake
+    videos: list[dict] = field(default_factory=list)  # {"item", "identity", "seed" (None for the real), "label"}
+    sources: list[str] = field(default_factory=list)  # per video: "clip" or "photo"
+    quality: list[str] = field(default_factory=list)  # per video: "cautioned" when the real face draws the caution
+    seg_labels: list[int] = field(default_factory=list)  # every segment of every item (a clip item has many)
+    seg_scores: list[float] = field(default_factory=list)
+    changes: list[float] = field(default_factory=list)  # per fake segment: mean |fake - real| (0..255)
+    per_kind: dict[str, list[float]] = field(default_factory=dict)  # "kind/temporal" -> fake segment scores
+    blend: dict[str, list[tuple]] = field(default_factory=dict)  # attention kind -> [(fake, real, blended)]
+
+    def add_video(self, name: str, video: dict, segment_scores: np.ndarray) -> None:
+        self.scores.append(float(segment_scores.mean()))
+        self.names.append(name)
+        self.videos.append(video)
+        self.seg_labels += [video["label"]] * len(segment_scores)
+        self.seg_scores += [float(v) for v in segment_scores]
+
+
+def score_item(detector: LDADetector, store: SegmentStore, item: int, seeds: range, acc: Scores) -> None:
+    """One item of the split: its real segments, then every segment forged with each seed."""
+    need, grid = detector.config.clip_length, detector.config.grid_size
+    segs = store.crops[item][:, :need]
+    base = {"item": store.names[item], "identity": store.identities[item]}
+    real, real_att = score_clips_with_attention(detector, segs)
+    acc.add_video(store.names[item], {**base, "seed": None, "label": 0}, real)
+    for s in seeds:
+        fakes, masks, kinds = forge_item(store, item, s, need)
+        acc.changes += [float(v) for v in np.abs(fakes.astype(np.float32) - segs.astype(np.float32)).mean(axis=(1, 2, 3, 4))]
+        fake, fake_att = score_clips_with_attention(detector, fakes)
+        blended = mask_to_grid(masks[:, 0], grid)  # (K, g, g): frame t's blended fraction per patch
+        for name, att in fake_att.items():
+            acc.blend.setdefault(name, []).append((att, real_att[name], blended))
+        acc.add_video(f"{store.names[item]} seed {s}: {kinds[0]}", {**base, "seed": s, "label": 1}, fake)
+        for kd, v in zip(kinds, fake):
+            acc.per_kind.setdefault(kd, []).append(float(v))
+    acc.sources += [SOURCE_NAMES[store.kinds[item]]] * (1 + len(seeds))
+    # the caution predict and the app would print for this face (frame t of every segment)
+    acc.quality += ["cautioned" if face_quality(store.crops[item][:, 0]).notes() else "ok"] * (1 + len(seeds))
+
+
 def evaluate_synthetic(detector: LDADetector, weights: str, data: str | Path, split: str = "test", seed: int = 0,
                        seeds: int = 1) -> dict:
     """Held-out identities of a `prepare` cache: each item scored as a real video and, per seed, as a
     fake one (every segment forged); see `python -m lda_model.evaluate synthetic` for the fields."""
     store = SegmentStore(data, split)
-    need, grid = detector.config.clip_length, detector.config.grid_size
-    blend: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}  # attention kind -> (fake, real, blended)
-    seeds = range(seed, seed + seeds)
-    scores, sources, per_kind = [], [], {}  # per item: its real, then one fake per seed
-    names = []  # per video score: "<item>" for a real, "<item> seed <s>: <kind of its first segment>" for a fake
-    videos = []  # per video score: {"item", "identity", "seed" (None for the real), "label", "score"}
-    quality = []  # per video score: "cautioned" when its real face is darker or softer than the training faces
-    fake_by_seed: dict[int, list[float]] = {s: [] for s in seeds}  # video fake score per item, per seed
-    seg_labels, seg_scores = [], []  # every segment of every item (a clip item has many)
-    changes = []  # per fake segment: mean |fake - real| over all its pixels (0..255)
-    for item, crops in enumerate(store.crops):
-        segs = crops[:, :need]
-        real, real_att = score_clips_with_attention(detector, segs)
-        scores.append(float(real.mean()))
-        names.append(store.names[item])
-        videos.append({"item": store.names[item], "identity": store.identities[item], "seed": None, "label": 0})
-        seg_labels += [0] * len(real)
-        seg_scores += [float(v) for v in real]
-        for s in seeds:
-            fakes, masks, kinds = forge_item(store, item, s, need)
-            changes += [float(v) for v in np.abs(fakes.astype(np.float32) - segs.astype(np.float32)).mean(axis=(1, 2, 3, 4))]
-            fake, fake_att = score_clips_with_attention(detector, fakes)
-            blended = mask_to_grid(masks[:, 0], grid)  # (K, g, g): frame t's blended fraction per patch
-            for name, att in fake_att.items():
-                blend.setdefault(name, []).append((att, real_att[name], blended))
-            scores.append(float(fake.mean()))
-            names.append(f"{store.names[item]} seed {s}: {kinds[0]}")
-            videos.append({"item": store.names[item], "identity": store.identities[item], "seed": s, "label": 1})
-            fake_by_seed[s].append(float(fake.mean()))
-            seg_labels += [1] * len(fake)
-            seg_scores += [float(v) for v in fake]
-            for kd, v in zip(kinds, fake):
-                per_kind.setdefault(kd, []).append(float(v))
-        sources += [SOURCE_NAMES[store.kinds[item]]] * (1 + len(seeds))
-        # the caution predict and the app would print for this face (frame t of every segment)
-        quality += ["cautioned" if face_quality(crops[:, 0]).notes() else "ok"] * (1 + len(seeds))
-    labels = [v["label"] for v in videos]  # per video score: 0 real, 1 fake
-    reals = [s for lab, s in zip(labels, scores) if lab == 0]  # one video score per item
-    labelled = labelled_fakes(detector, data, split, need, reals)
-    seg, lab = np.array(seg_scores), np.array(seg_labels)  # (segments,) fakes in the order of `changes`
-    out = {"weights": weights, "split": split, "items": len(store.names),
-           "identities": len(set(store.identities)),
-           "seeds": list(seeds),
+    seed_range = range(seed, seed + seeds)
+    acc = Scores()
+    for item in range(len(store.crops)):
+        score_item(detector, store, item, seed_range, acc)
+    labels, scores = np.array([v["label"] for v in acc.videos]), np.array(acc.scores)  # per video: 0 real, 1 fake
+    reals = scores[labels == 0]  # one video score per item
+    by_seed = {s: scores[[v["seed"] == s for v in acc.videos]] for s in seed_range}
+    seg, lab = np.array(acc.seg_scores), np.array(acc.seg_labels)  # (segments,) fakes in the order of `changes`
+    out = {"weights": weights, "split": split, "items": len(store.names), "identities": len(set(store.identities)),
+           "seeds": list(seed_range),
            # every real item against every seed's fakes: the AUC is the mean of the per-seed AUCs
-           "video": binary_metrics(np.array(labels), np.array(scores)),
+           "video": binary_metrics(labels, scores),
            # identities resampled with replacement: how far the video AUC could move on another sample of
            # held-out people of this size (a checkpoint-vs-checkpoint question is `python -m tools.compare`)
-           "video_auc_ci95": bootstrap_auc_interval(labels, scores, [v["identity"] for v in videos]),
+           "video_auc_ci95": bootstrap_auc_interval(labels.tolist(), acc.scores, [v["identity"] for v in acc.videos]),
            "video_auc_by_seed": {s: round(binary_metrics(np.r_[np.zeros(len(reals)), np.ones(len(v))], np.r_[reals, v])["auc"], 4)
-                                 for s, v in fake_by_seed.items()},
+                                 for s, v in by_seed.items()},
            "segment": binary_metrics(lab, seg),
-           "mean_fake_score_by_kind": {k: round(float(np.mean(v)), 4) for k, v in sorted(per_kind.items())},
+           "mean_fake_score_by_kind": {k: round(float(np.mean(v)), 4) for k, v in sorted(acc.per_kind.items())},
            # does the score follow how visible a fake is? terciles of pixel change, segment AUC vs all reals
-           "segment_by_pixel_change": auc_by_quantile(np.array(changes), seg[lab == 1], seg[lab == 0]),
+           "segment_by_pixel_change": auc_by_quantile(np.array(acc.changes), seg[lab == 1], seg[lab == 0]),
            # photo-only identities (a still, animated) vs tracked clips: which items move the video AUC
-           "video_by_source": metrics_by_group(sources, np.array(labels), np.array(scores)),
-           # items whose real face draws the quality caution (lda_model/inference/quality.py) vs the others: how good are
+           "video_by_source": metrics_by_group(acc.sources, labels, scores),
+           # items whose real face draws the quality caution (inference/quality.py) vs the others: how good are
            # the verdicts that come without a caution? (a diagnostic: `video` above is the number)
-           "video_by_quality": metrics_by_group(quality, np.array(labels), np.array(scores)),
+           "video_by_quality": metrics_by_group(acc.quality, labels, scores),
            # where the errors are: the real items scored highest and the fakes scored lowest, by name
-           **hardest(names, labels, scores),
+           **hardest(acc.names, labels.tolist(), acc.scores),
            # does the attention on frame t rise where the fake was blended (vs the same patches of its real)?
            "blend_attention": {name: attention_rise(*(np.concatenate(x) for x in zip(*parts)))
-                               for name, parts in blend.items()}}
+                               for name, parts in acc.blend.items()}}
+    labelled = labelled_fakes(detector, data, split, detector.config.clip_length, reals.tolist())
     if labelled:
         out["labelled_fakes"] = labelled
     # every video score, for `python -m tools.compare` (pairs two checkpoints' runs by item and seed)
-    out["videos"] = [{**v, "score": round(s, 6)} for v, s in zip(videos, scores)]
+    out["videos"] = [{**v, "score": round(s, 6)} for v, s in zip(acc.videos, acc.scores)]
     return out
 
 

@@ -22,7 +22,7 @@ import shutil
 import tempfile
 import threading
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -282,7 +282,6 @@ class _Track:
     track_id: int
     box: np.ndarray
     missed: int = 0
-    hits: list[int] = field(default_factory=list)
 
 
 class FaceTracker:
@@ -299,7 +298,7 @@ class FaceTracker:
         self._tracks: list[_Track] = []
         self._next_id = 0
 
-    def update(self, faces: list[Face], frame_no: int = 0) -> list[int]:
+    def update(self, faces: list[Face]) -> list[int]:
         """Track ids for `faces`, in their order."""
         live = [t for t in self._tracks if t.missed <= self.max_missed]
         pairs = sorted(
@@ -316,13 +315,12 @@ class FaceTracker:
             used_tracks.add(ti)
             ids[fi] = live[ti].track_id
             live[ti].box, live[ti].missed = faces[fi].box, 0
-            live[ti].hits.append(frame_no)
         for ti, t in enumerate(live):
             if ti not in used_tracks:
                 t.missed += 1
         for fi, f in enumerate(faces):
             if ids[fi] is None:
-                track = _Track(self._next_id, f.box, hits=[frame_no])
+                track = _Track(self._next_id, f.box)
                 self._next_id += 1
                 self._tracks.append(track)
                 ids[fi] = track.track_id

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from .faces import DEFAULT_MARGIN, FaceDetector, FaceTracker, crop_square, crop_window, fit_window, to_crop_coords
+from ..model.config import MAX_CLIP_LENGTH
 from ..model.detector import LDADetector
 from .quality import FaceQuality, face_quality
 from .transforms import crops_to_tensor
@@ -37,10 +38,10 @@ from .video import (DEFAULT_MAX_SIDE, VideoError, VideoInfo, analysis_points, co
                     prefetch, probe_video)
 
 DEFAULT_NUM_POINTS = 32
-# Analysis points are planned as if every point needed this many frames (n = 5, the largest n
-# of the paper's Table VII), whatever the model's n: then every checkpoint, the CLI and the app
-# look at the same moments of a clip. Clips shorter than this plan with what they have.
-PLAN_LENGTH = 6
+# Analysis points are planned as if every point needed MAX_CLIP_LENGTH frames, whatever the model's n:
+# then every checkpoint, the CLI and the app look at the same moments of a clip. Clips shorter than
+# this plan with what they have.
+PLAN_LENGTH = MAX_CLIP_LENGTH
 DEFAULT_THRESHOLD = 0.5
 # Scores this close to the threshold are reported as uncertain: the label (REAL/FAKE) stays, and
 # `uncertain` says it should not be read as a verdict. A fixed 0.15 either side of the threshold:
@@ -150,7 +151,7 @@ def _track_and_crop(path, points, clip_length, crop_size, margin, max_side, max_
             if index in anchors:
                 anchors_seen += 1
                 faces = detector.detect(rgb, time_s)
-                for face, tid in zip(faces, tracker.update(faces, index)):
+                for face, tid in zip(faces, tracker.update(faces)):
                     window = fit_window(crop_window(face.landmarks, margin), rgb.shape[1], rgb.shape[0])
                     point = FacePoint(index, time_s, face.box, face.landmarks, window, np.empty(0))
                     crops = [crop_square(rgb, window, crop_size)]

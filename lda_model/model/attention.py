@@ -144,15 +144,8 @@ class LDAAttention(nn.Module):
         seq_len = num_steps * self.grid * self.grid
         self.mixer = (PatchMixer(patch_dim, seq_len, embed_dim, mixer_layers) if mixer_layers
                       else nn.Identity())  # (B, N, P) -> (B, N, D) tokens, or the raw patches
-        self.lda = LDAModules(
-            patch_dim=embed_dim if mixer_layers else patch_dim,
-            seq_len=seq_len,
-            embed_dim=embed_dim,
-            latent_dim=latent_dim,
-            num_modules=num_modules,
-            activation=activation,
-            embed_norm=embed_norm,
-        )
+        self.lda = LDAModules(embed_dim if mixer_layers else patch_dim, seq_len, embed_dim, latent_dim, num_modules,
+                              activation, embed_norm)
         self.combine = nn.Conv2d(num_modules, num_maps, kernel_size=1)  # the paper's 1x1 conv
 
     def activations(self, images: torch.Tensor) -> torch.Tensor:

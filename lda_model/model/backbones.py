@@ -97,15 +97,3 @@ def _narrow(variant: str, width: float, pretrained: bool = False, **kwargs) -> N
 def lda_xception_w25(pretrained: bool = False, **kwargs) -> NarrowXception:
     """Xception at 1/4 width (1.4 M parameters): the `lite` preset's backbone."""
     return _narrow("lda_xception_w25", 0.25, pretrained, **kwargs)
-
-
-@register_model
-def lda_xception_w35(pretrained: bool = False, **kwargs) -> NarrowXception:
-    """Xception at 0.35 width: the widest that keeps a lite checkpoint under 10 MB in fp16."""
-    return _narrow("lda_xception_w35", 0.35, pretrained, **kwargs)
-
-
-@register_model
-def lda_xception_w50(pretrained: bool = False, **kwargs) -> NarrowXception:
-    """Xception at 1/2 width (5.3 M parameters)."""
-    return _narrow("lda_xception_w50", 0.5, pretrained, **kwargs)

@@ -14,6 +14,9 @@ from typing import Any
 ACTIVATIONS = ("sigmoid", "softmax")
 TEMPORAL_REDUCTIONS = ("mean", "max")
 GUIDANCE_MODES = ("multiply", "residual")
+# n + 1 for the largest n the paper's Table VII compares (n = 5): training segments hold this many frames
+# and analysis points are planned for it, so every variant of the table reads the same frames.
+MAX_CLIP_LENGTH = 6
 
 
 @dataclass

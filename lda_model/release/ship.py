@@ -41,7 +41,7 @@ GENERATED_GROUP = "generated_other"
 def run_eval(argv: list[str]) -> dict:
     """The summary of the evaluation `python -m lda_model.evaluate ARGV` would print (cards keep the
     summary, not every clip's score)."""
-    from ..evaluate import PER_VIDEO_KEYS, run
+    from ..evaluation.command import PER_VIDEO_KEYS, run
 
     return {k: v for k, v in run(argv).items() if k not in PER_VIDEO_KEYS}
 
