@@ -22,6 +22,8 @@ from lda_model.evaluation.conditions import degrade_frame
 from lda_model.evaluation.localization import DefectResult
 from lda_model.evaluation.localization import defect_experiment as run_defect_experiment
 from lda_model.inference.faces import FaceModelError
+from lda_model.inference.gradcam import grad_cam
+from lda_model.model.config import MAX_CLIP_LENGTH
 from lda_model.model.detector import LDADetector
 from lda_model.inference.quality import FaceQuality, face_quality
 from lda_model.inference.video import VideoError, probe_video
@@ -34,7 +36,7 @@ MAX_DURATION_S = float(os.environ.get("LDA_MAX_DURATION_S", "600"))
 MAX_FRAMES = int(os.environ.get("LDA_MAX_FRAMES", "36000"))
 TIME_LIMIT_S = float(os.environ.get("LDA_TIME_LIMIT_S", "180"))
 DEFAULT_POINTS = int(os.environ.get("LDA_POINTS", "32"))
-CACHE_CLIP_LENGTH = 6  # crops for t..t+5 are cached, so every n in 2..5 reuses one face track
+CACHE_CLIP_LENGTH = MAX_CLIP_LENGTH  # crops for t..t+5 are cached, so every n in 2..5 reuses one face track
 
 COMPONENT_VARIANTS = TABLE_V  # the paper's Table V, as bundled checkpoints (lda_model.inference.weights)
 PAPER_VARIANTS = {"m": TABLE_VI, "n": TABLE_VII}
@@ -92,6 +94,14 @@ def analyze(path: str, source: str | None, num_points: int = DEFAULT_POINTS, pro
                                  progress=progress or (lambda f, d: None))
     except (VideoError, FaceModelError) as err:
         raise UserError(str(err)) from err
+
+
+def point_grad_cam(a: VideoAnalysis, crops: np.ndarray) -> np.ndarray:
+    """(g, g) Grad-CAM towards "fake" of the checkpoint that analysed `a`, on one point's frames (n+1, S, S, 3)."""
+    detector, _ = get_detector(a.weights)
+    cfg = detector.config
+    clip = crops_to_tensor(fit_clip(crops, cfg.clip_length)[None], cfg.backbone_size, cfg.mean, cfg.std)
+    return grad_cam(detector, clip)[0].numpy()
 
 
 def variant_scores(path: str, variants: dict[str, str], num_points: int) -> dict[str, VideoAnalysis | None]:

@@ -28,14 +28,12 @@ from lda_model.inference.landmarks import attention_by_region, describe_regions
 from lda_model.inference.pairs import compare_analyses, point_map, summary
 from lda_model.data.animation import load_face_photo
 from lda_model.inference.video import iter_frames
-from lda_model.paths import WEIGHTS_DIR
+from lda_model.paths import ASSETS, EXAMPLES_DIR, WEIGHTS_DIR
 
 from . import figures, plots, service, texts
 from .card_view import render_card
 from .service import UserError
 
-from lda_model.paths import ASSETS
-EXAMPLES_DIR = ASSETS / "examples"
 QUEUE_MAX_SIZE = int(os.environ.get("LDA_QUEUE_MAX_SIZE", "16"))
 CONCURRENCY = int(os.environ.get("LDA_CONCURRENCY", "1"))  # 2 vCPUs: one analysis at a time is fastest
 CACHE_EXAMPLES = os.environ.get("LDA_CACHE_EXAMPLES", "0") == "1"
@@ -94,6 +92,14 @@ def first_map(p) -> np.ndarray | None:
     return np.mean(gates, 0) if gates else point_map(p)
 
 
+def _grad_cam_panel(a: VideoAnalysis, p) -> list[tuple[str, np.ndarray]]:
+    """The post-hoc baseline beside the LDA maps; left out when the analysis' weights cannot be loaded again."""
+    try:
+        return [("Grad-CAM (post-hoc)", service.point_grad_cam(a, p.crops))]
+    except UserError:
+        return []
+
+
 def point_figures(a: VideoAnalysis | None, track: int | None, k: int, opacity: float):
     if a is None or track is None or track not in a.tracks:
         return None, None, None
@@ -102,7 +108,7 @@ def point_figures(a: VideoAnalysis | None, track: int | None, k: int, opacity: f
     spatial = None
     gates = [(f"gate {i + 1}", m) for i, m in enumerate(p.spatial_maps if p.spatial_maps is not None else [])]
     activation = [("activation (12 modules)", p.module_activation)] if p.module_activation is not None else []
-    panels = gates + activation
+    panels = gates + activation + _grad_cam_panel(a, p)
     if panels:
         regions = describe_regions(attention_by_region(first_map(p), p.crop_landmarks, p.crop.shape[0]))
         spatial = plots.attention_maps_figure(np.stack([m for _, m in panels]), p.crop, opacity,

@@ -170,19 +170,26 @@ def test_forgeries_handler_scores_each_row(tiny_weights):
         run_forgeries(str(tiny_weights), "any", -1, 1)
 
 
-def test_spatial_figure_shows_the_first_map_first_and_its_regions(face_clip, tiny_detector):
-    from app import ui
+def test_spatial_figure_shows_the_first_map_first_and_its_regions(face_clip, tiny_weights):
+    from app import service, ui
     from lda_model.inference.pipeline import analyze_video
+
     from lda_model.inference.landmarks import attention_by_region, describe_regions
 
-    result = analyze_video(face_clip, tiny_detector, weights="tiny", num_points=4)
+    detector, info = service.get_detector(str(tiny_weights))
+    result = analyze_video(face_clip, detector, weights=info.source, num_points=4)
     p = result.tracks[0][1]
     _, spatial, temporal = ui.point_figures(result, 0, 1, 0.5)
     titles = [a.text for a in spatial.layout.annotations]
     gates = ["gate 1", "gate 2", "gate 3", "gate 4"]
     heat = [t for t in spatial.data if t.type == "heatmap"]
-    assert titles[:5] == gates + ["activation (12 modules)"] and temporal is not None
-    assert np.allclose(np.asarray(heat[-1].z, float), p.module_activation, atol=1e-6)
+    assert titles[:6] == gates + ["activation (12 modules)", "Grad-CAM (post-hoc)"] and temporal is not None
+    assert np.allclose(np.asarray(heat[-2].z, float), p.module_activation, atol=1e-6)
+    assert np.allclose(np.asarray(heat[-1].z, float), service.point_grad_cam(result, p.crops), atol=1e-6)
+    # weights that cannot be loaded again drop the Grad-CAM panel, not the figure
+    result.weights = "no-such-weights"
+    _, spatial, _ = ui.point_figures(result, 0, 1, 0.5)
+    assert [a.text for a in spatial.layout.annotations][-1] == "activation (12 modules)"
     first = ui.first_map(p)
     assert np.allclose(first, np.mean([p.spatial_maps.mean(0), p.temporal_guide.mean(0)], 0))
     regions = describe_regions(attention_by_region(first, p.crop_landmarks, p.crop.shape[0]))

@@ -199,19 +199,25 @@ class LDADetector(
             out.temporal_guide = reduce  # (B, m, g, g)
         return out
 
-    def forward_features(self, clip: torch.Tensor) -> tuple[torch.Tensor, LDAOutput]:
-        """(B, n+1, 3, S, S) -> last backbone features (B, C, S/32, S/32) and the maps."""
+    def forward_stages(self, clip: torch.Tensor) -> tuple[list[torch.Tensor], LDAOutput]:
+        """(B, n+1, 3, S, S) -> every backbone stage's (guided) output, (B, C_k, S/r_k, S/r_k) each, and the maps."""
         self._check_clip(clip)
         cfg = self.config
         out = self.forward_attention(clip)
-        x = clip[:, 0]  # (B, 3, S, S): the backbone sees frame t only
+        x, stages = clip[:, 0], []  # (B, 3, S, S): the backbone sees frame t only
         for k, stage in enumerate(self.backbone.stages):
             x = stage(x)
             if k == cfg.spatial_stage and out.spatial_maps is not None:
                 x = guide_features(x, out.spatial_maps, cfg.guidance)
             if k == cfg.temporal_stage and out.temporal_guide is not None:
                 x = guide_features(x, out.temporal_guide, cfg.guidance)
-        return x, out
+            stages.append(x)
+        return stages, out
+
+    def forward_features(self, clip: torch.Tensor) -> tuple[torch.Tensor, LDAOutput]:
+        """(B, n+1, 3, S, S) -> last backbone features (B, C, S/32, S/32) and the maps."""
+        stages, out = self.forward_stages(clip)
+        return stages[-1], out
 
     def forward_head(self, features: torch.Tensor) -> torch.Tensor:
         x = features.mean(dim=(2, 3))  # (B, C) global average pool
