@@ -28,7 +28,7 @@ from lda_model.inference.landmarks import attention_by_region, describe_regions
 from lda_model.inference.pairs import compare_analyses, point_map, summary
 from lda_model.data.animation import load_face_photo
 from lda_model.inference.video import iter_frames
-from lda_model.paths import ASSETS, EXAMPLES_DIR, WEIGHTS_DIR
+from lda_model.paths import EXAMPLES_DIR, WEIGHTS_DIR
 
 from . import figures, plots, service, texts
 from .card_view import render_card
