@@ -3,7 +3,7 @@
 
     python -m lda_model.evaluate --weights SRC --labels TSV [--split test] [--videos DIR] [--json] [--roc roc.png]
     python -m lda_model.evaluate synthetic --data cache/real_faces [--split test] [--weights SRC] [--json] [--device auto]
-    python -m lda_model.evaluate localization --videos DIR [--manifest TSV --split test] [--weights SRC] [--json]
+    python -m lda_model.evaluate localization --videos DIR [--manifest TSV --split test] [--data CACHE] [--weights SRC] [--json]
 
 - Detection (default): every clip under DIR listed in TSV (`file` relative to the TSV's folder,
   `label` REAL/FAKE, optional `group`, `identity`, `split`; `--groups a,b` keeps those groups,
@@ -35,15 +35,15 @@
   (darker or softer than 99 % of the training faces, `quality.py`) and of the others. On a cache with labelled fakes (`prepare
   --labels`, e.g. FF++'s test split) `labelled_fakes` scores them against the split's real items
   (video level, and per group = manipulation method), from the cache, without re-tracking.
-- localization (the paper's Fig. 8 as a number): for each clip's analysis points, a defect
-  (`blur_mouth`, `red_pupil`, `distort_mouth`) is put on frame t..t+n at the regions the
-  landmarks of frame t locate; a hit is when the peak of sum_maps (maps(tampered) -
-  maps(original)) (spatial maps + time-reduced temporal maps, on the patch grid) is positive and
-  falls on a patch that overlaps the defect region. Also printed: `rise_rate`, how often the mean
-  change over the region's patches is positive (attention rose on the defect); see defects.py for
-  why the literal hit rate is near 1 for almost any weights of this architecture. Prints
-  {"hit_rate", "rise_rate", "n", "chance", "per_defect"}, where chance is the mean fraction of
-  patches overlapping the region (a random peak's hit rate).
+- localization: do the maps point at the forgery? The paper's Fig. 8 as numbers: for each clip's
+  analysis points, a defect (`blur_mouth`, `red_pupil`, `distort_mouth`) is put on frames t..t+n at
+  the regions frame t's landmarks locate; `rise_rate` is how often the mean map change over the
+  region's patches is positive (the headline), `grad_cam_rise_rate` the same for Grad-CAM of the same
+  checkpoint (the usual post-hoc explanation), `hit_rate` whether the peak change falls on the region
+  (`chance`: a random peak's rate; near 1 for almost any weights, see defects.py). With `--data
+  CACHE`, `blend_attention` gives each map's patch AUC on the split's synthesized forgeries (blended
+  patches against the same patches of the real face; 0.5 = no change). `random_weights` repeats it
+  all for the same architecture with random weights (`--no-baseline` skips it).
 """
 
 import sys

@@ -68,6 +68,30 @@ def test_evaluate_synthetic_and_localization(tiny_cache, tiny_weights, face_clip
     rec = json.loads(res.stdout)
     assert rec["n"] == 6 and set(rec["per_defect"]) == {"blur_mouth", "red_pupil", "distort_mouth"}
     assert 0 <= rec["hit_rate"] <= 1 and 0 < rec["chance"] < 1
+    assert "blend_attention" not in rec  # no --data
+
+
+def test_localization_report_sets_the_trained_weights_beside_random_ones(tiny_cache, tiny_config, face_clip):
+    import torch
+
+    from lda_model import LDADetector
+    from lda_model.evaluation.localization import localization_report
+
+    torch.manual_seed(1)  # "trained": any weights other than the baseline's seed-0 initialisation
+    model = LDADetector(tiny_config).eval()
+    rec = localization_report(model, "tiny", [face_clip], data=tiny_cache, points=2)
+    base = rec["random_weights"]
+    fields = {"hit_rate", "rise_rate", "chance", "n", "grad_cam_rise_rate", "per_defect", "blend_attention"}
+    assert fields <= set(rec) and fields <= set(base)
+    assert rec["n"] == base["n"] == 6  # the same points, the same defects, for both weights
+    assert rec["chance"] == base["chance"]  # chance depends on the regions alone
+    for r in (rec, base):
+        assert set(r["blend_attention"]) == {"activations", "maps", "grad_cam"}
+        assert all(0 <= r["per_defect"][d]["grad_cam_rise_rate"] <= 1 for d in r["per_defect"])
+    # the baseline is another network: its maps differ, so its numbers are its own
+    assert rec["blend_attention"]["maps"] != base["blend_attention"]["maps"]
+    no_base = localization_report(model, "tiny", [face_clip], points=2, baseline=False)
+    assert "random_weights" not in no_base and no_base["rise_rate"] == rec["rise_rate"]
 
 
 def test_hardest_names_the_worst_reals_and_fakes():

@@ -16,7 +16,7 @@ import torch
 
 from ..inference.weights import WeightsError, load_detector
 from .detection import evaluate_detection
-from .localization import evaluate_localization
+from .localization import localization_report
 from .synthetic import evaluate_synthetic
 
 MODES = ("detection", "synthetic", "localization")
@@ -59,6 +59,11 @@ def parse_args(argv: list[str]) -> tuple[str, argparse.Namespace]:
         p.add_argument("--manifest", default=None)
         p.add_argument("--split", default=None, help="keep clips whose identity falls in these splits (e.g. val,test)")
         p.add_argument("--strength", type=float, default=1.0)
+        p.add_argument("--data", default=None,
+                       help="a prepare cache: add each map's blend patch AUC on its synthesized forgeries")
+        p.add_argument("--data-split", default="test", help="the cache split for --data (default test)")
+        p.add_argument("--no-baseline", action="store_true",
+                       help="skip the same measurements for the architecture with random weights")
     return mode, p.parse_args(argv)
 
 
@@ -82,7 +87,8 @@ def run(argv: list[str]) -> dict:
                                   _csv(a.groups), _csv(a.split), a.points, a.roc)
     if mode == "synthetic":
         return evaluate_synthetic(_on_device(detector, a.device), info.source, a.data, a.split, a.seed, a.seeds)
-    return evaluate_localization(detector, info.source, a.videos, a.manifest, _csv(a.split), a.points, a.strength)
+    return localization_report(detector, info.source, a.videos, a.data, a.data_split, a.manifest, _csv(a.split),
+                               a.points, a.strength, baseline=not a.no_baseline)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,10 +18,12 @@ import torch
 
 from ..data.prepare import clip_splits
 from ..inference.faces import to_crop_coords
+from ..inference.gradcam import grad_cam
 from ..inference.pipeline import extract_faces
 from ..inference.transforms import crops_to_tensor, fit_clip
 from ..inference.video import VIDEO_EXTS, VideoError
 from .defects import apply_defect, attention_difference, grid_region, localization_hit
+from .synthetic import blend_attention
 from ..model.detector import LDADetector
 
 LOCALIZATION_DEFECTS = ("blur_mouth", "red_pupil", "distort_mouth")
@@ -42,11 +44,13 @@ class DefectResult:
     chance: float
     score_before: float
     score_after: float
+    grad_cam_rises: bool | None = None  # the same question of Grad-CAM (with_grad_cam)
 
 
 @torch.inference_mode()
 def defect_experiment(detector: LDADetector, crops: np.ndarray, landmarks: np.ndarray, kind: str,
-                      strength: float, box: tuple[float, float, float, float] | None = None) -> DefectResult:
+                      strength: float, box: tuple[float, float, float, float] | None = None,
+                      with_grad_cam: bool = False) -> DefectResult:
     """Put a defect on every frame of a clip (n+1, S, S, 3) at landmark-located regions (crop
     coordinates) and compare the attention maps before and after. A clip shorter than n+1 frames
     is padded with its last frame. ValueError for an unknown defect or a model without maps."""
@@ -62,51 +66,75 @@ def defect_experiment(detector: LDADetector, crops: np.ndarray, landmarks: np.nd
     diff = attention_difference(before, after)
     hit, peak, chance, rises = localization_hit(diff, masks[0])
     probs = out.probabilities.numpy()
+    cam_rises = None
+    if with_grad_cam:
+        cam = grad_cam(detector, x).numpy()  # (2, g, g): original, tampered
+        cam_rises = localization_hit(cam[1] - cam[0], masks[0])[3]
     return DefectResult(crops[0], tampered[0], masks[0], grid_region(masks[0], diff.shape[0]), before[0], after[0],
-                        diff, peak, hit, rises, chance, float(probs[0]), float(probs[1]))
+                        diff, peak, hit, rises, chance, float(probs[0]), float(probs[1]), cam_rises)
 
 
-def evaluate_localization(detector: LDADetector, weights: str, videos: list[str | Path], manifest: str | None = None,
-                          splits: set[str] | None = None, points: int = 16, strength: float = 1.0) -> dict:
-    """The Fig. 8 experiment over the main face of every clip (files or folders): hit and rise rates per defect.
-    ValueError for a model without maps."""
-    cfg = detector.config
+def defect_points(videos: list[str | Path], clip_length: int, size: int, manifest: str | None = None,
+                  splits: set[str] | None = None, points: int = 16) -> tuple[list[tuple[np.ndarray, np.ndarray]], int]:
+    """The main face's analysis points of every clip (files or folders; kept by identity split with a
+    manifest): ([(crops (n+1, S, S, 3), landmarks in crop pixels (478, 2))], clips read)."""
     paths = []
     for v in videos:
         p = Path(v)
-        paths += sorted(x for x in p.iterdir() if x.suffix.lower() in VIDEO_EXTS) \
-            if p.is_dir() else [p]
+        paths += sorted(x for x in p.iterdir() if x.suffix.lower() in VIDEO_EXTS) if p.is_dir() else [p]
     if splits:
         where = clip_splits([p.name for p in paths], manifest)
         paths = [p for p in paths if where[p.name] in splits]
-    hits = {d: [] for d in LOCALIZATION_DEFECTS}
-    rises = {d: [] for d in LOCALIZATION_DEFECTS}
-    chance = {d: [] for d in LOCALIZATION_DEFECTS}
-    size = cfg.backbone_size
+    out = []
     for path in paths:
         try:
-            faces = extract_faces(path, cfg.clip_length, size, num_points=points)
+            faces = extract_faces(path, clip_length, size, num_points=points)
         except VideoError:
             continue
-        track = faces.main_track
-        if track is None:
-            continue
-        for point in faces.tracks[track]:
-            lms = to_crop_coords(point.landmarks, point.window, size)
-            for defect in LOCALIZATION_DEFECTS:
-                r = defect_experiment(detector, point.crops, lms, defect, strength)
-                hits[defect].append(r.hit)
-                rises[defect].append(r.rises)
-                chance[defect].append(r.chance)
-    n = sum(len(v) for v in hits.values())
-    return {
-        "weights": weights,
-        "hit_rate": round(float(np.mean([h for v in hits.values() for h in v])), 4) if n else None,
-        "n": n,
-        "chance": round(float(np.mean([c for v in chance.values() for c in v])), 4) if n else None,
-        "rise_rate": round(float(np.mean([r for v in rises.values() for r in v])), 4) if n else None,
-        "per_defect": {d: {"hit_rate": round(float(np.mean(v)), 4) if v else None, "n": len(v),
-                           "rise_rate": round(float(np.mean(rises[d])), 4) if v else None,
-                           "chance": round(float(np.mean(chance[d])), 4) if v else None} for d, v in hits.items()},
-        "clips": len(paths),
-    }
+        if faces.main_track is not None:
+            out += [(pt.crops, to_crop_coords(pt.landmarks, pt.window, size)) for pt in faces.tracks[faces.main_track]]
+    return out, len(paths)
+
+
+def _rate(values: list) -> float | None:
+    return round(float(np.mean(values)), 4) if values else None
+
+
+def fig8_rates(detector: LDADetector, points: list[tuple[np.ndarray, np.ndarray]], strength: float = 1.0,
+               with_grad_cam: bool = False) -> dict:
+    """Every defect on every point: hit, rise and chance rates, overall and per defect (and Grad-CAM's
+    rise rate with `with_grad_cam`). ValueError for a model without maps."""
+    runs = {d: [defect_experiment(detector, crops, lms, d, strength, with_grad_cam=with_grad_cam)
+                for crops, lms in points] for d in LOCALIZATION_DEFECTS}
+
+    def rates(rs: list[DefectResult]) -> dict:
+        out = {"hit_rate": _rate([r.hit for r in rs]), "rise_rate": _rate([r.rises for r in rs]),
+               "chance": _rate([r.chance for r in rs]), "n": len(rs)}
+        if with_grad_cam:
+            out["grad_cam_rise_rate"] = _rate([r.grad_cam_rises for r in rs])
+        return out
+
+    return {**rates([r for rs in runs.values() for r in rs]), "per_defect": {d: rates(rs) for d, rs in runs.items()}}
+
+
+def localization_report(detector: LDADetector, weights: str, videos: list[str | Path], data: str | Path | None = None,
+                        data_split: str = "test", manifest: str | None = None, splits: set[str] | None = None,
+                        points: int = 16, strength: float = 1.0, baseline: bool = True) -> dict:
+    """Do the maps point at the forgery? The Fig. 8 rates (with Grad-CAM's rise rate beside them) on the
+    clips' main faces and, with a `prepare` cache, the blend patch AUC of each map on its synthesized
+    forgeries; `random_weights` repeats both for the same architecture untrained (seed 0), the level
+    that says how much of a number the training earned."""
+    cfg = detector.config
+    found, clips = defect_points(videos, cfg.clip_length, cfg.backbone_size, manifest, splits, points)
+
+    def measure(model: LDADetector) -> dict:
+        out = fig8_rates(model, found, strength, with_grad_cam=True)
+        if data is not None:
+            out["blend_attention"] = blend_attention(model, data, data_split)
+        return out
+
+    report = {"weights": weights, **measure(detector), "clips": clips}
+    if baseline:
+        torch.manual_seed(0)
+        report["random_weights"] = measure(LDADetector(cfg).eval())
+    return report

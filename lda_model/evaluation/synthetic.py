@@ -85,6 +85,28 @@ class Scores:
         self.seg_scores += [float(v) for v in segment_scores]
 
 
+def add_blend_parts(parts: dict[str, list[tuple]], fake_att: dict, real_att: dict, masks: np.ndarray, grid: int) -> None:
+    """Append (fake attention, real attention, blended fraction) per attention kind for `attention_rise`."""
+    blended = mask_to_grid(masks[:, 0], grid)  # (K, g, g): frame t's blended fraction per patch
+    for name, att in fake_att.items():
+        parts.setdefault(name, []).append((att, real_att[name], blended))
+
+
+def blend_attention(detector: LDADetector, data: str | Path, split: str = "test", seed: int = 0,
+                    with_grad_cam: bool = True) -> dict[str, dict]:
+    """Does frame t's attention rise on the blended patches? Per attention kind (gates, activations,
+    Grad-CAM): `attention_rise` over every segment of the split, each forged once with `seed`."""
+    store = SegmentStore(data, split)
+    need, grid = detector.config.clip_length, detector.config.grid_size
+    parts: dict[str, list[tuple]] = {}
+    for item in range(len(store.crops)):
+        _, real_att = score_clips_with_attention(detector, store.crops[item][:, :need], with_grad_cam=with_grad_cam)
+        fakes, masks, _ = forge_item(store, item, seed, need)
+        add_blend_parts(parts, score_clips_with_attention(detector, fakes, with_grad_cam=with_grad_cam)[1], real_att,
+                        masks, grid)
+    return {name: attention_rise(*(np.concatenate(x) for x in zip(*ps))) for name, ps in parts.items()}
+
+
 def score_item(detector: LDADetector, store: SegmentStore, item: int, seeds: range, acc: Scores) -> None:
     """One item of the split: its real segments, then every segment forged with each seed."""
     need, grid = detector.config.clip_length, detector.config.grid_size
@@ -96,9 +118,7 @@ def score_item(detector: LDADetector, store: SegmentStore, item: int, seeds: ran
         fakes, masks, kinds = forge_item(store, item, s, need)
         acc.changes += [float(v) for v in np.abs(fakes.astype(np.float32) - segs.astype(np.float32)).mean(axis=(1, 2, 3, 4))]
         fake, fake_att = score_clips_with_attention(detector, fakes)
-        blended = mask_to_grid(masks[:, 0], grid)  # (K, g, g): frame t's blended fraction per patch
-        for name, att in fake_att.items():
-            acc.blend.setdefault(name, []).append((att, real_att[name], blended))
+        add_blend_parts(acc.blend, fake_att, real_att, masks, grid)
         acc.add_video(f"{store.names[item]} seed {s}: {kinds[0]}", {**base, "seed": s, "label": 1}, fake)
         for kd, v in zip(kinds, fake):
             acc.per_kind.setdefault(kd, []).append(float(v))
@@ -141,8 +161,7 @@ def evaluate_synthetic(detector: LDADetector, weights: str, data: str | Path, sp
            # where the errors are: the real items scored highest and the fakes scored lowest, by name
            **hardest(acc.names, labels.tolist(), acc.scores),
            # does the attention on frame t rise where the fake was blended (vs the same patches of its real)?
-           "blend_attention": {name: attention_rise(*(np.concatenate(x) for x in zip(*parts)))
-                               for name, parts in acc.blend.items()}}
+           "blend_attention": {name: attention_rise(*(np.concatenate(x) for x in zip(*ps))) for name, ps in acc.blend.items()}}
     labelled = labelled_fakes(detector, data, split, detector.config.clip_length, reals.tolist())
     if labelled:
         out["labelled_fakes"] = labelled

@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from ..model.detector import LDADetector
+from .gradcam import grad_cam
 from .transforms import crops_to_tensor
 
 
@@ -15,10 +16,12 @@ def score_clips(detector: LDADetector, clips: np.ndarray, batch: int = 32) -> np
 
 
 @torch.inference_mode()
-def score_clips_with_attention(detector: LDADetector, clips: np.ndarray, batch: int = 32) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def score_clips_with_attention(detector: LDADetector, clips: np.ndarray, batch: int = 32,
+                               with_grad_cam: bool = False) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """clips (N, n+1, S, S, 3) uint8 -> fake probabilities (N,) and frame t's attention (N, g, g) two
     ways: "activations" (`LDAOutput.frame_activation`, the LDA modules' own mean activation) and
-    "maps" (`LDAOutput.frame_map`, the mean gating map); an empty dict for a model without attention."""
+    "maps" (`LDAOutput.frame_map`, the mean gating map); an empty dict for a model without attention.
+    `with_grad_cam` adds "grad_cam" (`gradcam.grad_cam` towards fake), for any model."""
     cfg = detector.config
     device = next(detector.parameters()).device  # the clips go where the model is (evaluate --device)
     probs, att = [], {}
@@ -30,4 +33,6 @@ def score_clips_with_attention(detector: LDADetector, clips: np.ndarray, batch: 
         if maps is not None:
             att.setdefault("activations", []).append(out.frame_activation().cpu().numpy())
             att.setdefault("maps", []).append(maps.cpu().numpy())
+        if with_grad_cam:
+            att.setdefault("grad_cam", []).append(grad_cam(detector, x).cpu().numpy())
     return (np.concatenate(probs) if probs else np.zeros(0)), {k: np.concatenate(v) for k, v in att.items()}

@@ -245,14 +245,23 @@ def measure_external(m: Measured, src: str, external: Path, points: int) -> None
         m.run("generated", cmd)
 
 
-def measure_localization(m: Measured, src: str, videos: str, manifest: str | None, points: int) -> None:
-    """The Fig. 8 defects on real clips of identities never trained on (val picked the epoch, test)."""
-    cmd = ["localization", "--videos", videos, "--weights", src, "--points", str(points)]
+def measure_localization(m: Measured, src: str, videos: str, manifest: str | None, points: int, data: Path) -> None:
+    """The Fig. 8 defects on real clips of identities never trained on (val picked the epoch, test), each map's
+    blend patch AUC on the test split, Grad-CAM beside them and the random-weights baseline of all of it."""
+    cmd = ["localization", "--videos", videos, "--weights", src, "--points", str(points), "--data", str(data)]
     if manifest:
         cmd += ["--manifest", manifest, "--split", "val,test"]
     res = m.run("localization", cmd)
     m.add("localization-heldout", "hit_rate", res["hit_rate"], "defect localization hit rate (peak in region)")
     m.add("localization-heldout", "rise_rate", res["rise_rate"], "attention rises on the defect")
+    m.add("localization-heldout", "grad_cam_rise_rate", res["grad_cam_rise_rate"], "Grad-CAM rises on the defect")
+    base = res.get("random_weights", {})
+    m.add("localization-heldout", "random_rise_rate", base.get("rise_rate"), "random weights: attention rises on the defect")
+    for name, b in base.get("blend_attention", {}).items():
+        m.add("blend-attention-random", f"patch_auc_{name}", b.get("patch_auc"), f"random weights, {name}, blend patch AUC")
+    if "grad_cam" in res.get("blend_attention", {}):
+        m.add("blend-attention-test", "patch_auc_grad_cam", res["blend_attention"]["grad_cam"].get("patch_auc"),
+              "blended patches vs the same patches of the real face, Grad-CAM, AUC")
 
 
 def recipe_text(targs: dict) -> str:
@@ -334,7 +343,7 @@ def main(argv=None) -> int:
         measure_external(m, src, Path(args.external), args.points)
     cfg = model.config
     if args.videos and (cfg.use_spatial or cfg.use_temporal):
-        measure_localization(m, src, args.videos, args.manifest, args.points)
+        measure_localization(m, src, args.videos, args.manifest, args.points, data)
     metrics, targs = load_run(run)
     training = training_summary(metrics, targs, cfg.backbone_pretrained)
     write_card(dest, f"lda-{args.name}", card_body(args.name, cfg, args.note, data, targs, metrics, training, m),
