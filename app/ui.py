@@ -25,7 +25,7 @@ from lda_model.inference.pipeline import DEFAULT_THRESHOLD, VideoAnalysis
 from lda_model.release.cards import read_results
 from lda_model.inference.faces import FaceDetector, to_crop_coords, crop_window, crop_square
 from lda_model.inference.landmarks import attention_by_region, describe_regions
-from lda_model.inference.pairs import compare_analyses, point_map, summary
+from lda_model.inference.pairs import compare_analyses, summary
 from lda_model.data.animation import load_face_photo
 from lda_model.inference.video import iter_frames
 from lda_model.paths import EXAMPLES_DIR, WEIGHTS_DIR
@@ -83,15 +83,6 @@ def first_frame_with_boxes(a: VideoAnalysis) -> np.ndarray | None:
     return plots.draw_boxes(frame[2], boxes, {t: a.track_probability(t) for t in a.tracks}, a.main_track, a.threshold)
 
 
-def first_map(p) -> np.ndarray | None:
-    """(g, g): the map shown first for a point (and compared, exported and put into words): the mean
-    gating map, the one that localizes blended patches best on held-out synthesized forgeries
-    (`evaluate synthetic`'s blend_attention, in the default's card: patch AUC of the mean gate 0.68,
-    of the modules' mean activation 0.57); the activation for a model without gates."""
-    gates = [m.mean(0) for m in (p.spatial_maps, p.temporal_guide) if m is not None]
-    return np.mean(gates, 0) if gates else point_map(p)
-
-
 def _grad_cam_panel(a: VideoAnalysis, p) -> list[tuple[str, np.ndarray]]:
     """The post-hoc baseline beside the LDA maps; left out when the analysis' weights cannot be loaded again."""
     try:
@@ -110,7 +101,7 @@ def point_figures(a: VideoAnalysis | None, track: int | None, k: int, opacity: f
     activation = [("activation (12 modules)", p.module_activation)] if p.module_activation is not None else []
     panels = gates + activation + _grad_cam_panel(a, p)
     if panels:
-        regions = describe_regions(attention_by_region(first_map(p), p.crop_landmarks, p.crop.shape[0]))
+        regions = describe_regions(attention_by_region(p.shown_map(), p.crop_landmarks, p.crop.shape[0]))
         spatial = plots.attention_maps_figure(np.stack([m for _, m in panels]), p.crop, opacity,
                                               names=[n for n, _ in panels],
                                               title=f"t = {p.time_s:.2f} s · p(fake) {p.fake_probability:.2f} · "
@@ -347,7 +338,7 @@ def export_point(a: VideoAnalysis | None, track, k) -> tuple[str, str]:
     and the analysis as JSON."""
     track, k = _selected_point(a, track, k)
     p = a.tracks[track][k]
-    first = first_map(p)
+    first = p.shown_map()
     if first is None:
         raise gr.Error("This checkpoint has no attention maps to export.")
     caption = [f"{a.label} - fake probability {a.fake_probability:.2f} - weights {Path(a.weights).name}",
@@ -368,7 +359,7 @@ def compare_view(state, k: int) -> tuple[np.ndarray | None, str]:
     d = diffs[k]
     caption = [f"original {a.label} {a.fake_probability:.2f} / other {b.label} {b.fake_probability:.2f} - "
                f"weights {Path(a.weights).name}", f"t = {d.a.time_s:.2f} s (analysis point {k + 1} of {len(diffs)})"]
-    image = figures.comparison_figure(d.a.crop, first_map(d.a), d.b.crop, first_map(d.b), caption)
+    image = figures.comparison_figure(d.a.crop, d.a.shown_map(), d.b.crop, d.b.shown_map(), caption)
     where = describe_regions(d.regions) if d.region else "nowhere: the maps are identical"
     return image, f"At t = {d.a.time_s:.2f} s the maps differ most on: **{where}**."
 
@@ -382,7 +373,7 @@ def run_compare(video_a: str | None, video_b: str | None, weights: str, points: 
         b = service.analyze(video_b, weights, int(points))
     except UserError as err:
         raise _fail(err) from None
-    diffs = compare_analyses(a, b, first_map)
+    diffs = compare_analyses(a, b)
     if not diffs:
         raise gr.Error("Both clips need a face, and the checkpoint attention maps, to be compared.")
     record = {"a": a.to_json(), "b": b.to_json(), "summary": summary(a, b, diffs)}

@@ -78,7 +78,7 @@ def test_analyze_json_record(face_clip, tiny_detector):
     assert min(probs) - 1e-4 <= rec["spread"][0] <= rec["spread"][1] <= max(probs) + 1e-4
     assert rec["fake_probability"] == pytest.approx(np.mean([f["fake_probability"] for f in rec["frames"]]), abs=1e-5)
     f = rec["frames"][1]
-    assert set(f) == {"index", "time_s", "track", "fake_probability", "box"} and len(f["box"]) == 4
+    assert set(f) == {"index", "time_s", "track", "fake_probability", "box", "concentration"} and len(f["box"]) == 4
     g = tiny_detector.config.grid_size
     p = result.tracks[0][0]
     assert p.spatial_maps.shape == (4, g, g) and p.temporal_maps.shape == (4, 4, g, g)

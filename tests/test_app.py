@@ -190,7 +190,7 @@ def test_spatial_figure_shows_the_first_map_first_and_its_regions(face_clip, tin
     result.weights = "no-such-weights"
     _, spatial, _ = ui.point_figures(result, 0, 1, 0.5)
     assert [a.text for a in spatial.layout.annotations][-1] == "activation (12 modules)"
-    first = ui.first_map(p)
+    first = p.shown_map()
     assert np.allclose(first, np.mean([p.spatial_maps.mean(0), p.temporal_guide.mean(0)], 0))
     regions = describe_regions(attention_by_region(first, p.crop_landmarks, p.crop.shape[0]))
     assert regions and regions in spatial.layout.title.text

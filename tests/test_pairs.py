@@ -41,7 +41,9 @@ def test_a_clip_compared_with_itself_differs_nowhere(pair, grid14_detector):
 def test_a_blurred_mouth_is_where_the_maps_differ_most(pair, grid14_detector):
     a = analyze_video(pair[0], grid14_detector, num_points=3)
     b = analyze_video(pair[1], grid14_detector, num_points=3)
-    diffs = compare_analyses(a, b)
+    # the raw per-patch activation of an untrained model: a local change stays local (its gates mix
+    # the temporal residuals in too), so where the difference lies tests the alignment and the regions
+    diffs = compare_analyses(a, b, lambda p: p.module_activation)
     assert diffs and all(d.a.index == d.b.index for d in diffs)
     assert all(d.difference.shape == (14, 14) for d in diffs)
     s = summary(a, b, diffs)

@@ -25,7 +25,7 @@ def test_json_per_clip(face_clip, tiny_weights, tmp_path):
     rec, empty = map(json.loads, lines)
     assert rec["video"] == str(face_clip) and rec["faces"] == 1 and rec["label"] in ("REAL", "FAKE")
     assert rec["weights"] == str(tiny_weights) and rec["threshold"] == 0.5
-    assert {"index", "time_s", "track", "fake_probability", "box"} == set(rec["frames"][0])
+    assert {"index", "time_s", "track", "fake_probability", "box", "concentration"} == set(rec["frames"][0])
     assert empty["faces"] == 0 and empty["fake_probability"] is None and empty["message"]
     assert "Traceback" not in res.stderr
 

@@ -5,7 +5,7 @@ The paper shows what attention does by comparison (Fig. 8: a face and its tamper
 original and its Deepfakes / Face2Face / FaceSwap / NeuralTextures versions). `compare_analyses`
 takes two `VideoAnalysis` of the same detector, aligns their main faces' analysis points by frame
 index (nearest point), and gives per aligned point the difference of one map per point (`map_of`:
-by default `point_map`, the LDA modules' mean activation; the app passes the map it shows first)
+by default `PointResult.shown_map`, the map the app shows first)
 and the named face region holding most of the absolute difference.
 """
 
@@ -18,14 +18,6 @@ import numpy as np
 
 from .pipeline import PointResult, VideoAnalysis
 from .landmarks import attention_by_region
-
-
-def point_map(p: PointResult) -> np.ndarray | None:
-    """(g, g): the map a comparison uses for one point (module activation, else the mean gate)."""
-    if p.module_activation is not None:
-        return p.module_activation
-    maps = [m.mean(0) for m in (p.spatial_maps, p.temporal_guide) if m is not None]
-    return np.mean(maps, 0) if maps else None
 
 
 @dataclass
@@ -50,7 +42,7 @@ def align(a: VideoAnalysis, b: VideoAnalysis) -> list[tuple[PointResult, PointRe
 
 
 def compare_analyses(a: VideoAnalysis, b: VideoAnalysis,
-                     map_of: Callable[[PointResult], np.ndarray | None] = point_map) -> list[PointDifference]:
+                     map_of: Callable[[PointResult], np.ndarray | None] = PointResult.shown_map) -> list[PointDifference]:
     """Aligned points of the two clips and the differences of `map_of` (empty without a face or maps)."""
     out = []
     for pa, pb in align(a, b):
