@@ -62,6 +62,10 @@ def verdict_markdown(a: VideoAnalysis) -> str:
              f"Weights: `{a.weights}` · {len(a.tracks)} face track(s) · main face: {a.main_track} · "
              f"{sum(len(v) for v in a.tracks.values())} analysis points · "
              f"tracking {a.timings.get('faces_s', 0):.1f} s, model {a.timings.get('model_s', 0):.1f} s"]
+    c = a.concentration()
+    if c is not None:
+        lines.append(f"Map concentration **{c:.2f}** (0: attention spread evenly, 1: all on one patch; the paper "
+                     "reports fakes' maps more concentrated, the model card says how that held on real benchmarks)")
     if len(a.tracks) > 1:
         lines.append("Per face: " + ", ".join(f"face {t}: {a.track_probability(t):.2f}" for t in sorted(a.tracks)))
     q = a.quality()

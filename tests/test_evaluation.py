@@ -137,6 +137,20 @@ def test_evaluate_detection(tmp_path, tiny_weights, face_clip):
     by_group = rec["fakes_by_group"]["a"]  # group a's one fake against the one real clip
     assert by_group["n"] == 2 and by_group["auc"] == rec["video"]["auc"] and by_group["mean_fake"] == rec["clips"][1]["score"]
     assert cv2.imread(str(tmp_path / "roc.png")) is not None
+    conc = rec["concentration"]  # one real, one fake clip: each side's mean is that clip's value
+    assert conc["real"]["mean"] == rec["clips"][0]["concentration"] and conc["fake"]["n"] == 1
+    assert conc["auc"] == (1.0 if rec["clips"][1]["concentration"] > rec["clips"][0]["concentration"] else 0.0)
+
+
+def test_concentration_summary_separates_concentrated_fakes():
+    from lda_model.evaluation.detection import concentration_summary
+
+    labels = [0] * 6 + [1] * 6
+    out = concentration_summary(labels, [0.1, 0.12, 0.11, 0.09, 0.13, 0.1] + [0.3, 0.28, 0.35, 0.31, 0.29, 0.33])
+    assert out["auc"] == 1.0 and out["fake"]["mean"] > out["real"]["mean"]
+    assert out["real"]["lo"] < out["real"]["mean"] < out["real"]["hi"]
+    flipped = concentration_summary(labels[::-1], [0.1, 0.12, 0.11, 0.09, 0.13, 0.1] + [0.3, 0.28, 0.35, 0.31, 0.29, 0.33])
+    assert flipped["auc"] == 0.0
 
 
 def test_auc_by_quantile_bins_the_fakes():

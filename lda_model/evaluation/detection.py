@@ -17,7 +17,7 @@ from ..data.splits import read_label_file, resolve_splits
 from ..inference.pipeline import analyze_video
 from ..inference.video import VIDEO_EXTS, VideoError
 from ..model.detector import LDADetector
-from .metrics import binary_metrics, bootstrap_auc_interval, fakes_by_group, roc_points
+from .metrics import binary_metrics, bootstrap_auc_interval, fakes_by_group, mean_interval, roc_points
 
 
 def read_labels(tsv: Path, videos: Path | None, groups: set[str] | None,
@@ -101,7 +101,7 @@ def evaluate_detection(detector: LDADetector, weights: str, labels: Path, videos
         v_labels.append(label)
         v_scores.append(res.fake_probability)
         per_clip.append({"video": path.name, "group": group, "dataset": datasets.get(path, "other"), "label": label,
-                         "score": round(res.fake_probability, 4)})
+                         "score": round(res.fake_probability, 4), "concentration": res.concentration()})
     out = {"weights": weights, "video": binary_metrics(np.array(v_labels), np.array(v_scores)),
            # clips resampled with replacement (each its own cluster): how far the AUC of a few clips could move
            "video_auc_ci95": bootstrap_auc_interval(v_labels, v_scores, list(range(len(v_labels)))),
@@ -110,8 +110,22 @@ def evaluate_detection(detector: LDADetector, weights: str, labels: Path, videos
            "fakes_by_group": fakes_by_group([c["group"] for c in per_clip], v_labels, v_scores),
            "fakes_by_dataset": by_dataset([c["dataset"] for c in per_clip], v_labels, v_scores),
            "skipped": skipped, "clips": per_clip}
+    conc = [c["concentration"] for c in per_clip]
+    if conc and None not in conc:  # the paper's Fig. 9/10: are fake faces' maps more concentrated than real ones'?
+        out["concentration"] = concentration_summary(v_labels, conc)
     if roc and len(set(v_labels)) == 2:
         fpr, tpr = roc_points(np.array(v_labels), np.array(v_scores))
         draw_roc(roc, fpr, tpr, out["video"]["auc"], "video-level")
         out["roc"] = roc
+    return out
+
+
+def concentration_summary(labels: list[int], values: list[float]) -> dict:
+    """Map concentration of real vs fake clips: each side's mean with its Student-t interval, and the AUC
+    of concentration as a fake score with its clip-bootstrap interval (0.5: it does not tell them apart)."""
+    lab, val = np.asarray(labels), np.asarray(values, np.float64)
+    out = {side: mean_interval(val[lab == k].tolist()) for side, k in (("real", 0), ("fake", 1)) if (lab == k).any()}
+    if len(set(labels)) == 2:
+        out["auc"] = round(binary_metrics(lab, val)["auc"], 4)
+        out["auc_ci95"] = bootstrap_auc_interval(labels, values, list(range(len(labels))))
     return out
