@@ -8,6 +8,7 @@ shapes), Model (weights source and model card).
 from __future__ import annotations
 
 import functools
+import logging
 import json
 import os
 import shutil
@@ -34,6 +35,7 @@ from . import figures, plots, service, texts
 from .card_view import render_card
 from .service import UserError
 
+LOG = logging.getLogger("lda_app")
 QUEUE_MAX_SIZE = int(os.environ.get("LDA_QUEUE_MAX_SIZE", "16"))
 CONCURRENCY = int(os.environ.get("LDA_CONCURRENCY", "1"))  # 2 vCPUs: one analysis at a time is fastest
 CACHE_EXAMPLES = os.environ.get("LDA_CACHE_EXAMPLES", "0") == "1"
@@ -44,8 +46,10 @@ DEFECT_CHOICES = [("Gaussian-blurred mouth", "blur_mouth"), ("red pupils", "red_
 CONDITION_CHOICES = [("out of focus (blur)", "blur"), ("low resolution, upscaled", "resample"), ("dark room", "dark")]
 
 
-def _fail(err: Exception) -> gr.Error:
-    return gr.Error(str(err))
+def _fail(err: Exception | str) -> gr.Error:
+    """A mistake of the user's, shown to them: one line in the server log, no traceback."""
+    LOG.info("user error: %s", err)
+    return gr.Error(str(err), print_exception=False)
 
 
 # --- Analyze --------------------------------------------------------------------------------
@@ -144,7 +148,7 @@ def show_point(a: VideoAnalysis | None, track: int | None, k: float, opacity: fl
 # --- Ablations ------------------------------------------------------------------------------
 def _selected_point(a: VideoAnalysis | None, track, k):
     if a is None or a.main_track is None:
-        raise gr.Error("Analyze a clip first (Analyze tab).")
+        raise _fail("Analyze a clip first (Analyze tab).")
     track = a.main_track if track not in a.tracks else track
     pts = a.tracks[track]
     return track, int(np.clip(k, 0, len(pts) - 1))
@@ -238,7 +242,7 @@ def _lab_face(source, a: VideoAnalysis | None, track, k, weights):
         track, k = _selected_point(a, track, k)
         p = a.tracks[track][k]
         if p.crops.shape[1] != size:
-            raise gr.Error("The analysed clip was cut for other weights; analyse it again with these weights.")
+            raise _fail("The analysed clip was cut for other weights; analyse it again with these weights.")
         return detector, p.crops, p.crop_landmarks
     return detector, *bundled_face_clip(size, detector.config.clip_length)
 
@@ -301,7 +305,7 @@ def run_forgeries(weights: str, temporal: str, seed: float, rows: float) -> tupl
     except UserError as err:
         raise _fail(err) from None
     if seed is None or not 0 <= seed < 2**32:
-        raise gr.Error("The seed must be a whole number from 0 to 4294967295.")
+        raise _fail("The seed must be a whole number from 0 to 4294967295.")
     mode = None if temporal == "any" else temporal
     forged = gallery.forge_rows(bundled_face_segment(), int(rows), np.random.default_rng(int(seed)), "self_blend", mode)
     try:
@@ -344,7 +348,7 @@ def export_point(a: VideoAnalysis | None, track, k) -> tuple[str, str]:
     p = a.tracks[track][k]
     first = p.shown_map()
     if first is None:
-        raise gr.Error("This checkpoint has no attention maps to export.")
+        raise _fail("This checkpoint has no attention maps to export.")
     caption = [f"{a.label} - fake probability {a.fake_probability:.2f} - weights {Path(a.weights).name}",
                f"face {track}, analysis point {k + 1} of {len(a.tracks[track])} (t = {p.time_s:.2f} s)"]
     png = figures.png_bytes(figures.map_figure(p.crop, first, caption, "mean gate"))
@@ -371,7 +375,7 @@ def compare_view(state, k: int) -> tuple[np.ndarray | None, str]:
 def run_compare(video_a: str | None, video_b: str | None, weights: str, points: float):
     """Compare two clips (the `/compare` API): the two predict records and the difference summary first."""
     if not video_a or not video_b:
-        raise gr.Error("Choose two clips (or press “Use the bundled pair”) first.")
+        raise _fail("Choose two clips (or press “Use the bundled pair”) first.")
     try:
         a = service.analyze(video_a, weights, int(points))
         b = service.analyze(video_b, weights, int(points))
@@ -379,7 +383,7 @@ def run_compare(video_a: str | None, video_b: str | None, weights: str, points: 
         raise _fail(err) from None
     diffs = compare_analyses(a, b)
     if not diffs:
-        raise gr.Error("Both clips need a face, and the checkpoint attention maps, to be compared.")
+        raise _fail("Both clips need a face, and the checkpoint attention maps, to be compared.")
     record = {"a": a.to_json(), "b": b.to_json(), "summary": summary(a, b, diffs)}
     record["a"]["video"], record["b"]["video"] = Path(video_a).name, Path(video_b).name
     lines = {0: "original", 1: "other version"}
@@ -398,7 +402,7 @@ def run_compare(video_a: str | None, video_b: str | None, weights: str, points: 
 
 def export_compare(state, k) -> tuple[str, str]:
     if not state:
-        raise gr.Error("Compare two clips first.")
+        raise _fail("Compare two clips first.")
     image, _ = compare_view(state, k)
     record = state[3]  # the /compare answer, as returned
     return (_download("comparison.png", figures.png_bytes(image)),
@@ -843,6 +847,7 @@ def build_demo() -> gr.Blocks:
 
 
 def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     demo = build_demo()
     demo.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=CONCURRENCY)

@@ -327,3 +327,15 @@ def test_compare_the_bundled_pair_and_take_the_results_away(tiny_weights):
     assert Path(png).stat().st_size > 1000 and json.loads(Path(js).read_text())["faces"] == 1
     with pytest.raises(gr.Error):
         run_compare(a_path, None, str(tiny_weights), 4)
+
+
+def test_user_errors_are_one_log_line_without_traceback(caplog):
+    import gradio as gr
+
+    from app import ui
+
+    with caplog.at_level("INFO", logger="lda_app"), pytest.raises(gr.Error) as err:
+        ui.run_analysis(None, "default", 4)
+    assert err.value.print_exception is False  # gradio prints no traceback for it
+    lines = [r.getMessage() for r in caplog.records if r.name == "lda_app"]
+    assert lines == ["user error: Please upload a video (or record one with the webcam) first."]
