@@ -104,3 +104,25 @@ def test_non_bundled_models_in_memory_stay_bounded(tiny_weights, tmp_path):
         assert sum(info.kind != "bundled" for info in loaded_sources()) <= 2
     held = {info.location for info in loaded_sources()}
     assert str(folders[-1].resolve()) in held and str(folders[0].resolve()) not in held
+
+
+def test_an_unreachable_hub_answers_at_once_from_the_local_cache(monkeypatch, tmp_path, tiny_weights):
+    from test_model import make_hub_cache
+
+    from lda_model.inference import weights as w
+
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", False)
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(w, "hub_reachable", lambda timeout=w.HUB_PROBE_TIMEOUT_S: False)  # no network, no retries
+    make_hub_cache(tmp_path / "hub", "someorg/cached", tiny_weights)
+    model, info = load_detector("someorg/cached")  # cached: loads without the Hub
+    assert info.kind == "hub" and model.config.name == "tiny-random"
+    with pytest.raises(WeightsError, match="cannot be reached from here, and someorg/elsewhere is not in the local"):
+        load_detector("someorg/elsewhere")
+
+
+def test_the_hub_probe_gives_up_within_its_timeout(monkeypatch):
+    from lda_model.inference import weights as w
+
+    monkeypatch.setattr("huggingface_hub.constants.ENDPOINT", "https://nowhere.invalid")
+    assert w.hub_reachable(timeout=1.0) is False

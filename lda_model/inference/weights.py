@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -162,12 +163,52 @@ def loaded_sources() -> list[WeightsInfo]:
         return list(_CACHE)
 
 
+# How long to wait for the Hub to answer before saying it cannot be reached (huggingface_hub itself
+# retries for ~30 s when there is no network; a user should hear within seconds).
+HUB_PROBE_TIMEOUT_S = 3.0
+
+
+def hub_reachable(timeout: float = HUB_PROBE_TIMEOUT_S) -> bool:
+    """Whether a TCP connection to the Hub endpoint opens within `timeout` s (name lookup included)."""
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    url = urlparse(constants.ENDPOINT)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    ok = threading.Event()
+
+    def probe() -> None:
+        try:
+            socket.create_connection((url.hostname, port), timeout=timeout).close()
+            ok.set()
+        except OSError:
+            pass
+
+    worker = threading.Thread(target=probe, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    return ok.is_set()
+
+
+def _load_hub(info: WeightsInfo) -> LDADetector:
+    """From the Hub, or from the local Hub cache alone when the Hub is offline or cannot be reached."""
+    from huggingface_hub import constants
+
+    offline = constants.HF_HUB_OFFLINE or not hub_reachable()
+    try:
+        return LDADetector.from_pretrained(info.location, revision=info.revision, local_files_only=offline)
+    except Exception as err:  # noqa: BLE001
+        if offline and not constants.HF_HUB_OFFLINE:
+            where = f"{info.location}@{info.revision}" if info.revision else info.location
+            raise WeightsError(f"the Hugging Face Hub cannot be reached from here, and {where} is not in the local "
+                               "Hub cache: use a bundled checkpoint or a local folder") from err
+        raise
+
+
 def _load(info: WeightsInfo) -> LDADetector:
     try:
-        if info.kind == "hub":
-            model = LDADetector.from_pretrained(info.location, revision=info.revision)
-        else:
-            model = LDADetector.from_pretrained(info.location)
+        model = _load_hub(info) if info.kind == "hub" else LDADetector.from_pretrained(info.location)
     except WeightsError:
         raise
     except Exception as err:  # noqa: BLE001 - every failure becomes one clear message
