@@ -12,6 +12,7 @@ def test_flat_is_zero_and_one_patch_is_one():
     peak[3, 4] = 0.9
     assert concentration(peak) == pytest.approx(1.0)
     assert concentration(np.zeros((14, 14))) == 0.0  # nothing to concentrate
+    assert concentration(peak + 0.5) == pytest.approx(1.0)  # a common level does not dilute the peak
 
 
 def test_more_concentrated_maps_score_higher():

@@ -1,8 +1,11 @@
 """How concentrated an attention map is: the paper's Fig. 9/10 claim (fake faces' maps gather on a
 few regions, real faces' spread out) made a number.
 
-`concentration(map) = 1 - H(p) / log(N)` with p the map over its N patches normalised to sum 1 and H
-its entropy: 0 for a flat map, 1 for all of the mass on one patch.
+`concentration(map) = 1 - H(p) / log(N)` with p the map above its minimum, over its N patches,
+normalised to sum 1, and H its entropy: 0 for a flat map, 1 for all of the mass on one patch. The
+minimum is taken off first because the gating maps sit on a common level (the sigmoid of the 1x1
+combiner's bias, around 0.5): the entropy of the raw values would measure that level, near 0 for
+every clip, not the shape a viewer sees (the app's colour scale spans the map's own range too).
 """
 
 from __future__ import annotations
@@ -11,8 +14,9 @@ import numpy as np
 
 
 def concentration(attention: np.ndarray) -> float:
-    """(g, g) non-negative map -> normalised concentration in [0, 1] (0 for a flat or all-zero map)."""
-    p = np.clip(np.asarray(attention, np.float64).ravel(), 0.0, None)
+    """(g, g) map -> normalised concentration in [0, 1] of its part above its minimum (0 for a flat map)."""
+    p = np.asarray(attention, np.float64).ravel()
+    p = p - p.min() if p.size else p
     total = p.sum()
     if total <= 0 or p.size < 2:
         return 0.0
