@@ -6,12 +6,14 @@
 id `org/name[@revision]` (default: `$LDA_WEIGHTS`, else `default`). With `--json`, one JSON
 object per clip per line:
 
-    {"video", "fake_probability", "label", "threshold", "faces", "main_track", "tracks",
-     "frames": [{"index", "time_s", "track", "fake_probability", "box": [x0, y0, x1, y1]}],
-     "weights", "duration_s"}
+    {"video", "fake_probability", "label", "threshold", "uncertain", "uncertain_band", "spread",
+     "concentration", "faces", "main_track", "tracks",
+     "frames": [{"index", "time_s", "track", "fake_probability", "box": [x0, y0, x1, y1], "concentration"}],
+     "weights", "duration_s", "quality"}
 
 A folder stands for the video files in it and a quoted glob (`'clips/*.mp4'`) for its matches,
-in sorted order; the model is loaded once for all of them.
+in sorted order; the model is loaded once for all of them, and while it runs on one clip the faces of
+the next are already being found (`inference.pipeline.analyze_videos`).
 A decodable clip with no face gives `"faces": 0`, `"fake_probability": null` and a "message".
 An unreadable file prints one `error: ...` line on stderr; the exit status is 1 if any clip
 failed, 2 for bad arguments or weights.
@@ -95,8 +97,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
     from .inference.pipeline import DEFAULT_THRESHOLD, analyze_video
-    from .inference.faces import FaceModelError
-    from .inference.video import VideoError
     from .inference.weights import WeightsError, load_detector
 
     videos = expand_videos(args.videos)
@@ -109,26 +109,42 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+    if len(videos) > 1:  # a batch: the next clip's faces are found while the model runs on this one
+        return _batch(videos, detector, info.source, args.points, threshold, args.time_limit, args.json)
+    bar = _Bar(os.path.basename(videos[0]), not args.no_progress)
+    try:
+        result = analyze_video(videos[0], detector, weights=info.source, num_points=args.points, threshold=threshold,
+                               progress=bar, time_limit_s=args.time_limit)
+    except Exception as err:  # noqa: BLE001 - the CLI never shows a traceback
+        result = err
+    bar.close()
+    return 0 if _report(videos[0], result, args.json) else 1
+
+
+def _report(video: str, result, as_json: bool) -> bool:
+    """Print one clip's record (or its one-line error); True when it was analysed."""
+    from .inference.faces import FaceModelError
+    from .inference.video import VideoError
+
+    if isinstance(result, (VideoError, FaceModelError, OSError)):
+        print(f"error: {video}: {result}", file=sys.stderr)
+        return False
+    if isinstance(result, Exception):
+        print(f"error: {video}: unexpected {type(result).__name__}: {result}", file=sys.stderr)
+        return False
+    record = result.to_json()
+    record["video"] = video
+    print(json.dumps(record) if as_json else format_table(record), flush=True)
+    return True
+
+
+def _batch(videos: list[str], detector, weights: str, points: int, threshold: float, time_limit: float,
+           as_json: bool) -> int:
+    from .inference.pipeline import analyze_videos
+
     failed = 0
-    for video in videos:
-        bar = _Bar(os.path.basename(video), not args.no_progress)
-        try:
-            result = analyze_video(video, detector, weights=info.source, num_points=args.points,
-                                   threshold=threshold, progress=bar, time_limit_s=args.time_limit)
-            record = result.to_json()
-            record["video"] = video
-        except (VideoError, FaceModelError, OSError) as err:
-            bar.close()
-            print(f"error: {video}: {err}", file=sys.stderr)
-            failed += 1
-            continue
-        except Exception as err:  # noqa: BLE001 - the CLI never shows a traceback
-            bar.close()
-            print(f"error: {video}: unexpected {type(err).__name__}: {err}", file=sys.stderr)
-            failed += 1
-            continue
-        bar.close()
-        print(json.dumps(record) if args.json else format_table(record), flush=True)
+    for video, result in analyze_videos(videos, detector, weights, points, threshold, time_limit):
+        failed += not _report(video, result, as_json)
     return 1 if failed else 0
 
 

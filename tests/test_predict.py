@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -63,3 +64,18 @@ def test_expand_videos_takes_folders_and_globs(tmp_path, capsys):
     assert expand_videos(["missing.mp4"]) == ["missing.mp4"]  # reported later as an unreadable file
     assert main([str(tmp_path / "*.avi")]) == 2
     assert "no video files matched" in capsys.readouterr().err
+
+
+def test_batch_keeps_order_and_reports_each_failure_alone(tmp_path, tiny_weights, face_clip):
+    import shutil
+
+    shutil.copy(face_clip, tmp_path / "a.mp4")
+    (tmp_path / "b.mp4").write_bytes(b"not a video")
+    shutil.copy(face_clip, tmp_path / "c.mp4")
+    res = subprocess.run([sys.executable, "-m", "lda_model.predict", str(tmp_path), "--weights", str(tiny_weights),
+                          "--points", "2", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 1  # one clip failed, the others were analysed
+    records = [json.loads(line) for line in res.stdout.splitlines()]
+    assert [os.path.basename(r["video"]) for r in records] == ["a.mp4", "c.mp4"]
+    assert records[0]["fake_probability"] == records[1]["fake_probability"]  # the same clip, the same score
+    assert res.stderr.count("error:") == 1 and "b.mp4" in res.stderr

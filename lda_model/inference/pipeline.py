@@ -21,7 +21,8 @@ import hashlib
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -398,3 +399,29 @@ def analyze_video(
     else:
         faces = extract_faces(path, progress=progress, deadline=deadline, **settings)
     return run_detector(detector, faces, weights=weights, threshold=threshold, progress=progress)
+
+
+def analyze_videos(paths: list[str | os.PathLike], detector: LDADetector, weights: str = "",
+                   num_points: int = DEFAULT_NUM_POINTS, threshold: float = DEFAULT_THRESHOLD,
+                   time_limit_s: float | None = None) -> Iterator[tuple[str, VideoAnalysis | Exception]]:
+    """Analyse many clips with one loaded model, in order: (path, analysis or the error it raised).
+
+    While the model runs on one clip, a worker thread already decodes and tracks the faces of the
+    next (face finding and decoding are most of a clip's time, and mostly outside the model's threads)."""
+    settings = dict(clip_length=detector.config.clip_length, crop_size=detector.config.backbone_size,
+                    num_points=num_points)
+
+    def faces_of(path):
+        deadline = None if time_limit_s is None else time.perf_counter() + time_limit_s
+        return extract_faces(path, deadline=deadline, **settings)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(faces_of, paths[0]) if paths else None
+        for i, path in enumerate(paths):
+            current = pending
+            pending = pool.submit(faces_of, paths[i + 1]) if i + 1 < len(paths) else None
+            try:
+                faces = current.result()
+                yield str(path), run_detector(detector, faces, weights=weights, threshold=threshold)
+            except Exception as err:  # noqa: BLE001 - the caller reports each clip's failure on its own
+                yield str(path), err
