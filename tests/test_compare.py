@@ -50,6 +50,7 @@ def test_refuses_runs_that_cannot_be_paired():
         pair_runs(a, run("B", scores(rng, 0.5, seeds=(0, 1, 2)), seeds=(0, 1, 2)))
 
 
+@pytest.mark.slow
 def test_cli_prints_the_difference_and_exits_2_on_bad_files(tmp_path):
     rng = np.random.default_rng(2)
     pa, pb, old = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "old.json"
@@ -155,6 +156,7 @@ def synthetic_result(split: str, auc: float) -> dict:
             "video_by_source": {"clip": {"auc": 1.0, "n": 20, "n_fake": 15}, "photo": {"auc": auc - 0.02}}}
 
 
+@pytest.mark.slow
 def test_cli_compares_a_crossval_folder_with_a_summary(tmp_path):
     from tools.crossval import set_row, summarize
 

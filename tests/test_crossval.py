@@ -65,6 +65,7 @@ def test_summarize_and_table():
         summarize([])
 
 
+@pytest.mark.slow
 def test_crossval_one_fold_end_to_end(tiny_cache, tmp_path, capsys):
     recipe = ["--preset", "lite", "--epochs", "1", "--epoch-size", "8", "--val-size", "8", "--batch-size", "4",
               "--workers", "0", *TINY]

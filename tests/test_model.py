@@ -193,6 +193,7 @@ def make_hub_cache(cache: Path, repo_id: str, src: Path, commit: str = "a" * 40)
     return commit
 
 
+@pytest.mark.slow
 def test_load_by_repo_id_offline_from_hub_cache(tmp_path, tiny_config):
     src = tmp_path / "src"
     model = LDADetector(tiny_config.replace(num_maps=2)).eval()

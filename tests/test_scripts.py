@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TOY = "--set backbone_size=64 --set attention_size=32 --set embed_dim=16 --set latent_dim=8 --set num_modules=3"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("bash") is None or shutil.which("split") is None, reason="needs bash and coreutils")
 def test_gpu_script_rehearsal(tiny_cache, tmp_path):
     packed, out = tmp_path / "packed", tmp_path / "out"

@@ -52,6 +52,7 @@ def test_mask_loss_rewards_activations_on_the_blend():
         mask_loss(LDAOutput(logits=torch.zeros(2)), target)
 
 
+@pytest.mark.slow
 def test_train_with_mask_loss(tiny_cache, tmp_path):
     out = tmp_path / "mask"
     res = run_train(tiny_train_args(tiny_cache, out, "--max-steps", "2", "--mask-loss", "1.0"))
@@ -63,6 +64,7 @@ def test_train_with_mask_loss(tiny_cache, tmp_path):
     assert res.returncode != 0 and "needs an attention branch" in res.stderr
 
 
+@pytest.mark.slow
 def test_train_checkpoints_and_resumes(tiny_cache, tmp_path):
     out = tmp_path / "run"
     res = run_train(tiny_train_args(tiny_cache, out, "--max-steps", "4"))
@@ -107,6 +109,7 @@ def test_epochs_in_budget():
     assert epochs_in_budget(600, 0, 0, 20) == 20
 
 
+@pytest.mark.slow
 def test_train_time_budget_ends_early(tiny_cache, tmp_path):
     out = tmp_path / "budget"
     res = run_train(tiny_train_args(tiny_cache, out, "--epochs", "5", "--cosine", "--time-budget", "0.0001"))
@@ -118,6 +121,7 @@ def test_train_time_budget_ends_early(tiny_cache, tmp_path):
     assert "1 epochs" in card and "CPU threads" in card and "`--time-budget 0.0001` minutes" in card and "of 5 asked" in card
 
 
+@pytest.mark.slow
 def test_train_variant_from_init(tiny_cache, tmp_path):
     base = tmp_path / "base"
     assert run_train(tiny_train_args(tiny_cache, base, "--max-steps", "1")).returncode == 0
@@ -132,6 +136,7 @@ def test_train_variant_from_init(tiny_cache, tmp_path):
     assert training_summary(*load_run(tmp_path / "m2"))["init"] == "base" and training_summary(*load_run(base))["init"] == "scratch"
 
 
+@pytest.mark.slow
 def test_ddp_two_cpu_processes(tiny_cache, tmp_path):
     launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29533",
                 "-m", "lda_model.train"]
@@ -165,6 +170,7 @@ def released_card(run, name, cache, tmp_path) -> str:
     return (tmp_path / "w" / name / "README.md").read_text()
 
 
+@pytest.mark.slow
 def test_train_release_and_evaluate_on_labelled_fakes(labelled_cache, tiny_weights, tmp_path):
     out = tmp_path / "run"
     res = run_train(tiny_train_args(labelled_cache, out, "--max-steps", "2"))
