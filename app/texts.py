@@ -35,9 +35,11 @@ SPATIAL = Help(
     short="The face is cut into a 14 × 14 grid of patches. The first panels are gates: bright patches are "
           "where the detector looks closer. The title names the face regions that hold most of it.",
     more="Twelve long distance attention modules compare every patch with a learned *forgery template* and give "
-         "it an activation (the last panel: their mean, the paper's \"how much this patch looks like a "
-         "forgery\"). A 1×1 convolution mixes the twelve into *m* **gates** (the first panels), which multiply "
-         "groups of shallow backbone features. {measured} Hover a cell to see its row, column and value.",
+         "it an activation (the panel after the gates: their mean, the paper's \"how much this patch looks like "
+         "a forgery\"). A 1×1 convolution mixes the twelve into *m* **gates** (the first panels), which multiply "
+         "groups of shallow backbone features. {measured} The last panel is **Grad-CAM** of the same checkpoint, "
+         "the usual after-the-fact explanation: where the backbone's last features push the score towards "
+         "\"fake\". Hover a cell to see its row, column and value.",
 )
 
 TEMPORAL = Help(
