@@ -8,6 +8,7 @@ Everything here is plain Python on top of `lda_model`, so it is testable without
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from dataclasses import dataclass
@@ -25,6 +26,8 @@ from lda_model.inference.faces import FaceModelError
 from lda_model.inference.gradcam import grad_cam
 from lda_model.model.config import MAX_CLIP_LENGTH
 from lda_model.model.detector import LDADetector
+from lda_model.paths import WEIGHTS_DIR
+from lda_model.release.cards import read_results
 from lda_model.inference.quality import FaceQuality, face_quality
 from lda_model.inference.video import VideoError, probe_video
 from lda_model.inference.weights import (LOCAL, TABLE_V, TABLE_VI, TABLE_VII, WeightsError, WeightsInfo, bundled_weights,
@@ -94,6 +97,18 @@ def analyze(path: str, source: str | None, num_points: int = DEFAULT_POINTS, pro
                                  progress=progress or (lambda f, d: None))
     except (VideoError, FaceModelError) as err:
         raise UserError(str(err)) from err
+
+
+@functools.lru_cache(maxsize=32)
+def blend_aucs(source: str) -> dict[str, float]:
+    """{"maps" | "activations" | "grad_cam": blend patch AUC} from the card of a bundled checkpoint
+    (`blend-attention-test` results); empty for other sources or an unmeasured checkpoint."""
+    folder = WEIGHTS_DIR / source
+    if source not in bundled_weights():
+        return {}
+    results = read_results(folder)
+    return {k[len("patch_auc_"):]: v for (d, k), v in results.items()
+            if d == "blend-attention-test" and k.startswith("patch_auc_")}
 
 
 def point_grad_cam(a: VideoAnalysis, crops: np.ndarray) -> np.ndarray:

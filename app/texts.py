@@ -32,14 +32,15 @@ VERDICT = Help(
 )
 
 SPATIAL = Help(
-    short="The face is cut into a 14 × 14 grid of patches. The first panels are gates: bright patches are "
-          "where the detector looks closer. The title names the face regions that hold most of it.",
+    short="The face is cut into a 14 × 14 grid of patches; bright patches are where a map points. The map "
+          "that finds blended skin best (its measured AUC beside its name) comes first; the title names its regions.",
     more="Twelve long distance attention modules compare every patch with a learned *forgery template* and give "
-         "it an activation (the panel after the gates: their mean, the paper's \"how much this patch looks like "
-         "a forgery\"). A 1×1 convolution mixes the twelve into *m* **gates** (the first panels), which multiply "
-         "groups of shallow backbone features. {measured} The last panel is **Grad-CAM** of the same checkpoint, "
-         "the usual after-the-fact explanation: where the backbone's last features push the score towards "
-         "\"fake\". Hover a cell to see its row, column and value.",
+         "it an activation (the *activation* panel: their mean, the paper's \"how much this patch looks like a "
+         "forgery\"). A 1×1 convolution mixes the twelve into *m* **gates**, which multiply groups of shallow "
+         "backbone features. **Grad-CAM** of the same checkpoint is the usual after-the-fact explanation: where "
+         "the backbone's last features push the score towards \"fake\". The AUC beside a name says how well "
+         "that map tells blended patches from the same patches of the real face on held-out forgeries (0.5 = "
+         "not at all, 1 = perfectly). {measured} Hover a cell to see its row, column and value.",
 )
 
 TEMPORAL = Help(

@@ -99,17 +99,35 @@ def _grad_cam_panel(a: VideoAnalysis, p) -> list[tuple[str, np.ndarray]]:
         return []
 
 
+def spatial_panels(a: VideoAnalysis, p) -> tuple[list[tuple[str, np.ndarray]], np.ndarray | None]:
+    """(panels, the map the region words describe). The panel groups (gates, the modules' activation,
+    Grad-CAM) come in the order of how well each localizes blended patches by the checkpoint's card
+    (`evaluate localization --data`: blend patch AUC), best first and labelled with it; in that order
+    without a measurement. The region words describe the first group's map."""
+    gates = [(f"gate {i + 1}", m) for i, m in enumerate(p.spatial_maps if p.spatial_maps is not None else [])]
+    groups = {"maps": (gates, p.shown_map() if gates else None),
+              "activations": ([("activation (12 modules)", p.module_activation)] if p.module_activation is not None
+                              else [], p.module_activation)}
+    cam = _grad_cam_panel(a, p)
+    groups["grad_cam"] = (cam, cam[0][1] if cam else None)
+    aucs = service.blend_aucs(a.weights)
+    order = sorted((k for k, (panels, _) in groups.items() if panels), key=lambda k: -aucs.get(k, -1.0))
+    panels = []
+    for k in order:
+        names = [(f"{n} · AUC {aucs[k]:.2f}" if i == 0 and k in aucs else n, m) for i, (n, m) in enumerate(groups[k][0])]
+        panels += names
+    return panels, (groups[order[0]][1] if order else None)
+
+
 def point_figures(a: VideoAnalysis | None, track: int | None, k: int, opacity: float):
     if a is None or track is None or track not in a.tracks:
         return None, None, None
     pts = a.tracks[track]
     p = pts[int(np.clip(k, 0, len(pts) - 1))]
     spatial = None
-    gates = [(f"gate {i + 1}", m) for i, m in enumerate(p.spatial_maps if p.spatial_maps is not None else [])]
-    activation = [("activation (12 modules)", p.module_activation)] if p.module_activation is not None else []
-    panels = gates + activation + _grad_cam_panel(a, p)
+    panels, described = spatial_panels(a, p)
     if panels:
-        regions = describe_regions(attention_by_region(p.shown_map(), p.crop_landmarks, p.crop.shape[0]))
+        regions = describe_regions(attention_by_region(described, p.crop_landmarks, p.crop.shape[0]))
         spatial = plots.attention_maps_figure(np.stack([m for _, m in panels]), p.crop, opacity,
                                               names=[n for n, _ in panels],
                                               title=f"t = {p.time_s:.2f} s · p(fake) {p.fake_probability:.2f} · "

@@ -339,3 +339,32 @@ def test_user_errors_are_one_log_line_without_traceback(caplog):
     assert err.value.print_exception is False  # gradio prints no traceback for it
     lines = [r.getMessage() for r in caplog.records if r.name == "lda_app"]
     assert lines == ["user error: Please upload a video (or record one with the webcam) first."]
+
+
+def test_the_map_that_localizes_best_by_the_card_comes_first(face_clip, tiny_weights, monkeypatch):
+    from app import service, ui
+    from lda_model.inference.landmarks import attention_by_region, describe_regions
+    from lda_model.inference.pipeline import analyze_video
+
+    detector, info = service.get_detector(str(tiny_weights))
+    result = analyze_video(face_clip, detector, weights=info.source, num_points=2)
+    p = result.tracks[0][0]
+    monkeypatch.setattr(service, "blend_aucs", lambda source: {"grad_cam": 0.92, "maps": 0.68, "activations": 0.57})
+    panels, described = ui.spatial_panels(result, p)
+    names = [n for n, _ in panels]
+    assert names[0] == "Grad-CAM (post-hoc) · AUC 0.92" and names[1] == "gate 1 · AUC 0.68"
+    assert names[-1] == "activation (12 modules) · AUC 0.57"
+    assert np.array_equal(described, panels[0][1])  # the words describe the map shown first
+    _, spatial, _ = ui.point_figures(result, 0, 0, 0.5)
+    words = describe_regions(attention_by_region(described, p.crop_landmarks, p.crop.shape[0]))
+    assert words in spatial.layout.title.text
+    monkeypatch.setattr(service, "blend_aucs", lambda source: {})  # unmeasured: gates, activation, Grad-CAM
+    assert [n for n, _ in ui.spatial_panels(result, p)[0]][-2:] == ["activation (12 modules)", "Grad-CAM (post-hoc)"]
+
+
+def test_blend_aucs_come_from_the_bundled_card():
+    from app import service
+
+    aucs = service.blend_aucs("default")
+    assert set(aucs) <= {"maps", "activations", "grad_cam"} and all(0 <= v <= 1 for v in aucs.values())
+    assert service.blend_aucs("/not/bundled") == {}
