@@ -289,6 +289,10 @@ def make_loaders(train: SynthClips, val: SynthClips, batch: int, workers: int, r
     return sampler, loader, DataLoader(val, batch_size=batch, num_workers=workers, pin_memory=pin)
 
 
+class NonFiniteLoss(ArithmeticError):
+    """The loss became NaN or infinite: the run stops (exit 3) rather than train on garbage."""
+
+
 @dataclass
 class Step:
     """What one optimisation step needs besides the batch."""
@@ -300,7 +304,7 @@ class Step:
     mask_weight: float  # --mask-loss
 
     def __call__(self, clip: torch.Tensor, label: torch.Tensor, target: list[torch.Tensor]) -> tuple[float, float | None]:
-        """(classification loss, mask loss or None); ValueError on a non-finite loss."""
+        """(classification loss, mask loss or None); NonFiniteLoss on a NaN or infinite loss."""
         clip, label = clip.to(self.device, non_blocking=True), label.to(self.device)
         with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.scaler.is_enabled()):
             output = self.net(clip)
@@ -310,7 +314,7 @@ class Step:
             m_loss = mask_loss(output, target[0].to(self.device))
             loss = cls_loss + self.mask_weight * m_loss
         if not math.isfinite(loss.item()):
-            raise ValueError("non-finite loss")
+            raise NonFiniteLoss("non-finite loss")
         self.opt.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.step(self.opt)
@@ -324,7 +328,10 @@ def run_epoch(step_fn: Step, loader: DataLoader, epoch: int, step: int, world: i
     """One pass over `loader`: (step, classification losses, mask losses, clips seen by this process)."""
     t0, losses, mask_losses, seen = time.time(), [], [], 0
     for clip, label, *target in loader:
-        cls_loss, m_loss = step_fn(clip, label, target)
+        try:
+            cls_loss, m_loss = step_fn(clip, label, target)
+        except NonFiniteLoss:
+            raise NonFiniteLoss(f"non-finite loss at step {step}") from None
         step += 1
         seen += len(clip)
         losses.append(cls_loss)  # the classification loss alone, comparable across runs
@@ -417,8 +424,8 @@ def main(argv=None) -> int:
         t0 = time.time()
         try:
             step, losses, mask_losses, seen = run_epoch(step_fn, loader, epoch, step, world, args.max_steps, is_main)
-        except ValueError as err:
-            print(f"error: {err} at step {step}; stopping", file=sys.stderr)
+        except NonFiniteLoss as err:
+            print(f"error: {err}; stopping", file=sys.stderr)
             return 3
         if is_main:
             metrics, took = validate(model, val_loader, device), time.time() - t0

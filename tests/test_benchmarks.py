@@ -69,4 +69,4 @@ def test_batch_benchmark_prints_both_rates(tiny_weights, capsys):
     assert main(["--clips", "2", "--seconds", "0.5", "--points", "2", "--weights", str(tiny_weights), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["clips"] == 2 and out["sequential_s"] > 0 and out["batch_s"] > 0
-    assert out["batch_clips_per_hour"] == pytest.approx(3600 * 2 / out["batch_s"], rel=0.01)
+    assert out["batch_clips_per_hour"] == round(3600 * 2 / out["batch_s"])

@@ -206,3 +206,20 @@ def test_release_reports_generated_heads_only_when_the_labels_hold_them(tmp_path
     assert generated_limit(None) == "" and generated_limit({"fakes_by_group": {}}) == ""
     line = measured_line("generated", res, "python -m lda_model.evaluate x")
     assert line.startswith("- **generated**: `{\"fakes_by_group\"") and "skipped" not in line and "python -m" in line
+
+
+def test_a_non_finite_loss_stops_the_epoch_and_names_its_step(tiny_config):
+    import torch
+
+    from lda_model import LDADetector
+    from lda_model.train import NonFiniteLoss, Step, run_epoch
+
+    model = LDADetector(tiny_config)
+    with torch.no_grad():
+        model.head.bias.fill_(float("nan"))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    step = Step(model, opt, torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 1.0),
+                torch.amp.GradScaler("cuda", enabled=False), torch.device("cpu"), 0.0)
+    clip = torch.randn(2, tiny_config.clip_length, 3, tiny_config.backbone_size, tiny_config.backbone_size)
+    with pytest.raises(NonFiniteLoss, match="at step 7"):
+        run_epoch(step, [(clip, torch.tensor([0.0, 1.0]))], epoch=0, step=7, world=1, max_steps=None, verbose=False)
