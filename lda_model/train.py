@@ -372,6 +372,14 @@ def fit_to_budget(minutes: float, elapsed_s: float, start_epoch: int, epochs: in
     return int(end)
 
 
+def resume_point(last: Path, opt: torch.optim.Optimizer, model: LDADetector, verbose: bool) -> tuple[int, int, float]:
+    """(first epoch to run, steps done, best validation AUC) of a run saved in `last`; its optimizer state restored."""
+    meta = load_state(last, opt, model)
+    if verbose:
+        print(f"resumed at epoch {meta['epoch'] + 1}, step {meta['step']}", flush=True)
+    return meta["epoch"] + 1, meta["step"], meta.get("best_auc", -1.0)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     distributed, rank, device = setup_device()
@@ -389,12 +397,7 @@ def main(argv=None) -> int:
     opt = (torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay)
            if args.optimizer == "sgd" else
            torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay))
-    start_epoch, step, best = 0, 0, -1.0
-    if resuming:
-        meta = load_state(out / "last", opt, model)
-        start_epoch, step, best = meta["epoch"] + 1, meta["step"], meta.get("best_auc", -1.0)
-        if is_main:
-            print(f"resumed at epoch {start_epoch}, step {step}", flush=True)
+    start_epoch, step, best = resume_point(out / "last", opt, model, is_main) if resuming else (0, 0, -1.0)
     world = dist.get_world_size() if distributed else 1
     steps_per_epoch, end_epoch = args.epoch_size // args.batch_size // world, args.epochs
     for group in opt.param_groups:
@@ -414,8 +417,8 @@ def main(argv=None) -> int:
         print(f"train split: {len(train.store.real_segments)} real segments, {len(train.store.fake_segments)} of "
               f"labelled fakes; a fake is synthesized with probability {train.synth_share}", flush=True)
     pin = device.type == "cuda"
-    hardware = (torch.cuda.get_device_name(device) if pin else f"{torch.get_num_threads()} CPU threads")
-    hardware += f" x {world} processes" if world > 1 else ""  # for the model card (release)
+    hardware = (torch.cuda.get_device_name(device) if pin else f"{torch.get_num_threads()} CPU threads") + (
+        f" x {world} processes" if world > 1 else "")  # for the model card (release)
     sampler, loader, val_loader = make_loaders(train, val, args.batch_size, args.workers, rank, world, pin)
     step_fn = Step(net, opt, sched, torch.amp.GradScaler("cuda", enabled=pin), device, args.mask_loss)
     run_t0 = time.time()
