@@ -40,18 +40,27 @@ def _square_axes(fig: go.Figure, grid: int, rows: int, cols: int) -> None:
                              scaleanchor=f"x{'' if (r - 1) * cols + c == 1 else (r - 1) * cols + c}", row=r, col=c)
 
 
+MAX_COLUMNS = 3  # panels per row: three stay readable on a 390 px phone screen, and side by side on a laptop
+
+
 def attention_maps_figure(maps: np.ndarray, crop: np.ndarray, opacity: float = 0.55,
                           title: str = "Spatial attention", names: Sequence[str] | None = None) -> go.Figure:
-    """m maps (m, g, g) as per-patch heatmaps over the face crop (S, S, 3), one panel each."""
+    """m maps (m, g, g) as per-patch heatmaps over the face crop (S, S, 3), one panel each, at most
+    `MAX_COLUMNS` to a row."""
     m, g = maps.shape[0], maps.shape[-1]
     names = list(names or [f"map {k + 1}" for k in range(m)])
-    fig = make_subplots(rows=1, cols=m, subplot_titles=names, horizontal_spacing=0.02)
+    cols = min(m, MAX_COLUMNS)
+    rows = -(-m // cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=names, horizontal_spacing=0.03,
+                        vertical_spacing=0.08 if rows > 1 else 0.0)
     lo, hi = float(maps.min()), float(maps.max())
     for k in range(m):
-        fig.add_trace(_crop_image(crop, g), row=1, col=k + 1)
-        fig.add_trace(_heat(maps[k], opacity, lo, hi + 1e-6, k == m - 1, names[k]), row=1, col=k + 1)
-    _square_axes(fig, g, 1, m)
-    fig.update_layout(title=title, height=260, margin=dict(l=10, r=10, t=60, b=10))
+        r, c = k // cols + 1, k % cols + 1
+        fig.add_trace(_crop_image(crop, g), row=r, col=c)
+        fig.add_trace(_heat(maps[k], opacity, lo, hi + 1e-6, k == m - 1, names[k]), row=r, col=c)
+    _square_axes(fig, g, rows, cols)
+    fig.update_annotations(font_size=11)
+    fig.update_layout(title=dict(text=title, font_size=13), height=60 + 230 * rows, margin=dict(l=10, r=10, t=60, b=10))
     return fig
 
 
@@ -70,9 +79,9 @@ def temporal_maps_figure(temporal: np.ndarray, crops: np.ndarray, guide: np.ndar
     cols = steps + (1 if guide is not None else 0)
     titles = []
     for r in range(m):
-        titles += ["frame t" if k == 0 else f"residual t+{k}" for k in range(steps)]
+        titles += ["t" if k == 0 else f"Δ t+{k}" for k in range(steps)]  # short: 5 columns fit 390 px
         if guide is not None:
-            titles.append(f"map {r + 1}: over time")
+            titles.append(f"map {r + 1}, mean")
     fig = make_subplots(rows=m, cols=cols, subplot_titles=titles, horizontal_spacing=0.01, vertical_spacing=0.04)
     lo, hi = float(temporal.min()), float(temporal.max()) + 1e-6
     for r in range(m):

@@ -47,8 +47,8 @@ TEMPORAL = Help(
     short="The detector also sees the motion between frame *t* and the next *n* frames (amplified here). "
           "Flicker around the face border is a typical deepfake trace.",
     more="All patches of all time steps form one sequence, so a patch can be compared with any patch at any "
-         "time. Each row is one map at each time step; the last column is that map averaged over time, which "
-         "gates mid-level backbone features.",
+         "time. Each row is one map at each time step (column *t*: frame t; *Δ t+k*: the change from frame t+k−1 "
+         "to t+k); the last column is that map averaged over time, which gates mid-level backbone features.",
 )
 
 ABLATION = Help(

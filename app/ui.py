@@ -94,7 +94,7 @@ def first_frame_with_boxes(a: VideoAnalysis) -> np.ndarray | None:
 def _grad_cam_panel(a: VideoAnalysis, p) -> list[tuple[str, np.ndarray]]:
     """The post-hoc baseline beside the LDA maps; left out when the analysis' weights cannot be loaded again."""
     try:
-        return [("Grad-CAM (post-hoc)", service.point_grad_cam(a, p.crops))]
+        return [("Grad-CAM", service.point_grad_cam(a, p.crops))]
     except UserError:
         return []
 
@@ -106,7 +106,7 @@ def spatial_panels(a: VideoAnalysis, p) -> tuple[list[tuple[str, np.ndarray]], n
     without a measurement. The region words describe the first group's map."""
     gates = [(f"gate {i + 1}", m) for i, m in enumerate(p.spatial_maps if p.spatial_maps is not None else [])]
     groups = {"maps": (gates, p.shown_map() if gates else None),
-              "activations": ([("activation (12 modules)", p.module_activation)] if p.module_activation is not None
+              "activations": ([("activation", p.module_activation)] if p.module_activation is not None
                               else [], p.module_activation)}
     cam = _grad_cam_panel(a, p)
     groups["grad_cam"] = (cam, cam[0][1] if cam else None)
@@ -114,7 +114,7 @@ def spatial_panels(a: VideoAnalysis, p) -> tuple[list[tuple[str, np.ndarray]], n
     order = sorted((k for k, (panels, _) in groups.items() if panels), key=lambda k: -aucs.get(k, -1.0))
     panels = []
     for k in order:
-        names = [(f"{n} · AUC {aucs[k]:.2f}" if i == 0 and k in aucs else n, m) for i, (n, m) in enumerate(groups[k][0])]
+        names = [(f"{n} · {aucs[k]:.2f}" if i == 0 and k in aucs else n, m) for i, (n, m) in enumerate(groups[k][0])]
         panels += names
     return panels, (groups[order[0]][1] if order else None)
 
@@ -130,8 +130,8 @@ def point_figures(a: VideoAnalysis | None, track: int | None, k: int, opacity: f
         regions = describe_regions(attention_by_region(described, p.crop_landmarks, p.crop.shape[0]))
         spatial = plots.attention_maps_figure(np.stack([m for _, m in panels]), p.crop, opacity,
                                               names=[n for n, _ in panels],
-                                              title=f"t = {p.time_s:.2f} s · p(fake) {p.fake_probability:.2f} · "
-                                                    f"most attention: {regions}")
+                                              title=f"t = {p.time_s:.2f} s · p(fake) {p.fake_probability:.2f}<br>"
+                                                    f"most attention: {regions}")  # two lines fit a phone
     temporal = None
     if p.temporal_maps is not None:
         temporal = plots.temporal_maps_figure(p.temporal_maps, p.crops, p.temporal_guide, opacity)

@@ -28,7 +28,7 @@ def test_temporal_figure_grid_and_residuals():
     heats = [t for t in fig.data if isinstance(t, go.Heatmap)]
     assert len(heats) == 2 * (4 + 1)
     titles = [a.text for a in fig.layout.annotations]
-    assert titles[:5] == ["frame t", "residual t+1", "residual t+2", "residual t+3", "map 1: over time"]
+    assert titles[:5] == ["t", "Δ t+1", "Δ t+2", "Δ t+3", "map 1, mean"]
 
 
 def test_residual_image():
