@@ -387,7 +387,7 @@ def compare_view(state, k: int) -> tuple[np.ndarray | None, str]:
                f"weights {Path(a.weights).name}", f"t = {d.a.time_s:.2f} s (analysis point {k + 1} of {len(diffs)})"]
     image = figures.comparison_figure(d.a.crop, d.a.shown_map(), d.b.crop, d.b.shown_map(), caption)
     where = describe_regions(d.regions) if d.region else "nowhere: the maps are identical"
-    return image, f"At t = {d.a.time_s:.2f} s the maps differ most on: **{where}**."
+    return image, f"At t = {d.a.time_s:.2f} s the mean gates differ most on: **{where}**."
 
 
 def run_compare(video_a: str | None, video_b: str | None, weights: str, points: float):
@@ -411,7 +411,7 @@ def run_compare(video_a: str | None, video_b: str | None, weights: str, points: 
     where = (describe_regions(record["summary"]["regions"]) if record["summary"]["largest_region"]
              else "nowhere: the maps are identical")
     verdicts = (f"### original: {a.label} {a.fake_probability:.2f} · other version: {b.label} {b.fake_probability:.2f}"
-                f"\nOver the clip the maps differ most on: **{where}**.")
+                f"\nOver the clip the mean gates differ most on: **{where}**.")
     state = (a, b, diffs, record)
     image, sentence = compare_view(state, 0)
     return (record, verdicts, timeline, gr.update(maximum=max(len(diffs) - 1, 0), value=0, visible=len(diffs) > 1),

@@ -126,7 +126,7 @@ def test_browser_upload_verdict_and_maps(server, tmp_path):
         page.get_by_role("button", name="Use the bundled pair (real demo clip and a synthetic self-blend of it)").click()
         page.wait_for_timeout(1500)
         page.get_by_role("button", name="Compare", exact=True).click()
-        page.get_by_text("the maps differ most on").first.wait_for(timeout=180_000)
+        page.get_by_text("the mean gates differ most on").first.wait_for(timeout=180_000)
         compare_text = page.inner_text("body")
         page.get_by_role("button", name="Download this comparison (PNG + JSON)").click()
         page.locator("a[download][href$='comparison.json']").wait_for(timeout=60_000)
