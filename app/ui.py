@@ -68,7 +68,7 @@ def verdict_markdown(a: VideoAnalysis) -> str:
              f"tracking {a.timings.get('faces_s', 0):.1f} s, model {a.timings.get('model_s', 0):.1f} s"]
     c = a.concentration()
     if c is not None:
-        lines.append(f"Map concentration **{c:.2f}** (0: attention spread evenly, 1: all on one patch; the paper "
+        lines.append(f"Gate concentration **{c:.2f}** (0: attention spread evenly, 1: all on one patch; the paper "
                      "reports fakes' maps more concentrated, the model card says how that held on real benchmarks)")
     if len(a.tracks) > 1:
         lines.append("Per face: " + ", ".join(f"face {t}: {a.track_probability(t):.2f}" for t in sorted(a.tracks)))
@@ -96,6 +96,9 @@ def _grad_cam_panel(a: VideoAnalysis, p) -> list[tuple[str, np.ndarray]]:
     try:
         return [("Grad-CAM", service.point_grad_cam(a, p.crops))]
     except UserError:
+        return []
+    except RuntimeError as err:  # e.g. out of memory: the LDA maps are still worth showing
+        LOG.warning("Grad-CAM failed: %s", err)
         return []
 
 

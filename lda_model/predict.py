@@ -123,14 +123,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def _report(video: str, result, as_json: bool) -> bool:
     """Print one clip's record (or its one-line error); True when it was analysed."""
-    from .inference.faces import FaceModelError
+    from .inference.faces import FaceModelError, print_error
     from .inference.video import VideoError
 
     if isinstance(result, (VideoError, FaceModelError, OSError)):
-        print(f"error: {video}: {result}", file=sys.stderr)
+        print_error(f"error: {video}: {result}")
         return False
     if isinstance(result, Exception):
-        print(f"error: {video}: unexpected {type(result).__name__}: {result}", file=sys.stderr)
+        print_error(f"error: {video}: unexpected {type(result).__name__}: {result}")
         return False
     record = result.to_json()
     record["video"] = video

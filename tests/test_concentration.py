@@ -13,6 +13,9 @@ def test_flat_is_zero_and_one_patch_is_one():
     assert concentration(peak) == pytest.approx(1.0)
     assert concentration(np.zeros((14, 14))) == 0.0  # nothing to concentrate
     assert concentration(peak + 0.5) == pytest.approx(1.0)  # a common level does not dilute the peak
+    almost_flat = np.full((14, 14), 0.5)
+    almost_flat[0, 0] += 1e-9  # float noise is no concentration
+    assert concentration(almost_flat) == 0.0
 
 
 def test_more_concentrated_maps_score_higher():

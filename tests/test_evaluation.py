@@ -120,6 +120,18 @@ def test_attention_rise_compares_blended_patches_with_the_real():
     assert attention_rise(fake, real, np.zeros((3, 2, 2)))["segments"] == 0
 
 
+def test_within_auc_tells_localizing_from_saying_fake_everywhere():
+    blended = np.zeros((2, 4, 4))
+    blended[:, 1:3, 1:3] = 1.0  # the middle four patches of each fake were blended
+    real = np.zeros((2, 4, 4))
+    everywhere = np.ones((2, 4, 4))  # "fake" all over: separates fakes from reals, points nowhere
+    res = attention_rise(everywhere, real, blended)
+    assert res["patch_auc"] == 1.0 and res["within_auc"] == 0.5
+    peaked = 0.1 + blended * 0.8
+    assert attention_rise(peaked, real, blended)["within_auc"] == 1.0
+    assert attention_rise(1 - peaked, real, blended)["within_auc"] == 0.0
+
+
 def test_evaluate_detection(tmp_path, tiny_weights, face_clip):
     (tmp_path / "clips").mkdir()
     for k, label in enumerate(["REAL", "FAKE"]):

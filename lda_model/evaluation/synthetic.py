@@ -19,7 +19,7 @@ from ..data.store import SegmentStore
 from ..inference.quality import face_quality
 from ..inference.scoring import score_clips, score_clips_with_attention
 from ..model.detector import LDADetector
-from .metrics import auc_by_quantile, binary_metrics, bootstrap_auc_interval, fakes_by_group, metrics_by_group
+from .metrics import auc_by_quantile, binary_metrics, bootstrap_auc_interval, fakes_by_group, metrics_by_group, rank_auc
 
 SOURCE_NAMES = {"video": "clip", "image": "photo"}  # cache item kind -> name in `video_by_source`
 
@@ -50,7 +50,10 @@ def attention_rise(fake: np.ndarray, real: np.ndarray, blended: np.ndarray, thre
     blended: (K, g, g) the fraction of each patch that was blended. Patches blended at least
     `threshold` count: `patch_auc` = AUC of their attention in the fake against the same patches
     in the real (0.5 = no change, < 0.5 = it drops), `rise_rate` = share of segments whose mean
-    attention over those patches is higher in the fake."""
+    attention over those patches is higher in the fake. `within_auc` asks where *inside* the fake
+    the attention is: per fake segment, the AUC of its blended patches against its untouched ones
+    (blended fraction 0), averaged over segments; a map that only says "fake" everywhere scores 0.5
+    there, however well it separates fakes from reals (which `patch_auc` also rewards)."""
     keep = blended >= threshold  # (K, g, g)
     segs = keep.any(axis=(1, 2))
     if not segs.any():
@@ -58,7 +61,12 @@ def attention_rise(fake: np.ndarray, real: np.ndarray, blended: np.ndarray, thre
     f, r = fake[keep], real[keep]
     auc = binary_metrics(np.r_[np.zeros(len(r)), np.ones(len(f))], np.r_[r, f])["auc"]
     per_seg = [(fake[k][keep[k]].mean() > real[k][keep[k]].mean()) for k in np.flatnonzero(segs)]
+    untouched = blended <= 0  # (K, g, g)
+    within = [rank_auc(np.r_[np.zeros(int(untouched[k].sum())), np.ones(int(keep[k].sum()))],
+                       np.r_[fake[k][untouched[k]], fake[k][keep[k]]])
+              for k in np.flatnonzero(segs) if untouched[k].any()]
     return {"patch_auc": round(float(auc), 4), "rise_rate": round(float(np.mean(per_seg)), 4),
+            "within_auc": round(float(np.mean(within)), 4) if within else float("nan"),
             "segments": int(segs.sum()), "patches": int(keep.sum())}
 
 

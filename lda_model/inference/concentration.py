@@ -16,7 +16,9 @@ import numpy as np
 def concentration(attention: np.ndarray) -> float:
     """(g, g) map -> normalised concentration in [0, 1] of its part above its minimum (0 for a flat map)."""
     p = np.asarray(attention, np.float64).ravel()
-    p = p - p.min() if p.size else p
+    if p.size < 2 or not np.isfinite(p).all() or np.ptp(p) <= 1e-6 * max(1.0, float(np.abs(p).max())):
+        return 0.0  # flat to float precision (or broken): nothing concentrated
+    p = p - p.min()
     total = p.sum()
     if total <= 0 or p.size < 2:
         return 0.0

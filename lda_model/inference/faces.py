@@ -137,6 +137,16 @@ def quiet_native_stderr():
                 os.close(_QUIET_SAVED)
 
 
+def print_error(line: str) -> None:
+    """One line to the user's stderr, even while another thread has native stderr silenced (batch mode
+    finds the next clip's faces while the current clip's error is reported)."""
+    with _QUIET_LOCK:
+        if _QUIET_DEPTH > 0:
+            os.write(_QUIET_SAVED, (line + "\n").encode())
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+
 class FaceDetector:
     """MediaPipe Face Landmarker in VIDEO mode. Use as a context manager, one per clip.
 

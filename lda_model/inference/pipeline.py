@@ -213,10 +213,11 @@ class PointResult:
     crop_landmarks: np.ndarray  # (478, 2) frame t's landmarks in crop pixels
 
     def shown_map(self) -> np.ndarray | None:
-        """(g, g): the map the app shows first, compares, exports and puts into words: the mean gating map
-        (spatial maps and temporal guide), which localizes blended patches better than the modules' raw
-        activation on held-out forgeries (`evaluate localization --data`, in the default's card); the
-        activation for a model without gates; None without attention."""
+        """(g, g): the LDA map that compares, exports and measures a point (its concentration): the mean
+        gating map (spatial maps and temporal guide), which localizes blended patches better than the
+        modules' raw activation on held-out forgeries (`evaluate localization --data`, in the default's
+        card); the activation for a model without gates; None without attention. The app's Analyze tab
+        puts whichever map the card measures best first (Grad-CAM for `default`)."""
         gates = [m.mean(0) for m in (self.spatial_maps, self.temporal_guide) if m is not None]
         return np.mean(gates, 0) if gates else self.module_activation
 
@@ -415,13 +416,16 @@ def analyze_videos(paths: list[str | os.PathLike], detector: LDADetector, weight
         deadline = None if time_limit_s is None else time.perf_counter() + time_limit_s
         return extract_faces(path, deadline=deadline, **settings)
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
         pending = pool.submit(faces_of, paths[0]) if paths else None
         for i, path in enumerate(paths):
             current = pending
             pending = pool.submit(faces_of, paths[i + 1]) if i + 1 < len(paths) else None
             try:
-                faces = current.result()
-                yield str(path), run_detector(detector, faces, weights=weights, threshold=threshold)
+                result = run_detector(detector, current.result(), weights=weights, threshold=threshold)
             except Exception as err:  # noqa: BLE001 - the caller reports each clip's failure on its own
-                yield str(path), err
+                result = err
+            yield str(path), result
+    finally:  # a consumer that stops early does not wait for clips it will never read
+        pool.shutdown(wait=False, cancel_futures=True)

@@ -64,7 +64,11 @@ class WeightsInfo:
             try:
                 from huggingface_hub import hf_hub_download
 
-                return Path(hf_hub_download(self.location, "README.md", revision=self.revision)).read_text("utf-8")
+                from huggingface_hub import constants
+
+                offline = constants.HF_HUB_OFFLINE or not hub_reachable()  # no 30 s of retries for a card
+                return Path(hf_hub_download(self.location, "README.md", revision=self.revision,
+                                            local_files_only=offline)).read_text("utf-8")
             except Exception:  # noqa: BLE001 - a missing card is not fatal
                 return ""
         return ""
@@ -169,10 +173,15 @@ HUB_PROBE_TIMEOUT_S = 3.0
 
 
 def hub_reachable(timeout: float = HUB_PROBE_TIMEOUT_S) -> bool:
-    """Whether a TCP connection to the Hub endpoint opens within `timeout` s (name lookup included)."""
+    """Whether a TCP connection to the Hub endpoint opens within `timeout` s (name lookup included).
+    Behind a proxy (HTTPS_PROXY / HTTP_PROXY set) the Hub is taken as reachable: the HTTP client goes
+    through the proxy, a direct probe would not."""
     from urllib.parse import urlparse
 
     from huggingface_hub import constants
+
+    if any(os.environ.get(k) for k in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY")):
+        return True
 
     url = urlparse(constants.ENDPOINT)
     port = url.port or (443 if url.scheme == "https" else 80)

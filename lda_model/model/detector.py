@@ -19,7 +19,7 @@ import timm
 import torch
 import torch.nn.functional as F
 from huggingface_hub import PyTorchModelHubMixin, hf_hub_download
-from huggingface_hub.errors import EntryNotFoundError
+from huggingface_hub.errors import RemoteEntryNotFoundError
 from safetensors.torch import load_model as load_safetensors_model
 from safetensors.torch import save_model as save_safetensors_model
 from torch import nn
@@ -286,7 +286,7 @@ class LDADetector(
                     token=token,
                     local_files_only=local_files_only,
                 )
-            except EntryNotFoundError as err:
+            except RemoteEntryNotFoundError as err:  # the repo lacks the file (not: it is missing from the cache)
                 raise UnsafeWeightsError(
                     f"{model_id} has no {SAFETENSORS_FILE}; pickle checkpoints are never loaded"
                 ) from err
