@@ -129,6 +129,8 @@ def test_within_auc_tells_localizing_from_saying_fake_everywhere():
     assert res["patch_auc"] == 1.0 and res["within_auc"] == 0.5
     peaked = 0.1 + blended * 0.8
     assert attention_rise(peaked, real, blended)["within_auc"] == 1.0
+    assert attention_rise(peaked, real, blended)["within_auc_real"] == 0.5  # the real's map is flat there
+    assert attention_rise(peaked, peaked, blended)["within_auc_real"] == 1.0  # bright on that region anyway
     assert attention_rise(1 - peaked, real, blended)["within_auc"] == 0.0
 
 

@@ -266,6 +266,10 @@ def localization_results(res: dict) -> list[dict]:
     for name, b in res.get("blend_attention", {}).items():
         m.add("blend-attention-test", f"patch_auc_{name}", b.get("patch_auc"),
               f"blended patches vs the same patches of the real face, {name}, AUC")
+        m.add("blend-attention-test", f"within_auc_{name}", b.get("within_auc"),
+              f"inside each fake, blended vs untouched patches, {name}, AUC")
+        m.add("blend-attention-test", f"within_auc_real_{name}", b.get("within_auc_real"),
+              f"the same regions on the real face, {name}, AUC")
     base = res.get("random_weights", {})
     m.add("localization-random", "rise_rate", base.get("rise_rate"), "random weights: attention rises on the defect")
     m.add("localization-random", "grad_cam_rise_rate", base.get("grad_cam_rise_rate"), "random weights: Grad-CAM rises")
