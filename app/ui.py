@@ -94,7 +94,9 @@ def first_frame_with_boxes(a: VideoAnalysis) -> np.ndarray | None:
 def _grad_cam_panel(a: VideoAnalysis, p) -> list[tuple[str, np.ndarray]]:
     """The post-hoc baseline beside the LDA maps; left out when the analysis' weights cannot be loaded again."""
     try:
-        return [("Grad-CAM", service.point_grad_cam(a, p.crops))]
+        if p.grad_cam is None or p.grad_cam[0] != a.weights:  # once per point and weights, not per redraw
+            p.grad_cam = (a.weights, service.point_grad_cam(a, p.crops))
+        return [("Grad-CAM", p.grad_cam[1])]
     except UserError:
         return []
     except RuntimeError as err:  # e.g. out of memory: the LDA maps are still worth showing

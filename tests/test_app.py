@@ -85,11 +85,26 @@ def test_bad_upload_is_a_message_and_the_app_keeps_serving(server, tmp_path, fac
     assert client.predict(handle_file(str(face_clip)), 6, api_name="/analyze")[0]["faces"] == 1
 
 
-def test_browser_upload_verdict_and_maps(server, tmp_path):
+def _need_chromium() -> None:
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail("chromium is missing: .ci/run installs it")
         pytest.skip("chromium not installed (apt-get install chromium)")
+
+
+def _analyze_example(page, server: str) -> None:
+    """Open the app, upload the bundled fake example, analyse it and wait for its figures."""
+    page.goto(server, wait_until="domcontentloaded")
+    page.get_by_role("button", name="Analyze").wait_for(timeout=60_000)
+    page.locator("input[type=file]").first.set_input_files(str(EXAMPLE))
+    page.wait_for_timeout(1500)
+    page.get_by_role("button", name="Analyze").click()
+    page.get_by_text("fake probability").first.wait_for(timeout=120_000)
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=60_000)
+
+
+def test_browser_upload_verdict_and_maps(server, tmp_path):
+    _need_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -97,13 +112,7 @@ def test_browser_upload_verdict_and_maps(server, tmp_path):
                                      args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                                            "--disable-component-update", "--disable-sync", "--no-first-run"])
         page = browser.new_page(viewport={"width": 1400, "height": 2400})
-        page.goto(server, wait_until="domcontentloaded")
-        page.get_by_role("button", name="Analyze").wait_for(timeout=60_000)
-        page.locator("input[type=file]").first.set_input_files(str(EXAMPLE))
-        page.wait_for_timeout(1500)
-        page.get_by_role("button", name="Analyze").click()
-        page.get_by_text("fake probability").first.wait_for(timeout=120_000)
-        page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=60_000)
+        _analyze_example(page, server)
         heatmaps = page.locator(".js-plotly-plot .heatmaplayer, .js-plotly-plot .hm").count()
         shots = Path(os.environ.get("LDA_SCREENSHOT_DIR", tmp_path))
         shots.mkdir(parents=True, exist_ok=True)
@@ -387,26 +396,24 @@ OVERLAPS_JS = """() => {
 }"""
 
 
+SPATIAL_TITLE_JS = ("[...document.querySelectorAll('.js-plotly-plot .gtitle')].map(t => t.textContent)"
+                    ".find(t => t.startsWith('t = ')) || ''")
+
+
 def _spatial_title(page) -> str:
-    return page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot .gtitle')].map(t => t.textContent)"
-                         ".find(t => t.startsWith('t = ')) || ''")
+    return page.evaluate("() => " + SPATIAL_TITLE_JS)
 
 
 def _timed_change(page, act, before: str) -> float:
     """Seconds from `act()` until the spatial figure's title differs from `before`."""
     t0 = time.perf_counter()
     act()
-    page.wait_for_function("(before) => [...document.querySelectorAll('.js-plotly-plot .gtitle')]"
-                           ".map(t => t.textContent).find(t => t.startsWith('t = ')) !== before", arg=before,
-                           timeout=60_000)
+    page.wait_for_function(f"(before) => ({SPATIAL_TITLE_JS}) !== before", arg=before, timeout=60_000)
     return time.perf_counter() - t0
 
 
 def test_browser_phone_width_titles_and_scrubbing(server, tmp_path):
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing: .ci/run installs it")
-        pytest.skip("chromium not installed (apt-get install chromium)")
+    _need_chromium()
     from playwright.sync_api import sync_playwright
 
     shots = Path(os.environ.get("LDA_SCREENSHOT_DIR", tmp_path))
@@ -414,13 +421,7 @@ def test_browser_phone_width_titles_and_scrubbing(server, tmp_path):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport={"width": 390, "height": 844})
-        page.goto(server, wait_until="domcontentloaded")
-        page.get_by_role("button", name="Analyze").wait_for(timeout=60_000)
-        page.locator("input[type=file]").first.set_input_files(str(EXAMPLE))
-        page.wait_for_timeout(1500)
-        page.get_by_role("button", name="Analyze").click()
-        page.get_by_text("fake probability").first.wait_for(timeout=120_000)
-        page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=60_000)
+        _analyze_example(page, server)
         page.wait_for_timeout(1000)
         found = page.evaluate(OVERLAPS_JS)
         page.screenshot(path=str(shots / "app_analyze_390px.png"), full_page=True)

@@ -211,6 +211,9 @@ class PointResult:
     crop: np.ndarray  # (S, S, 3) uint8: frame t as the model saw it
     crops: np.ndarray  # (n+1, S, S, 3) uint8: frames t..t+n
     crop_landmarks: np.ndarray  # (478, 2) frame t's landmarks in crop pixels
+    # (weights source, (g, g) Grad-CAM) of this point once someone asked for it: the app redraws a point on
+    # every slider move
+    grad_cam: tuple[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
 
     def shown_map(self) -> np.ndarray | None:
         """(g, g): the LDA map that compares, exports and measures a point (its concentration): the mean
@@ -220,6 +223,11 @@ class PointResult:
         puts whichever map the card measures best first (Grad-CAM for `default`)."""
         gates = [m.mean(0) for m in (self.spatial_maps, self.temporal_guide) if m is not None]
         return np.mean(gates, 0) if gates else self.module_activation
+
+    def concentration(self) -> float | None:
+        """`concentration.concentration` of the shown map (None without attention)."""
+        m = self.shown_map()
+        return None if m is None else concentration(m)
 
 
 @dataclass
@@ -267,7 +275,7 @@ class VideoAnalysis:
         """The main face's mean concentration of its shown maps (None without a face or without maps)."""
         if self.main_track is None:
             return None
-        values = [concentration(m) for m in (p.shown_map() for p in self.tracks[self.main_track]) if m is not None]
+        values = [c for c in (p.concentration() for p in self.tracks[self.main_track]) if c is not None]
         return float(np.mean(values)) if values else None
 
     def quality(self) -> FaceQuality | None:
@@ -285,7 +293,7 @@ class VideoAnalysis:
                 "track": p.track,
                 "fake_probability": round(p.fake_probability, 6),
                 "box": [round(float(v), 1) for v in p.box],
-                **({} if p.shown_map() is None else {"concentration": round(concentration(p.shown_map()), 4)}),
+                **({} if (c := p.concentration()) is None else {"concentration": round(c, 4)}),
             }
             for tid in sorted(self.tracks)
             for p in self.tracks[tid]
@@ -300,7 +308,7 @@ class VideoAnalysis:
             "uncertain_band": [round(v, 4) for v in self.uncertain_band],
             "spread": None if self.spread() is None else [round(v, 4) for v in self.spread()],
             # the main face's mean map concentration (concentration.py; the paper's Fig. 9/10 claim)
-            "concentration": None if self.concentration() is None else round(self.concentration(), 4),
+            "concentration": None if (c := self.concentration()) is None else round(c, 4),
             "faces": len(self.tracks),
             "main_track": self.main_track,
             "tracks": [

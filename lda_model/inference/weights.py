@@ -64,11 +64,8 @@ class WeightsInfo:
             try:
                 from huggingface_hub import hf_hub_download
 
-                from huggingface_hub import constants
-
-                offline = constants.HF_HUB_OFFLINE or not hub_reachable()  # no 30 s of retries for a card
                 return Path(hf_hub_download(self.location, "README.md", revision=self.revision,
-                                            local_files_only=offline)).read_text("utf-8")
+                                            local_files_only=hub_offline())).read_text("utf-8")
             except Exception:  # noqa: BLE001 - a missing card is not fatal
                 return ""
         return ""
@@ -200,11 +197,18 @@ def hub_reachable(timeout: float = HUB_PROBE_TIMEOUT_S) -> bool:
     return ok.is_set()
 
 
+def hub_offline() -> bool:
+    """Answer Hub requests from the local cache alone: offline by setting, or the Hub cannot be reached."""
+    from huggingface_hub import constants
+
+    return bool(constants.HF_HUB_OFFLINE) or not hub_reachable()
+
+
 def _load_hub(info: WeightsInfo) -> LDADetector:
     """From the Hub, or from the local Hub cache alone when the Hub is offline or cannot be reached."""
     from huggingface_hub import constants
 
-    offline = constants.HF_HUB_OFFLINE or not hub_reachable()
+    offline = hub_offline()
     try:
         return LDADetector.from_pretrained(info.location, revision=info.revision, local_files_only=offline)
     except Exception as err:  # noqa: BLE001
