@@ -61,6 +61,25 @@ def test_augment_moves_masks_with_the_frames():
         assert inside.mean() > 150 and outside.mean() < 100  # the mask still covers the square
 
 
+def test_compress_makes_a_small_blocky_clip_and_keeps_the_rest():
+    import cv2
+
+    frames = np.repeat(load_face_photo()[None, 100:292, 160:352], 2, 0)  # (2, 192, 192, 3), the face
+    masks = np.zeros(frames.shape[:3], np.float32)
+    masks[:, 60:120, 60:120] = 1
+
+    def detail(clip):  # high-frequency energy
+        return float(np.mean([cv2.Laplacian(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), cv2.CV_64F).var() for f in clip]))
+
+    for seed in range(4):
+        plain, m0 = augment_clip(frames, 160, np.random.default_rng(seed), masks=masks)
+        off = augment_clip(frames, 160, np.random.default_rng(seed), masks=masks, compress=0.0)
+        small, m1 = augment_clip(frames, 160, np.random.default_rng(seed), masks=masks, compress=1.0)
+        assert np.array_equal(off[0], plain) and np.array_equal(m0, m1)  # off: the same draws; masks unmoved
+        assert small.shape == plain.shape and np.array_equal(small[0], small[1])  # every frame alike
+        assert detail(small) < 0.5 * detail(plain)
+
+
 def test_mask_to_grid_is_the_blended_fraction_per_patch():
     masks = np.zeros((3, 64, 64), np.float32)
     masks[1, :16, :32] = 1.0  # the top-left 2 x 4 patches of an 8 x 8 grid at frame 1

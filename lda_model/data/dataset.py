@@ -26,8 +26,14 @@ from .store import Segment, SegmentStore
 
 
 def augment_clip(frames: np.ndarray, size: int, rng: np.random.Generator, strength: float = 1.0,
-                 masks: np.ndarray | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+                 masks: np.ndarray | None = None,
+                 compress: float = 0.0) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """The same random crop/flip/colour/JPEG for every frame of (T, S, S, 3) -> (T, size, size, 3).
+
+    With probability `compress` the clip is then made like a small, heavily compressed video (FF++
+    c40, a DFDC phone clip): shrunk to 30-70 % of `size`, JPEG-coded at quality 15-50 and enlarged
+    back, the same for every frame and for reals and fakes alike, so blockiness and blur are no
+    evidence either way. With 0 nothing more is drawn (the streams of earlier runs are unchanged).
 
     With `masks` (T, S, S) float (a fake's blend masks), returns (frames, masks (T, size, size)):
     the masks follow the crop and flip, not the colour or JPEG changes. The random draws are
@@ -44,6 +50,7 @@ def augment_clip(frames: np.ndarray, size: int, rng: np.random.Generator, streng
     alpha = 1 + strength * rng.uniform(-0.15, 0.15)
     beta = strength * rng.uniform(-15, 15)
     quality = int(rng.integers(60, 96)) if rng.random() < 0.7 * strength else None
+    low = (float(rng.uniform(0.3, 0.7)), int(rng.integers(15, 51))) if compress > 0 and rng.random() < compress else None
     interp = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
     out = np.empty((t, size, size, 3), dtype=np.uint8)
     for k in range(t):
@@ -54,7 +61,7 @@ def augment_clip(frames: np.ndarray, size: int, rng: np.random.Generator, streng
         if quality is not None:
             ok, buf = cv2.imencode(".jpg", f, [cv2.IMWRITE_JPEG_QUALITY, quality])
             f = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
-        out[k] = f
+        out[k] = f if low is None else compress_frame(f, *low)
     if masks is None:
         return out
     warped = np.stack([cv2.warpAffine(mk.astype(np.float32), m, (size, size), flags=interp,
@@ -62,6 +69,14 @@ def augment_clip(frames: np.ndarray, size: int, rng: np.random.Generator, streng
     if flip:
         warped = warped[:, :, ::-1]
     return out, np.ascontiguousarray(warped)
+
+
+def compress_frame(frame: np.ndarray, scale: float, quality: int) -> np.ndarray:
+    """(H, W, 3) uint8 -> the same size, as if stored at `scale` of its side with JPEG `quality`."""
+    h, w = frame.shape[:2]
+    small = cv2.resize(frame, (max(8, round(w * scale)), max(8, round(h * scale))), interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.resize(cv2.imdecode(buf, cv2.IMREAD_UNCHANGED), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def mask_to_grid(masks: np.ndarray, grid: int) -> np.ndarray:
@@ -104,7 +119,7 @@ class SynthClips(Dataset):
 
     def __init__(self, store: SegmentStore, clip_length: int, size: int, length: int, seed: int = 0,
                  augment: float = 1.0, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), mask_grid: int | None = None,
-                 synth_share: float | None = None, regions: str = "whole") -> None:
+                 synth_share: float | None = None, regions: str = "whole", compress: float = 0.0) -> None:
         if regions not in REGION_MIXES:
             raise ValueError(f"regions must be one of {sorted(REGION_MIXES)}, got {regions!r}")
         if clip_length > store.segment_length:
@@ -124,6 +139,7 @@ class SynthClips(Dataset):
         self.synth_share = synth_share  # probability that a fake is synthesized rather than a labelled one
         self.store, self.clip_length, self.size, self.length = store, clip_length, size, length
         self.seed, self.augment, self.mean, self.std = seed, augment, mean, std
+        self.compress = compress  # augment_clip: probability of a small, heavily compressed clip
         self.regions = regions  # forgery.REGION_MIXES: which landmark hulls the synthesized fakes blend
         self.mask_grid = mask_grid  # set: items are (clip, label, per-patch blend fraction (n+1, g, g))
         self.epoch = 0
@@ -166,7 +182,7 @@ class SynthClips(Dataset):
         if label and self.synth_share < 1 and (self.synth_share == 0 or rng.random() >= self.synth_share):
             seg = self.store.fake_segments[int(rng.integers(len(self.store.fake_segments)))]
             frames, _ = self._window(seg, rng)  # a labelled fake as it is
-            frames = augment_clip(frames, self.size, rng, self.augment)
+            frames = augment_clip(frames, self.size, rng, self.augment, compress=self.compress)
             return crops_to_tensor(frames, self.size, self.mean, self.std), torch.tensor(1.0)
         frames, lms, identity = self._pick(rng)
         masks = None  # a fake's blend masks (T, S, S)
@@ -178,10 +194,10 @@ class SynthClips(Dataset):
             frames, masks, _ = forge_clip(frames, lms, rng, donor=donor, regions=self.regions)
         clip_label = torch.tensor(float(label))
         if self.mask_grid is None:
-            frames = augment_clip(frames, self.size, rng, self.augment)
+            frames = augment_clip(frames, self.size, rng, self.augment, compress=self.compress)
             return crops_to_tensor(frames, self.size, self.mean, self.std), clip_label
         if masks is None:  # a real clip has no blended pixel
             masks = np.zeros(frames.shape[:3], dtype=np.float32)
-        frames, masks = augment_clip(frames, self.size, rng, self.augment, masks=masks)
+        frames, masks = augment_clip(frames, self.size, rng, self.augment, masks=masks, compress=self.compress)
         target = torch.from_numpy(mask_to_grid(masks, self.mask_grid))  # (n+1, g, g)
         return crops_to_tensor(frames, self.size, self.mean, self.std), clip_label, target

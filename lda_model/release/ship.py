@@ -297,6 +297,9 @@ def recipe_text(targs: dict) -> str:
                  "the blended fraction of the patch, `--mask-loss`)")
     if targs.get("forgery_regions", "whole") != "whole":
         text += f"; forgery regions `{targs['forgery_regions']}` (`--forgery-regions`)"
+    if targs.get("compress"):
+        text += (f"; a share {targs['compress']} of the training clips, reals and fakes alike, shrunk to 30-70 % and "
+                 "JPEG-coded at quality 15-50 (`--compress`)")
     if targs.get("time_budget"):
         text += (f"; `--time-budget {targs['time_budget']}` minutes (the epochs that fit, of {targs['epochs']} "
                  "asked for, with the schedule fitted to them)")
