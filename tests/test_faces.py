@@ -75,6 +75,22 @@ def test_detector_finds_the_bundled_face():
     assert 150 < x0 < x1 < 300 and 40 < y0 < y1 < 220
 
 
+def test_detector_tracks_one_face_and_finds_one_that_enters():
+    face = load_face_photo()[0:300, 75:375]  # (300, 300, 3) around the face: large enough for the detector
+    alone = np.concatenate([face, np.full_like(face, 90)], 1)  # (300, 600, 3)
+    pair = np.concatenate([face, face[:, ::-1]], 1)  # a second person enters on the right at frame 3
+    frames = [alone] * 3 + [pair] * (faces.RESCAN_EVERY + 2)
+    with FaceDetector(max_faces=4) as det:
+        counts = [len(det.detect(f, k / 10)) for k, f in enumerate(frames)]
+    assert counts[:3] == [1, 1, 1]
+    first_pair = counts.index(2)  # found at the latest on the next rescan, and kept from then on
+    assert 3 <= first_pair < 3 + faces.RESCAN_EVERY and set(counts[first_pair:]) == {2}
+    with FaceDetector(max_faces=4, rescan_every=1) as det:  # looking on every frame: found at once
+        assert [len(det.detect(f, k / 10)) for k, f in enumerate(frames)][3:] == [2] * (len(frames) - 3)
+    with FaceDetector(max_faces=1) as det:  # one face asked for: one found
+        assert {len(det.detect(f, k / 10)) for k, f in enumerate(frames)} == {1}
+
+
 def test_detector_on_an_empty_frame():
     with FaceDetector() as det:
         assert det.detect(np.zeros((240, 320, 3), np.uint8), 0.0) == []

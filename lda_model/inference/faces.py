@@ -2,8 +2,9 @@
 
 - `face_model_path()` finds `face_landmarker.task`: `$LDA_FACE_MODEL`, then the copy shipped in
   `assets/models/`, then a checksum-verified download into the user cache (never at import).
-- `FaceDetector` wraps one landmarker in VIDEO mode (`with FaceDetector() as det:`), feeding it
-  strictly increasing time stamps.
+- `FaceDetector` wraps the landmarker (`with FaceDetector() as det:`): in VIDEO mode (strictly
+  increasing time stamps) it tracks a face, in IMAGE mode it looks for new faces on every
+  `RESCAN_EVERY`-th frame.
 - `FaceTracker` gives faces an identity across frames: greedy matching on box overlap, falling
   back to centre distance (analysis points can be many frames apart), tolerating short misses.
 - `crop_window` / `fit_window` / `crop_square`: a square window around the landmarks with a margin,
@@ -41,6 +42,13 @@ NUM_LANDMARKS = 478
 DEFAULT_MARGIN = 0.3
 # Faces whose landmark box is smaller than this many pixels (longer side) are ignored.
 MIN_FACE_SIZE = 24
+# A VIDEO-mode landmarker tracks the faces it has and looks for no new ones while it has any, so
+# a face that enters later would never be found; an IMAGE-mode one detects afresh on every frame,
+# at about twice the cost. So a VIDEO-mode landmarker tracks, and an IMAGE-mode one for up to
+# max_faces looks again on every RESCAN_EVERY-th frame (a face entering is found at most this
+# many analysed frames late), on every frame while more than one face is in view, and whenever
+# the tracked face is lost.
+RESCAN_EVERY = 4
 
 
 class FaceModelError(RuntimeError):
@@ -148,34 +156,38 @@ def print_error(line: str) -> None:
 
 
 class FaceDetector:
-    """MediaPipe Face Landmarker in VIDEO mode. Use as a context manager, one per clip.
+    """MediaPipe Face Landmarker: one in VIDEO mode tracks, one in IMAGE mode finds faces afresh
+    (`RESCAN_EVERY`). Use as a context manager, one per clip.
 
-    With `search` (the default), a frame on which the landmarker finds no face goes through the
+    With `search` (the default), a frame on which the landmarkers find no face goes through the
     full-range search (`face_search.py`): the region where a face was found last is tried first,
     then the full-range detector over the frame and its tiles, and an IMAGE-mode landmarker runs
     on each region found. A frame where the landmarker succeeds pays nothing for this."""
 
     def __init__(self, max_faces: int = 4, min_confidence: float = 0.5, model_path: str | Path | None = None,
-                 search: bool = True):
+                 search: bool = True, rescan_every: int = RESCAN_EVERY):
         self.max_faces = max_faces
         self.min_confidence = min_confidence
         self.model_path = Path(model_path) if model_path else face_model_path()
         self.search = search
-        self._landmarker = None
+        self.rescan_every = rescan_every  # 1: look for new faces on every frame
+        self._landmarker = None  # VIDEO mode, one face: tracks it
+        self._scanner = None  # IMAGE mode, up to max_faces: finds faces afresh (when max_faces > 1)
         self._image_landmarker = None  # for regions found by the search (created on first use)
         self._search = None
         self._follow: list = []  # face_search.Region of the faces the search found last
-        self._warm = False
-        self._last_ms = -1
+        self._last_ms = -1  # the VIDEO landmarker's last time stamp (-1: it has not run yet)
+        self._calls = 0
+        self._in_view = 0  # faces found on the last frame
 
-    def _options(self, mode: str):
+    def _options(self, mode: str, num_faces: int = 1):
         from mediapipe.tasks.python import vision
         from mediapipe.tasks.python.core.base_options import BaseOptions
 
         return vision.FaceLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(self.model_path)),
             running_mode=getattr(vision.RunningMode, mode),
-            num_faces=self.max_faces if mode == "VIDEO" else 1,
+            num_faces=num_faces,
             min_face_detection_confidence=self.min_confidence,
             min_face_presence_confidence=self.min_confidence,
             min_tracking_confidence=self.min_confidence,
@@ -186,16 +198,16 @@ class FaceDetector:
 
         with quiet_native_stderr():
             self._landmarker = vision.FaceLandmarker.create_from_options(self._options("VIDEO"))
-        self._last_ms = -1
-        self._warm = False  # the VIDEO landmarker has run once (its start-up notes are silenced)
-        self._follow = []
+            if self.max_faces > 1:
+                self._scanner = vision.FaceLandmarker.create_from_options(self._options("IMAGE", self.max_faces))
+        self._last_ms, self._calls, self._in_view, self._follow = -1, 0, 0, []
         return self
 
     def __exit__(self, *exc) -> None:
-        for lm in (self._landmarker, self._image_landmarker):
+        for lm in (self._landmarker, self._scanner, self._image_landmarker):
             if lm is not None:
                 lm.close()
-        self._landmarker = self._image_landmarker = None
+        self._landmarker = self._scanner = self._image_landmarker = None
 
     def detect(self, rgb: np.ndarray, time_s: float) -> list[Face]:
         """Faces in one RGB uint8 frame; `time_s` must not go backwards within a clip."""
@@ -203,21 +215,27 @@ class FaceDetector:
 
         if self._landmarker is None:
             raise RuntimeError("use FaceDetector as a context manager")
-        ms = max(int(round(time_s * 1000)), self._last_ms + 1)  # strictly increasing
-        self._last_ms = ms
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
-        if self._warm:
-            result = self._landmarker.detect_for_video(image, ms)
-        else:  # the first inference logs its start-up notes
-            with quiet_native_stderr():
-                result = self._landmarker.detect_for_video(image, ms)
-            self._warm = True
-        h, w = rgb.shape[:2]
-        faces = _distinct([Face(np.array([(p.x * w, p.y * h) for p in lms], dtype=np.float32))
-                           for lms in result.face_landmarks])
+        ms = max(int(round(time_s * 1000)), self._last_ms + 1)  # strictly increasing
+        first, self._last_ms = self._last_ms < 0, ms
+        with quiet_native_stderr() if first else contextlib.nullcontext():  # start-up notes
+            faces = self._landmarks(self._landmarker.detect_for_video(image, ms), image)
+        rescan = self._calls % self.rescan_every == 0 or len(faces) != 1 or self._in_view > 1
+        self._calls += 1
+        if self._scanner is not None and rescan:
+            with quiet_native_stderr() if first else contextlib.nullcontext():
+                faces = _distinct(faces + self._landmarks(self._scanner.detect(image), image))[: self.max_faces]
+        self._in_view = len(faces)
         if faces or not self.search:
             return faces
         return self._search_faces(rgb)
+
+    @staticmethod
+    def _landmarks(result, image) -> list[Face]:
+        """A landmarker's result -> faces in frame pixels."""
+        h, w = image.height, image.width
+        return _distinct([Face(np.array([(p.x * w, p.y * h) for p in lms], dtype=np.float32))
+                          for lms in result.face_landmarks])
 
     def _search_faces(self, rgb: np.ndarray) -> list[Face]:
         """The fallback: the last regions first, then a full-range search of the whole frame."""
@@ -248,7 +266,7 @@ class FaceDetector:
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=cut)
         if self._image_landmarker is None:
             with quiet_native_stderr():
-                self._image_landmarker = vision.FaceLandmarker.create_from_options(self._options("IMAGE"))
+                self._image_landmarker = vision.FaceLandmarker.create_from_options(self._options("IMAGE", 1))
                 result = self._image_landmarker.detect(image)
         else:
             result = self._image_landmarker.detect(image)
