@@ -45,6 +45,28 @@ def test_modules_one_activation_per_patch(activation):
         torch.testing.assert_close(a.sum(-1), torch.full((2, 3), 5.0))
 
 
+@pytest.mark.parametrize("embed_norm", [True, False])
+def test_modules_equal_the_paper_formula_per_module(embed_norm):
+    """The folded forward (one GEMM, LayerNorm and U t folded into read-outs) equals
+    a_i = sigmoid(U LN(E x_i + p_i) . t / sqrt(K)) computed module by module, gradients included."""
+    torch.manual_seed(0)
+    mods = LDAModules(patch_dim=12, seq_len=5, embed_dim=8, latent_dim=4, num_modules=3, embed_norm=embed_norm)
+    with torch.no_grad():
+        for p in mods.parameters():
+            p.normal_(0, 0.5)  # non-trivial bias, position embedding, LayerNorm gain and shift
+    x = torch.randn(2, 5, 12, requires_grad=True)
+    ref = []
+    for k in range(3):
+        e = x @ mods.proj[k] + mods.proj_bias[k] + mods.pos_embed[k]  # (B, N, D)
+        z = mods.norm(e) @ mods.latent[k]  # (B, N, K)
+        ref.append(torch.sigmoid(z @ mods.template[k] / 2.0))  # (B, N), sqrt(K) = 2
+    ref = torch.stack(ref, 1)  # (B, M, N)
+    out = mods(x)
+    torch.testing.assert_close(out, ref)
+    torch.testing.assert_close(torch.autograd.grad(out.square().sum(), x)[0],
+                               torch.autograd.grad(ref.square().sum(), x)[0])
+
+
 def test_modules_are_independent_latent_spaces():
     """Changing module 1's template changes only module 1's activations."""
     mods = LDAModules(patch_dim=12, seq_len=5, embed_dim=8, latent_dim=4, num_modules=3)

@@ -74,17 +74,27 @@ class LDAModules(nn.Module):
         nn.init.normal_(self.template, std=1.0)
 
     def forward(self, patches: torch.Tensor) -> torch.Tensor:
-        # patches: (B, N, P). All modules' projections run as one GEMM, and U and t are folded
-        # into one read-out vector per module (z . t = LN(e) . (U t)), so the (B, M, N, K)
-        # latent tensor is never materialised. Mathematically the same as the per-module form.
+        # patches: (B, N, P). All modules' projections run as one GEMM, and U and t are folded into
+        # one read-out vector r per module (z . t = LN(e) . (U t)). The LayerNorm is folded in too:
+        # LN(e) . r = (e . (g*r) - mean(e) sum(g*r)) / std(e) + b . r, and e . (g*r) is the patch
+        # times W (g*r), so beside the GEMM only two fast reductions (mean, norm) read e. Neither
+        # the normalised (B, N, M, D) tensor nor the (B, M, N, K) latent one is materialised.
+        # Mathematically the same as the per-module form.
         b, n, p = patches.shape
         m, _, d = self.proj.shape
-        weight = self.proj.permute(1, 0, 2).reshape(p, m * d)  # (P, M*D)
-        e = (patches @ weight).view(b, n, m, d)  # (B, N, M, D)
-        e = e + (self.proj_bias.transpose(0, 1) + self.pos_embed.transpose(0, 1))  # + (N, M, D)
-        e = self.norm(e)  # (B, N, M, D)
+        offset = self.proj_bias.transpose(0, 1) + self.pos_embed.transpose(0, 1)  # (N, M, D)
         readout = torch.einsum("mdk,mk->md", self.latent, self.template) / math.sqrt(self.latent.shape[-1])  # (M, D)
-        scores = (e * readout).sum(-1).transpose(1, 2)  # (B, M, N)
+        norm = self.norm if isinstance(self.norm, nn.LayerNorm) else None
+        scaled = readout if norm is None else readout * norm.weight  # (M, D): g * r
+        direct = torch.einsum("mpd,md->pm", self.proj, scaled)  # (P, M): W (g*r)
+        scores = patches @ direct + (offset * scaled).sum(-1)  # (B, N, M): e . (g*r)
+        if norm is not None:  # without it the read-out is linear and needs no GEMM at all
+            weight = self.proj.permute(1, 0, 2).reshape(p, m * d)  # (P, M*D)
+            e = torch.baddbmm(offset.reshape(1, n, m * d), patches, weight.expand(b, p, m * d)).view(b, n, m, d)
+            mean = e.mean(-1)  # (B, N, M)
+            var = (torch.linalg.vector_norm(e, dim=-1).square() / d - mean.square()).clamp_min(0)  # (B, N, M)
+            scores = (scores - mean * scaled.sum(-1)) * torch.rsqrt(var + norm.eps) + readout @ norm.bias
+        scores = scores.transpose(1, 2)  # (B, M, N)
         if self.activation == "sigmoid":
             return torch.sigmoid(scores)
         # softmax over the whole sequence, scaled so that a flat distribution is 1 per patch
