@@ -31,6 +31,23 @@ def test_temporal_figure_grid_and_residuals():
     assert titles[:5] == ["t", "Δ t+1", "Δ t+2", "Δ t+3", "map 1, mean"]
 
 
+def test_panel_figures_are_valid_plotly_and_small():
+    """The map figures are built without plotly's per-call validation: validating them afresh must
+    pass, and the crops travel as JPEG data URIs, not pixel arrays."""
+    rng = np.random.default_rng(2)
+    crop = rng.integers(0, 255, (160, 160, 3), dtype=np.uint8)
+    spatial = plots.attention_maps_figure(rng.random((5, 14, 14)), crop, names=[f"p{k}" for k in range(5)])
+    temporal = plots.temporal_maps_figure(rng.random((4, 4, 14, 14)), np.stack([crop] * 4), guide=rng.random((4, 14, 14)))
+    for fig, panels in ((spatial, 5), (temporal, 20)):
+        again = go.Figure(fig.to_dict())  # validates every property
+        images = [t for t in again.data if isinstance(t, go.Image)]
+        assert len(images) == panels and all(t.source.startswith("data:image/jpeg;base64,") for t in images)
+        assert {(t.xaxis, t.yaxis) for t in again.data} == {(f"x{n}", f"y{n}") for n in [""] + list(range(2, panels + 1))}
+        assert again.layout.yaxis2.scaleanchor == "x2" and list(again.layout.yaxis.range) == [13.5, -0.5]
+    assert len(temporal.to_json()) < 600_000  # 20 crops as pixel arrays were ~2 MB
+    assert [a.text for a in spatial.layout.annotations] == [f"p{k}" for k in range(5)]
+
+
 def test_residual_image():
     crops = np.zeros((3, 4, 4, 3), np.uint8)
     crops[1] += 10
