@@ -9,10 +9,14 @@ from collections.abc import Sequence
 
 import cv2
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 HEAT = "Inferno"
+# The colour scale as plotly.js needs it: figures built without validation (`panel_figure`) get no
+# name-to-colours conversion, and plotly.js knows only a few names (not Inferno).
+HEAT_SCALE = plotly.colors.get_colorscale(HEAT)
 TRACK_COLOURS = ["#e4572e", "#17bebb", "#ffc914", "#76b041", "#6a4c93", "#2e86ab"]
 
 
@@ -36,7 +40,7 @@ def _heat(z: np.ndarray, opacity: float, zmin: float, zmax: float, show_scale: b
     g = z.shape[0]
     rows, cols = np.mgrid[0:g, 0:g]
     return dict(
-        type="heatmap", z=z, colorscale=HEAT, opacity=opacity, zmin=zmin, zmax=zmax, showscale=show_scale, name=name,
+        type="heatmap", z=z, colorscale=HEAT_SCALE, opacity=opacity, zmin=zmin, zmax=zmax, showscale=show_scale, name=name,
         customdata=np.stack([rows, cols], -1),
         hovertemplate=f"{name}<br>patch row %{{customdata[0]}}, column %{{customdata[1]}}<br>value %{{z:.3f}}<extra></extra>",
         **(dict(colorbar=dict(thickness=10, len=0.8)) if show_scale else {}),

@@ -39,6 +39,14 @@ LOG = logging.getLogger("lda_app")
 QUEUE_MAX_SIZE = int(os.environ.get("LDA_QUEUE_MAX_SIZE", "16"))
 CONCURRENCY = int(os.environ.get("LDA_CONCURRENCY", "1"))  # 2 vCPUs: one analysis at a time is fastest
 CACHE_EXAMPLES = os.environ.get("LDA_CACHE_EXAMPLES", "0") == "1"
+# The opacity slider restyles the drawn heatmaps in the browser (plotly draws a heatmap trace as one
+# `g.hm image` and styles its opacity there): no round trip, so a move shows at once; the server
+# reads the slider's value when it draws the next point.
+OPACITY_JS = """(opacity) => {
+  document.querySelectorAll('#lda-spatial .hm image, #lda-temporal .hm image')
+    .forEach((img) => { img.style.opacity = opacity; });
+  return [];
+}"""
 FORGERY_MODES = [("any (as in training)", "any"), ("consistent", "consistent"), ("jitter", "jitter"),
                  ("drift", "drift")]
 DEFECT_CHOICES = [("Gaussian-blurred mouth", "blur_mouth"), ("red pupils", "red_pupil"),
@@ -662,10 +670,10 @@ def _analyze_tab() -> _AnalyzeTab:
             point = gr.Slider(0, 1, value=0, step=1, label="Analysis point (move along the timeline)", visible=False)
             opacity = gr.Slider(0.0, 1.0, value=0.55, step=0.05, label="Heatmap opacity")
         with gr.Row():
-            spatial_plot = gr.Plot(label="Spatial attention")
+            spatial_plot = gr.Plot(label="Spatial attention", elem_id="lda-spatial")
         help_panel(texts.spatial_help(read_results(WEIGHTS_DIR / "default").get(
             ("blend-attention-test", "patch_auc_maps"))))
-        temporal_plot = gr.Plot(label="Temporal attention")
+        temporal_plot = gr.Plot(label="Temporal attention", elem_id="lda-temporal")
         help_panel(texts.TEMPORAL)
         export_btn, export_png, export_json = download_row("Download this figure (PNG) and the analysis (JSON)",
                                                            "analysis")
@@ -821,9 +829,10 @@ def _wire_analyze_compare(state: gr.State, weights: gr.State, an: _AnalyzeTab, c
     cmp.point.change(compare_view, [cmp.state, cmp.point], [cmp.img, cmp.where], api_visibility="private",
                      show_progress="hidden")
     cmp.export.click(export_compare, [cmp.state, cmp.point], [cmp.png, cmp.json], api_visibility="private")
-    for ctl in (an.track, an.point, an.opacity):
+    for ctl in (an.track, an.point):
         ctl.change(show_point, [state, an.track, an.point, an.opacity],
                    [an.timeline, an.spatial_plot, an.temporal_plot], api_visibility="private", show_progress="hidden")
+    an.opacity.change(None, [an.opacity], None, js=OPACITY_JS)
 
 
 def _wire_labs(state: gr.State, weights: gr.State, an: _AnalyzeTab, abl: _AblationsTab, lab: _DefectTab,

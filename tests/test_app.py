@@ -412,6 +412,21 @@ def _timed_change(page, act, before: str) -> float:
     return time.perf_counter() - t0
 
 
+HEAT_OPACITY_JS = ("[...document.querySelectorAll('#lda-spatial .hm image, #lda-temporal .hm image')]"
+                   ".map(i => i.style.opacity)")
+
+
+def _timed_opacity(page, value: str) -> tuple[float, list[str]]:
+    """Seconds from typing `value` into the opacity slider until every drawn heatmap shows it."""
+    box = page.get_by_label("number input for Heatmap opacity")
+    t0 = time.perf_counter()
+    box.fill(value)
+    box.press("Enter")
+    page.wait_for_function(f"(v) => {{ const o = {HEAT_OPACITY_JS}; return o.length > 0 && o.every(x => x === v); }}",
+                           arg=value, timeout=60_000)
+    return time.perf_counter() - t0, page.evaluate("() => " + HEAT_OPACITY_JS)
+
+
 def test_browser_phone_width_titles_and_scrubbing(server, tmp_path):
     _need_chromium()
     from playwright.sync_api import sync_playwright
@@ -428,8 +443,11 @@ def test_browser_phone_width_titles_and_scrubbing(server, tmp_path):
         before = _spatial_title(page)
         point = page.get_by_label("number input for Analysis point (move along the timeline)")
         scrub_s = _timed_change(page, lambda: (point.fill("2"), point.press("Enter")), before)
+        page.wait_for_timeout(500)
+        opacity_s, shown = _timed_opacity(page, "0.9")
         browser.close()
-    print(f"\nscrubbing (analysis point 0 -> 2, figures redrawn): {scrub_s:.2f} s")
+    print(f"\nscrubbing (analysis point 0 -> 2, figures redrawn): {scrub_s:.2f} s; opacity 0.55 -> 0.9: {opacity_s:.2f} s")
+    assert set(shown) == {"0.9"} and len(shown) >= 10  # every heatmap of both map figures restyled
     assert found["titles"] >= 10 and before  # the subplot titles of the spatial and temporal figures were read
     assert not found["overlaps"], found["overlaps"]
     assert (shots / "app_analyze_390px.png").stat().st_size > 10_000

@@ -44,6 +44,8 @@ def test_panel_figures_are_valid_plotly_and_small():
         assert len(images) == panels and all(t.source.startswith("data:image/jpeg;base64,") for t in images)
         assert {(t.xaxis, t.yaxis) for t in again.data} == {(f"x{n}", f"y{n}") for n in [""] + list(range(2, panels + 1))}
         assert again.layout.yaxis2.scaleanchor == "x2" and list(again.layout.yaxis.range) == [13.5, -0.5]
+        # colour scales as colour lists (plotly.js does not know the name "Inferno")
+        assert all(isinstance(t["colorscale"], list) for t in fig.to_dict()["data"] if t["type"] == "heatmap")
     assert len(temporal.to_json()) < 600_000  # 20 crops as pixel arrays were ~2 MB
     assert [a.text for a in spatial.layout.annotations] == [f"p{k}" for k in range(5)]
 
