@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -65,6 +67,25 @@ def test_modules_equal_the_paper_formula_per_module(embed_norm):
     torch.testing.assert_close(out, ref)
     torch.testing.assert_close(torch.autograd.grad(out.square().sum(), x)[0],
                                torch.autograd.grad(ref.square().sum(), x)[0])
+
+
+def test_modules_stay_accurate_in_bfloat16_with_a_large_offset():
+    """Under bf16 autocast (training on a GPU) the folded LayerNorm must not lose the variance to
+    cancellation when the embeddings share a large offset (a constant bias of 20 per dimension; an
+    E[e^2] - mean^2 variance was off by 0.5 in activation here)."""
+    torch.manual_seed(0)
+    mods = LDAModules(patch_dim=48, seq_len=16, embed_dim=64, latent_dim=32, num_modules=3)
+    with torch.no_grad():
+        mods.proj_bias.fill_(20.0)
+    x = torch.randn(2, 16, 48)
+    ref = []
+    for k in range(3):
+        z = mods.norm(x @ mods.proj[k] + mods.proj_bias[k] + mods.pos_embed[k]) @ mods.latent[k]
+        ref.append(z @ mods.template[k] / math.sqrt(32))  # (B, N) scores, fp32
+    ref = torch.sigmoid(torch.stack(ref, 1))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = mods(x)
+    assert (out.float() - ref).abs().max() < 0.02
 
 
 def test_modules_are_independent_latent_spaces():

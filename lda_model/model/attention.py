@@ -8,7 +8,7 @@ One LDA module (paper section IV.B) does, for every s x s patch of its input:
 
 so one activation rate per patch. The template is shared by every patch of the sequence
 however far apart the patches are: that is the "long distance" part. `LDAModules` runs
-`num_modules` such modules side by side as one batched einsum, and `LDAAttention` combines
+`num_modules` such modules side by side as one GEMM (read-out and LayerNorm folded in), and `LDAAttention` combines
 them with a 1x1 convolution into m maps (section IV.C), for one frame (spatial) or for a
 frame plus its motion residuals laid out as one sequence (temporal, section IV.D).
 """
@@ -42,7 +42,7 @@ class LDAModules(nn.Module):
     """`num_modules` LDA modules side by side over one patch sequence of length `seq_len`.
 
     Each module has its own projection E, position embedding, U and template t, stored
-    stacked so all modules run in one einsum. Returns activations (B, M, N).
+    stacked so all modules run in one GEMM. Returns activations (B, M, N).
     """
 
     def __init__(
@@ -75,26 +75,32 @@ class LDAModules(nn.Module):
 
     def forward(self, patches: torch.Tensor) -> torch.Tensor:
         # patches: (B, N, P). All modules' projections run as one GEMM, and U and t are folded into
-        # one read-out vector r per module (z . t = LN(e) . (U t)). The LayerNorm is folded in too:
-        # LN(e) . r = (e . (g*r) - mean(e) sum(g*r)) / std(e) + b . r, and e . (g*r) is the patch
-        # times W (g*r), so beside the GEMM only two fast reductions (mean, norm) read e. Neither
-        # the normalised (B, N, M, D) tensor nor the (B, M, N, K) latent one is materialised.
-        # Mathematically the same as the per-module form.
+        # one read-out vector r per module (z . t = LN(e) . (U t)). The LayerNorm is folded in too,
+        # on embeddings centred by construction (E and the offsets minus their mean over D, so
+        # e_c = e - mean(e) exactly and its variance needs no cancelling E[e^2] - mean^2, which low
+        # precision would ruin): LN(e) . r = e_c . (g*r) / std(e) + b . r, and e_c . (g*r) is the
+        # patch times E_c (g*r). Beside the GEMM only one norm (accumulated in fp32) reads e_c;
+        # neither the normalised (B, N, M, D) tensor nor the (B, M, N, K) latent one is made.
         b, n, p = patches.shape
         m, _, d = self.proj.shape
+        proj = self.proj - self.proj.mean(-1, keepdim=True)  # (M, P, D), centred over D
         offset = self.proj_bias.transpose(0, 1) + self.pos_embed.transpose(0, 1)  # (N, M, D)
         readout = torch.einsum("mdk,mk->md", self.latent, self.template) / math.sqrt(self.latent.shape[-1])  # (M, D)
         norm = self.norm if isinstance(self.norm, nn.LayerNorm) else None
-        scaled = readout if norm is None else readout * norm.weight  # (M, D): g * r
-        direct = torch.einsum("mpd,md->pm", self.proj, scaled)  # (P, M): W (g*r)
-        scores = patches @ direct + (offset * scaled).sum(-1)  # (B, N, M): e . (g*r)
-        if norm is not None:  # without it the read-out is linear and needs no GEMM at all
-            weight = self.proj.permute(1, 0, 2).reshape(p, m * d)  # (P, M*D)
-            e = torch.baddbmm(offset.reshape(1, n, m * d), patches, weight.expand(b, p, m * d)).view(b, n, m, d)
-            mean = e.mean(-1)  # (B, N, M)
-            var = (torch.linalg.vector_norm(e, dim=-1).square() / d - mean.square()).clamp_min(0)  # (B, N, M)
-            scores = (scores - mean * scaled.sum(-1)) * torch.rsqrt(var + norm.eps) + readout @ norm.bias
-        scores = scores.transpose(1, 2)  # (B, M, N)
+        if norm is None:  # no LayerNorm: a linear read-out of e itself, no GEMM needed
+            return self._activate((patches @ torch.einsum("mpd,md->pm", self.proj, readout)
+                                   + (offset * readout).sum(-1)).transpose(1, 2))  # (B, M, N)
+        offset = offset - offset.mean(-1, keepdim=True)  # (N, M, D), centred over D
+        scaled = readout * norm.weight  # (M, D): g * r
+        dots = patches @ torch.einsum("mpd,md->pm", proj, scaled) + (offset * scaled).sum(-1)  # (B, N, M)
+        e = (patches.reshape(b * n, p) @ proj.permute(1, 0, 2).reshape(p, m * d)).view(b, n, m * d)
+        e = e.add_(offset.reshape(n, m * d).to(e.dtype)).view(b, n, m, d)  # (B, N, M, D): e_c
+        var = torch.linalg.vector_norm(e, dim=-1, dtype=torch.float32).square() / d  # (B, N, M)
+        scores = dots * torch.rsqrt(var + norm.eps) + readout @ norm.bias  # (B, N, M)
+        return self._activate(scores.transpose(1, 2))  # (B, M, N)
+
+    def _activate(self, scores: torch.Tensor) -> torch.Tensor:
+        """(B, M, N) scores -> activations."""
         if self.activation == "sigmoid":
             return torch.sigmoid(scores)
         # softmax over the whole sequence, scaled so that a flat distribution is 1 per patch
