@@ -65,11 +65,11 @@ def panel_figure(panels: Sequence[Sequence[dict]], grid: int, cols: int, titles:
         note["font"] = dict(size=title_size)
     data = []
     common = dict(showticklabels=False, showgrid=False, zeroline=False)
-    for k, traces in enumerate(panels):
+    for k in range(rows * cols):  # cells past the last panel: no axes at all
         n = "" if k == 0 else str(k + 1)
-        lay[f"xaxis{n}"].update(range=[-0.5, grid - 0.5], constrain="domain", **common)
-        lay[f"yaxis{n}"].update(range=[grid - 0.5, -0.5], scaleanchor=f"x{n}", **common)
-        data += [{**t, "xaxis": f"x{n}", "yaxis": f"y{n}"} for t in traces]
+        lay[f"xaxis{n}"].update(range=[-0.5, grid - 0.5], constrain="domain", visible=k < len(panels), **common)
+        lay[f"yaxis{n}"].update(range=[grid - 0.5, -0.5], scaleanchor=f"x{n}", visible=k < len(panels), **common)
+        data += [{**t, "xaxis": f"x{n}", "yaxis": f"y{n}"} for t in (panels[k] if k < len(panels) else [])]
     lay.update(layout)
     return go.Figure(data=data, layout=lay, _validate=False)
 

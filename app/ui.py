@@ -39,12 +39,18 @@ LOG = logging.getLogger("lda_app")
 QUEUE_MAX_SIZE = int(os.environ.get("LDA_QUEUE_MAX_SIZE", "16"))
 CONCURRENCY = int(os.environ.get("LDA_CONCURRENCY", "1"))  # 2 vCPUs: one analysis at a time is fastest
 CACHE_EXAMPLES = os.environ.get("LDA_CACHE_EXAMPLES", "0") == "1"
-# The opacity slider restyles the drawn heatmaps in the browser (plotly draws a heatmap trace as one
-# `g.hm image` and styles its opacity there): no round trip, so a move shows at once; the server
-# reads the slider's value when it draws the next point.
+# The opacity slider restyles the drawn heatmaps in the browser: no round trip, so a move shows at
+# once. Plotly.restyle changes the figure's data too, so a redraw (resize, zoom) keeps it; the
+# server reads the slider when it draws the next point, and figures it sends are restyled on arrival.
 OPACITY_JS = """(opacity) => {
-  document.querySelectorAll('#lda-spatial .hm image, #lda-temporal .hm image')
-    .forEach((img) => { img.style.opacity = opacity; });
+  const apply = () => document.querySelectorAll('#lda-spatial .js-plotly-plot, #lda-temporal .js-plotly-plot')
+    .forEach((gd) => {
+      const heat = (gd.data || []).flatMap((t, i) => (t.type === 'heatmap' ? [i] : []));
+      if (window.Plotly && heat.length) window.Plotly.restyle(gd, {opacity: opacity}, heat);
+      else gd.querySelectorAll('.hm image').forEach((img) => { img.style.opacity = opacity; });
+    });
+  apply();
+  setTimeout(apply, 300);  // a figure that is still being drawn
   return [];
 }"""
 FORGERY_MODES = [("any (as in training)", "any"), ("consistent", "consistent"), ("jitter", "jitter"),
@@ -832,7 +838,8 @@ def _wire_analyze_compare(state: gr.State, weights: gr.State, an: _AnalyzeTab, c
     for ctl in (an.track, an.point):
         ctl.change(show_point, [state, an.track, an.point, an.opacity],
                    [an.timeline, an.spatial_plot, an.temporal_plot], api_visibility="private", show_progress="hidden")
-    an.opacity.change(None, [an.opacity], None, js=OPACITY_JS)
+    for ctl in (an.opacity, an.spatial_plot, an.temporal_plot):  # new figures (an example, an analysis) too
+        ctl.change(None, [an.opacity], None, js=OPACITY_JS)
 
 
 def _wire_labs(state: gr.State, weights: gr.State, an: _AnalyzeTab, abl: _AblationsTab, lab: _DefectTab,

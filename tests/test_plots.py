@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -39,7 +41,8 @@ def test_panel_figures_are_valid_plotly_and_small():
     spatial = plots.attention_maps_figure(rng.random((5, 14, 14)), crop, names=[f"p{k}" for k in range(5)])
     temporal = plots.temporal_maps_figure(rng.random((4, 4, 14, 14)), np.stack([crop] * 4), guide=rng.random((4, 14, 14)))
     for fig, panels in ((spatial, 5), (temporal, 20)):
-        again = go.Figure(fig.to_dict())  # validates every property
+        again = go.Figure(fig.to_dict())  # validates every property, converting what plotly.js would not read
+        assert json.loads(again.to_json()) == json.loads(fig.to_json())  # so nothing needed converting
         images = [t for t in again.data if isinstance(t, go.Image)]
         assert len(images) == panels and all(t.source.startswith("data:image/jpeg;base64,") for t in images)
         assert {(t.xaxis, t.yaxis) for t in again.data} == {(f"x{n}", f"y{n}") for n in [""] + list(range(2, panels + 1))}
@@ -48,6 +51,7 @@ def test_panel_figures_are_valid_plotly_and_small():
         assert all(isinstance(t["colorscale"], list) for t in fig.to_dict()["data"] if t["type"] == "heatmap")
     assert len(temporal.to_json()) < 600_000  # 20 crops as pixel arrays were ~2 MB
     assert [a.text for a in spatial.layout.annotations] == [f"p{k}" for k in range(5)]
+    assert spatial.layout.xaxis5.visible and spatial.layout.xaxis6.visible is False  # the spare cell: no axes
 
 
 def test_residual_image():
