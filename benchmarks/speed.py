@@ -14,7 +14,6 @@ are used unless `--weights` is given (speed does not depend on the values).
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import resource
@@ -30,8 +29,8 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from lda_model import LDAConfig, LDADetector
-from lda_model.model.attention import LDAModules
-from lda_model.inference.pipeline import DEFAULT_NUM_POINTS, PLAN_LENGTH, analyze_video, extract_faces, run_detector
+from lda_model.inference.pipeline import (DEFAULT_NUM_POINTS, MODEL_BATCH, PLAN_LENGTH, analyze_video, extract_faces,
+                                          run_detector)
 from lda_model.inference.faces import FaceDetector, crop_square, crop_window
 from lda_model.data.animation import animate, load_face_photo, write_video
 from lda_model.inference.video import analysis_points, frames_needed, iter_frames, probe_video
@@ -306,11 +305,8 @@ def model_timings(model: LDADetector, base: LDADetector, batch: int, repeat: int
                                   "backbone_only_ms_per_clip": round(1000 * t_base / batch, 2),
                                   "ratio": round(t_full / t_base, 3)}}
     # the same weights in plain (contiguous) memory order: what LDADetector.for_inference gains
-    plain = LDADetector(cfg).eval()
+    plain = LDADetector(cfg).eval().use_bf16_variance()  # the loaders' bf16 choice: only memory order differs
     plain.load_state_dict(model.state_dict())
-    for mine, theirs in zip(plain.modules(), model.modules()):  # the same bf16 choice: only memory order differs
-        if isinstance(mine, LDAModules):
-            mine.variance_dtype = theirs.variance_dtype
     t_plain = model_time(plain, clip_t, repeat)
     out["channels_last"] = {"contiguous_ms_per_clip": round(1000 * t_plain / batch, 2),
                             "channels_last_ms_per_clip": round(1000 * t_full / batch, 2),
@@ -347,8 +343,8 @@ def main(argv=None) -> int:
     repeat = 2 if args.quick else 3
     out: dict = {"preset": cfg.name, "torch_threads": torch.get_num_threads(), "cpu_count": os.cpu_count()}
     out.update(pipeline_timings(model, seconds, args.video))
-    # the model alone at the batch the pipeline runs it (run_detector's 16); the paper preset at 2 (memory)
-    batch = 2 if args.preset == "paper" else inspect.signature(run_detector).parameters["batch_size"].default
+    # the model alone at the batch the pipeline runs it; the paper preset at 2 (memory)
+    batch = 2 if args.preset == "paper" else MODEL_BATCH
     out.update(model_timings(model, base, batch, repeat))
     out["peak_rss_mb"] = peak_rss_mb()
     if args.memory_clip:

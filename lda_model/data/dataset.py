@@ -59,8 +59,7 @@ def augment_clip(frames: np.ndarray, size: int, rng: np.random.Generator, streng
             f = f[:, ::-1]
         f = cv2.convertScaleAbs(f, alpha=alpha, beta=beta)
         if quality is not None:
-            ok, buf = cv2.imencode(".jpg", f, [cv2.IMWRITE_JPEG_QUALITY, quality])
-            f = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+            f = jpeg(f, quality)
         out[k] = f if low is None else compress_frame(f, *low)
     if masks is None:
         return out
@@ -71,12 +70,17 @@ def augment_clip(frames: np.ndarray, size: int, rng: np.random.Generator, streng
     return out, np.ascontiguousarray(warped)
 
 
+def jpeg(frame: np.ndarray, quality: int) -> np.ndarray:
+    """(H, W, 3) uint8 -> the same frame after a JPEG round trip at `quality`."""
+    ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
+
+
 def compress_frame(frame: np.ndarray, scale: float, quality: int) -> np.ndarray:
     """(H, W, 3) uint8 -> the same size, as if stored at `scale` of its side with JPEG `quality`."""
     h, w = frame.shape[:2]
     small = cv2.resize(frame, (max(8, round(w * scale)), max(8, round(h * scale))), interpolation=cv2.INTER_AREA)
-    ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, quality])
-    return cv2.resize(cv2.imdecode(buf, cv2.IMREAD_UNCHANGED), (w, h), interpolation=cv2.INTER_LINEAR)
+    return cv2.resize(jpeg(small, quality), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def mask_to_grid(masks: np.ndarray, grid: int) -> np.ndarray:

@@ -19,9 +19,6 @@ def concentration(attention: np.ndarray) -> float:
     if p.size < 2 or not np.isfinite(p).all() or np.ptp(p) <= 1e-6 * max(1.0, float(np.abs(p).max())):
         return 0.0  # flat to float precision (or broken): nothing concentrated
     p = p - p.min()
-    total = p.sum()
-    if total <= 0 or p.size < 2:
-        return 0.0
-    p = p / total
+    p = p / p.sum()  # > 0: the map is not flat
     nz = p[p > 0]
     return float(1.0 - (-(nz * np.log(nz)).sum()) / np.log(p.size))

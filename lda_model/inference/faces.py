@@ -222,13 +222,12 @@ class FaceDetector:
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb))
         ms = max(int(round(time_s * 1000)), self._last_ms + 1)  # strictly increasing
         first, self._last_ms = self._last_ms < 0, ms
-        with quiet_native_stderr() if first else contextlib.nullcontext():  # start-up notes
+        with quiet_native_stderr() if first else contextlib.nullcontext():  # both landmarkers' start-up notes
             faces = self._landmarks(self._landmarker.detect_for_video(image, ms), image)
-        rescan = self._calls % self.rescan_every == 0 or len(faces) != 1 or self._in_view > 1
-        self._calls += 1
-        if self._scanner is not None and rescan:
-            with quiet_native_stderr() if first else contextlib.nullcontext():
+            rescan = self._calls % self.rescan_every == 0 or len(faces) != 1 or self._in_view > 1
+            if self._scanner is not None and rescan:
                 faces = _distinct(faces + self._landmarks(self._scanner.detect(image), image))[: self.max_faces]
+        self._calls += 1
         if not faces and self.search:
             faces = self._search_faces(rgb)
         self._in_view = len(faces)

@@ -45,6 +45,7 @@ DEFAULT_NUM_POINTS = 32
 # this plan with what they have.
 PLAN_LENGTH = MAX_CLIP_LENGTH
 DEFAULT_THRESHOLD = 0.5
+MODEL_BATCH = 16  # analysis points per forward pass in run_detector
 # Scores this close to the threshold are reported as uncertain: the label (REAL/FAKE) stays, and
 # `uncertain` says it should not be read as a verdict. A fixed 0.15 either side of the threshold:
 # the shipped default's scores are mostly far from it, and far from it is no guarantee either (on the
@@ -333,7 +334,7 @@ def run_detector(
     faces: ClipFaces,
     weights: str = "",
     threshold: float = DEFAULT_THRESHOLD,
-    batch_size: int = 16,
+    batch_size: int = MODEL_BATCH,
     progress: Progress = _no_progress,
 ) -> VideoAnalysis:
     cfg = detector.config

@@ -247,11 +247,16 @@ class LDADetector(
         variance-only GEMM in bf16 under inference (`LDAModules.variance_dtype`): maps move by
         ~1e-3, probabilities by ~1e-5 (the default checkpoint on 16 random clips).
         """
-        fast = cpu_has_native_bf16() if bf16_variance is None else bf16_variance
+        return self.use_bf16_variance(bf16_variance).eval().to(memory_format=torch.channels_last)
+
+    def use_bf16_variance(self, on: bool | None = None) -> "LDADetector":
+        """Whether the LDA modules' variance-only GEMM runs in bf16 under inference (None: where the
+        CPU has hardware bf16); in place, returns self."""
+        fast = cpu_has_native_bf16() if on is None else on
         for mod in self.modules():
             if isinstance(mod, LDAModules):
                 mod.variance_dtype = torch.bfloat16 if fast else None
-        return self.eval().to(memory_format=torch.channels_last)
+        return self
 
     # --- Hub saving and loading: safetensors only, strict ------------------------------
     def _save_pretrained(self, save_directory: Path) -> None:
