@@ -173,7 +173,7 @@ def measured_vs_paper_figure(rows: Sequence[dict], metric: str = "auc") -> go.Fi
 
 
 def difference_figure(diff: np.ndarray, region_cells: np.ndarray, crop: np.ndarray, peak: tuple[int, int],
-                      opacity: float = 0.6) -> go.Figure:
+                      opacity: float = 0.6, title: str = "Attention difference (tampered − original)") -> go.Figure:
     """attention(tampered) - attention(original) per patch (diverging colours: red rose, blue fell),
     defect region outlined, positive peak marked."""
     g = diff.shape[0]
@@ -187,7 +187,7 @@ def difference_figure(diff: np.ndarray, region_cells: np.ndarray, crop: np.ndarr
                              line=dict(width=2, color="black")), name="peak", hovertemplate="peak<extra></extra>"))
     fig.update_xaxes(range=[-0.5, g - 0.5], showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
     fig.update_yaxes(range=[g - 0.5, -0.5], showticklabels=False, showgrid=False, zeroline=False, scaleanchor="x")
-    fig.update_layout(title="Attention difference (tampered − original)", height=380, showlegend=False,
+    fig.update_layout(title=title, height=380, showlegend=False,
                       margin=dict(l=10, r=10, t=50, b=10))
     return fig
 

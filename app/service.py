@@ -23,7 +23,7 @@ from lda_model.evaluation.conditions import degrade_frame
 from lda_model.evaluation.localization import DefectResult
 from lda_model.evaluation.localization import defect_experiment as run_defect_experiment
 from lda_model.inference.faces import FaceModelError
-from lda_model.inference.gradcam import grad_cam
+from lda_model.inference.gradcam import POST_HOC, post_hoc_maps
 from lda_model.model.config import MAX_CLIP_LENGTH
 from lda_model.model.detector import LDADetector
 from lda_model.paths import WEIGHTS_DIR
@@ -100,23 +100,31 @@ def analyze(path: str, source: str | None, num_points: int = DEFAULT_POINTS, pro
 
 
 @functools.lru_cache(maxsize=32)
-def blend_aucs(source: str) -> dict[str, float]:
-    """{"maps" | "activations" | "grad_cam": blend patch AUC} from the card of a bundled checkpoint
-    (`blend-attention-test` results); empty for other sources or an unmeasured checkpoint."""
-    folder = WEIGHTS_DIR / source
+def localization_scores(source: str) -> dict[str, float]:
+    """{"maps" | "activations" | "grad_cam" | "two_scale_cam": score} from the card of a bundled checkpoint:
+    the weaker of a map's two localization measurements on held-out people (`evaluate localization`:
+    blend patch AUC on synthesized forgeries, Fig. 8 rise rate on painted-on defects), each where
+    measured; empty for other sources or an unmeasured checkpoint."""
     if source not in bundled_weights():
         return {}
-    results = read_results(folder)
-    return {k[len("patch_auc_"):]: v for (d, k), v in results.items()
-            if d == "blend-attention-test" and k.startswith("patch_auc_")}
+    results = read_results(WEIGHTS_DIR / source)
+    scores: dict[str, float] = {}
+    for name in ("maps", "activations", *POST_HOC):
+        rise = "rise_rate" if name == "maps" else f"{name}_rise_rate"
+        found = [v for v in (results.get(("blend-attention-test", f"patch_auc_{name}")),
+                             results.get(("localization-heldout", rise))) if v is not None]
+        if found:
+            scores[name] = min(found)
+    return scores
 
 
-def point_grad_cam(a: VideoAnalysis, crops: np.ndarray) -> np.ndarray:
-    """(g, g) Grad-CAM towards "fake" of the checkpoint that analysed `a`, on one point's frames (n+1, S, S, 3)."""
+def point_post_hoc(a: VideoAnalysis, crops: np.ndarray) -> dict[str, np.ndarray]:
+    """{name: (g, g)} the post-hoc maps towards "fake" (`gradcam.post_hoc_maps`) of the checkpoint that
+    analysed `a`, on one point's frames (n+1, S, S, 3)."""
     detector, _ = get_detector(a.weights)
     cfg = detector.config
     clip = crops_to_tensor(fit_clip(crops, cfg.clip_length)[None], cfg.backbone_size, cfg.mean, cfg.std)
-    return grad_cam(detector, clip)[0].numpy()
+    return {k: m[0].numpy() for k, m in post_hoc_maps(detector, clip).items()}
 
 
 def variant_scores(path: str, variants: dict[str, str], num_points: int) -> dict[str, VideoAnalysis | None]:
@@ -132,7 +140,7 @@ def variant_scores(path: str, variants: dict[str, str], num_points: int) -> dict
 def defect_experiment(detector: LDADetector, crops: np.ndarray, landmarks: np.ndarray, kind: str,
                       strength: float, box: tuple[float, float, float, float] | None = None) -> DefectResult:
     try:
-        return run_defect_experiment(detector, crops, landmarks, kind, strength, box)
+        return run_defect_experiment(detector, crops, landmarks, kind, strength, box, with_grad_cam=True)
     except ValueError as err:
         raise UserError(str(err)) from err
 

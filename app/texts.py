@@ -33,14 +33,17 @@ VERDICT = Help(
 
 SPATIAL = Help(
     short="The face is cut into a 14 × 14 grid of patches; bright patches are where a map points. The map "
-          "that finds blended skin best (its measured AUC beside its name) comes first; the title names its regions.",
+          "that localizes best by measurement (its score beside its name) comes first; the title names its regions.",
     more="Twelve long distance attention modules compare every patch with a learned *forgery template* and give "
          "it an activation (the *activation* panel: their mean, the paper's \"how much this patch looks like a "
          "forgery\"). A 1×1 convolution mixes the twelve into *m* **gates**, which multiply groups of shallow "
          "backbone features. **Grad-CAM** of the same checkpoint is the usual after-the-fact explanation: where "
-         "the backbone's last features push the score towards \"fake\". The AUC beside a name says how well "
-         "that map tells blended patches from the same patches of the real face on held-out forgeries (0.5 = "
-         "not at all, 1 = perfectly). {measured} Hover a cell to see its row, column and value.",
+         "the backbone's last, coarse features push the score towards \"fake\". **Grad-CAM, two scales** adds the "
+         "same question asked of the fine features the gates act on, so it can point at a small defect as well "
+         "as at a blended region. The score beside a name is the lower of two measurements on people the model "
+         "never saw: how well the map tells blended patches from the same patches of the real face (an AUC: "
+         "0.5 = not at all, 1 = perfectly) and how often it rises on a defect painted onto a real face (the "
+         "Defect lab). {measured} Hover a cell to see its row, column and value.",
 )
 
 TEMPORAL = Help(
@@ -107,9 +110,10 @@ def defect_help(rise_rate: float | None) -> Help:
     return Help(DEFECT.short, DEFECT.more.format(measured=measured))
 
 
-def spatial_help(patch_auc: float | None) -> Help:
-    """SPATIAL citing how well the first map finds blended patches (from the default's card), if measured."""
-    measured = ("" if patch_auc is None else
-                f"On held-out synthesized forgeries the gates tell blended patches from the same patches of the "
-                f"real face with an AUC of {patch_auc:.2f} (0.5 = not at all, 1 = perfectly).")
+def spatial_help(scores: dict[str, float]) -> Help:
+    """SPATIAL citing the bundled default's localization scores (`service.localization_scores`), if measured."""
+    named = {"maps": "the gates", "activations": "the activation", "two_scale_cam": "two-scale Grad-CAM",
+             "grad_cam": "Grad-CAM"}
+    parts = [f"{named[k]} {v:.2f}" for k, v in sorted(scores.items(), key=lambda kv: -kv[1]) if k in named]
+    measured = f"For the bundled `default`: {', '.join(parts)}." if parts else ""
     return Help(SPATIAL.short, SPATIAL.more.format(measured=measured))

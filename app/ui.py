@@ -25,6 +25,7 @@ from lda_model.data import gallery
 from lda_model.inference.pipeline import DEFAULT_THRESHOLD, VideoAnalysis
 from lda_model.release.cards import read_results
 from lda_model.inference.faces import FaceDetector, to_crop_coords, crop_window, crop_square
+from lda_model.inference.gradcam import POST_HOC
 from lda_model.inference.landmarks import attention_by_region, describe_regions
 from lda_model.inference.pairs import compare_analyses, summary
 from lda_model.data.animation import load_face_photo
@@ -39,6 +40,10 @@ LOG = logging.getLogger("lda_app")
 QUEUE_MAX_SIZE = int(os.environ.get("LDA_QUEUE_MAX_SIZE", "16"))
 CONCURRENCY = int(os.environ.get("LDA_CONCURRENCY", "1"))  # 2 vCPUs: one analysis at a time is fastest
 CACHE_EXAMPLES = os.environ.get("LDA_CACHE_EXAMPLES", "0") == "1"
+# the post-hoc maps drawn beside the LDA maps; HiResCAM alone is left out: it marks untouched skin of a
+# blended face as much as the blend (blend patch AUC in the default's card), its sum with Grad-CAM does not
+SHOWN_POST_HOC = ("two_scale_cam", "grad_cam")
+LAB_POST_HOC = "two_scale_cam"  # the defect lab draws its change beside the LDA maps' change
 # The opacity slider restyles the drawn heatmaps in the browser: no round trip, so a move shows at
 # once. Plotly.restyle changes the figure's data too, so a redraw (resize, zoom) keeps it; the
 # server reads the slider when it draws the next point, and figures it sends are restyled on arrival.
@@ -105,37 +110,36 @@ def first_frame_with_boxes(a: VideoAnalysis) -> np.ndarray | None:
     return plots.draw_boxes(frame[2], boxes, {t: a.track_probability(t) for t in a.tracks}, a.main_track, a.threshold)
 
 
-def _grad_cam_panel(a: VideoAnalysis, p) -> list[tuple[str, np.ndarray]]:
-    """The post-hoc baseline beside the LDA maps; left out when the analysis' weights cannot be loaded again."""
+def _post_hoc_panels(a: VideoAnalysis, p) -> dict[str, list[tuple[str, np.ndarray]]]:
+    """The post-hoc maps beside the LDA maps, {key: [(name, map)]}; empty when the analysis' weights cannot
+    be loaded again."""
     try:
-        if p.grad_cam is None or p.grad_cam[0] != a.weights:  # once per point and weights, not per redraw
-            p.grad_cam = (a.weights, service.point_grad_cam(a, p.crops))
-        return [("Grad-CAM", p.grad_cam[1])]
+        if p.post_hoc is None or p.post_hoc[0] != a.weights:  # once per point and weights, not per redraw
+            p.post_hoc = (a.weights, service.point_post_hoc(a, p.crops))
+        return {k: [(POST_HOC[k], p.post_hoc[1][k])] for k in SHOWN_POST_HOC}
     except UserError:
-        return []
+        return {}
     except RuntimeError as err:  # e.g. out of memory: the LDA maps are still worth showing
         LOG.warning("Grad-CAM failed: %s", err)
-        return []
+        return {}
 
 
 def spatial_panels(a: VideoAnalysis, p) -> tuple[list[tuple[str, np.ndarray]], np.ndarray | None]:
-    """(panels, the map the region words describe). The panel groups (gates, the modules' activation,
-    Grad-CAM) come in the order of how well each localizes blended patches by the checkpoint's card
-    (`evaluate localization --data`: blend patch AUC), best first and labelled with it; in that order
-    without a measurement. The region words describe the first group's map."""
+    """(panels, the map the region words describe). The panel groups (gates, the modules' activation, the
+    post-hoc maps) come in the order of how well each localizes by the checkpoint's card (the weaker of its
+    blend patch AUC and its Fig. 8 rise rate, `service.localization_scores`), best first and labelled with
+    it; in that order without a measurement. The region words describe the first group's map."""
     gates = [(f"gate {i + 1}", m) for i, m in enumerate(p.spatial_maps if p.spatial_maps is not None else [])]
-    groups = {"maps": (gates, p.shown_map() if gates else None),
-              "activations": ([("activation", p.module_activation)] if p.module_activation is not None
-                              else [], p.module_activation)}
-    cam = _grad_cam_panel(a, p)
-    groups["grad_cam"] = (cam, cam[0][1] if cam else None)
-    aucs = service.blend_aucs(a.weights)
-    order = sorted((k for k, (panels, _) in groups.items() if panels), key=lambda k: -aucs.get(k, -1.0))
+    groups = {"maps": gates,
+              "activations": [("activation", p.module_activation)] if p.module_activation is not None else [],
+              **_post_hoc_panels(a, p)}
+    scores = service.localization_scores(a.weights)
+    order = sorted((k for k, panels in groups.items() if panels), key=lambda k: -scores.get(k, -1.0))
     panels = []
     for k in order:
-        names = [(f"{n} · {aucs[k]:.2f}" if i == 0 and k in aucs else n, m) for i, (n, m) in enumerate(groups[k][0])]
-        panels += names
-    return panels, (groups[order[0]][1] if order else None)
+        panels += [(f"{n} · {scores[k]:.2f}" if i == 0 and k in scores else n, m) for i, (n, m) in enumerate(groups[k])]
+    described = (p.shown_map() if order[0] == "maps" else groups[order[0]][0][1]) if order else None
+    return panels, described
 
 
 def point_figures(a: VideoAnalysis | None, track: int | None, k: int, opacity: float):
@@ -296,9 +300,12 @@ def run_defect(source, a: VideoAnalysis | None, track, k, weights, kind, strengt
         raise _fail(err) from None
     verdict = ("✅ attention rose most inside the defect region" if r.hit else
                "❌ attention did not rise most inside the defect region")
+    cam = r.other_diffs.get(LAB_POST_HOC)
+    cam_words = "" if cam is None else (f" · {POST_HOC[LAB_POST_HOC]} on average "
+                                        f"{'rose' if r.other_rises[LAB_POST_HOC] else 'fell'}")
     md = (f"### {verdict}\n"
           f"Peak patch: row {r.peak[0]}, column {r.peak[1]} · chance of a random patch: {r.chance:.0%} · "
-          f"on average over the region attention {'rose' if r.rises else 'fell'} · "
+          f"on average over the region the LDA maps {'rose' if r.rises else 'fell'}{cam_words} · "
           f"p(fake): {r.score_before:.3f} → {r.score_after:.3f} ({r.score_after - r.score_before:+.3f})")
     both = plots.attention_maps_figure(np.concatenate([r.maps_before, r.maps_after]), r.original,
                                        title="Maps before (left) and after (right) the defect",
@@ -307,7 +314,11 @@ def run_defect(source, a: VideoAnalysis | None, track, k, weights, kind, strengt
     outlined = r.tampered.copy()
     edge = r.region ^ np.pad(r.region, 1)[2:, 1:-1] | r.region ^ np.pad(r.region, 1)[1:-1, 2:]
     outlined[edge] = (0, 229, 255)
-    return r.original, outlined, both, plots.difference_figure(r.diff, r.cells, r.tampered, r.peak), md
+    lda = plots.difference_figure(r.diff, r.cells, r.tampered, r.peak, title="LDA maps: tampered − original")
+    post_hoc = None if cam is None else plots.difference_figure(
+        cam, r.cells, r.tampered, np.unravel_index(int(np.argmax(cam)), cam.shape),
+        title=f"{POST_HOC[LAB_POST_HOC]}: tampered − original")
+    return r.original, outlined, both, lda, post_hoc, md
 
 
 def run_condition(source, a: VideoAnalysis | None, track, k, weights, kind, strength):
@@ -621,6 +632,7 @@ class _DefectTab:
     before_img: gr.Image
     after_img: gr.Image
     diff_plot: gr.Plot
+    cam_diff_plot: gr.Plot
     defect_maps: gr.Plot
     c_kind: gr.Radio
     c_strength: gr.Slider
@@ -677,8 +689,7 @@ def _analyze_tab() -> _AnalyzeTab:
             opacity = gr.Slider(0.0, 1.0, value=0.55, step=0.05, label="Heatmap opacity")
         with gr.Row():
             spatial_plot = gr.Plot(label="Spatial attention", elem_id="lda-spatial")
-        help_panel(texts.spatial_help(read_results(WEIGHTS_DIR / "default").get(
-            ("blend-attention-test", "patch_auc_maps"))))
+        help_panel(texts.spatial_help(service.localization_scores("default")))
         temporal_plot = gr.Plot(label="Temporal attention", elem_id="lda-temporal")
         help_panel(texts.TEMPORAL)
         export_btn, export_png, export_json = download_row("Download this figure (PNG) and the analysis (JSON)",
@@ -770,6 +781,7 @@ def _defect_tab() -> _DefectTab:
             before_img = gr.Image(label="original", interactive=False, height=256, width=256)
             after_img = gr.Image(label="with the defect (region outlined)", interactive=False, height=256, width=256)
             diff_plot = gr.Plot()
+            cam_diff_plot = gr.Plot()
         defect_maps = gr.Plot()
         help_panel(texts.CONDITION)
         with gr.Row():
@@ -782,7 +794,7 @@ def _defect_tab() -> _DefectTab:
             c_after = gr.Image(label="degraded", interactive=False, height=256, width=256)
     return _DefectTab(source=source, kind=kind, strength=strength, region_row=region_row, region=[x0, y0, x1, y1],
                       defect_btn=defect_btn, defect_md=defect_md, before_img=before_img, after_img=after_img,
-                      diff_plot=diff_plot, defect_maps=defect_maps, c_kind=c_kind, c_strength=c_strength,
+                      diff_plot=diff_plot, cam_diff_plot=cam_diff_plot, defect_maps=defect_maps, c_kind=c_kind, c_strength=c_strength,
                       c_btn=c_btn, c_md=c_md, c_before=c_before, c_after=c_after)
 
 
@@ -854,7 +866,7 @@ def _wire_labs(state: gr.State, weights: gr.State, an: _AnalyzeTab, abl: _Ablati
                      concurrency_limit=CONCURRENCY)
     lab.kind.change(lambda k: gr.update(visible=k == "region"), lab.kind, lab.region_row, api_visibility="private")
     lab.defect_btn.click(run_defect, [lab.source, *selected, weights, lab.kind, lab.strength, *lab.region],
-                         [lab.before_img, lab.after_img, lab.defect_maps, lab.diff_plot, lab.defect_md],
+                         [lab.before_img, lab.after_img, lab.defect_maps, lab.diff_plot, lab.cam_diff_plot, lab.defect_md],
                          api_visibility="private", concurrency_limit=CONCURRENCY)
     lab.c_btn.click(run_condition, [lab.source, *selected, weights, lab.c_kind, lab.c_strength],
                     [lab.c_before, lab.c_after, lab.c_md], api_visibility="private", concurrency_limit=CONCURRENCY)

@@ -38,8 +38,8 @@
 - localization: do the maps point at the forgery? The paper's Fig. 8 as numbers: for each clip's
   analysis points, a defect (`blur_mouth`, `red_pupil`, `distort_mouth`) is put on frames t..t+n at
   the regions frame t's landmarks locate; `rise_rate` is how often the mean map change over the
-  region's patches is positive (the headline), `grad_cam_rise_rate` the same for Grad-CAM of the same
-  checkpoint (the usual post-hoc explanation), `hit_rate` whether the peak change falls on the region
+  region's patches is positive (the headline), `grad_cam_rise_rate`, `hires_cam_rise_rate` and
+  `two_scale_cam_rise_rate` the same for the post-hoc maps of the same checkpoint (inference/gradcam.py), `hit_rate` whether the peak change falls on the region
   (`chance`: a random peak's rate; near 1 for almost any weights, see defects.py). With `--data
   CACHE`, `blend_attention` gives each map's patch AUC on the split's synthesized forgeries (blended
   patches against the same patches of the real face; 0.5 = no change). `random_weights` repeats it

@@ -121,7 +121,7 @@ def test_browser_upload_verdict_and_maps(server, tmp_path):
         # the defect lab on the bundled face
         page.get_by_role("tab", name="Defect lab").click()
         page.get_by_role("button", name="Apply the defect").click()
-        page.get_by_text("on average over the region attention").wait_for(timeout=120_000)
+        page.get_by_text("on average over the region the LDA maps").wait_for(timeout=120_000)
         page.screenshot(path=str(shots / "app_defect_lab.png"), full_page=True)
         # the training forgeries on the bundled face, scored by the loaded checkpoint
         page.get_by_role("tab", name="Training forgeries").click()
@@ -192,10 +192,12 @@ def test_spatial_figure_shows_the_first_map_first_and_its_regions(face_clip, tin
     titles = [a.text for a in spatial.layout.annotations]
     gates = ["gate 1", "gate 2", "gate 3", "gate 4"]
     heat = [t for t in spatial.data if t.type == "heatmap"]
-    assert titles[:6] == gates + ["activation", "Grad-CAM"] and temporal is not None
-    assert np.allclose(np.asarray(heat[-2].z, float), p.module_activation, atol=1e-6)
-    assert np.allclose(np.asarray(heat[-1].z, float), service.point_grad_cam(result, p.crops), atol=1e-6)
-    # weights that cannot be loaded again drop the Grad-CAM panel, not the figure
+    assert titles[:7] == gates + ["activation", "Grad-CAM, two scales", "Grad-CAM"] and temporal is not None
+    assert np.allclose(np.asarray(heat[-3].z, float), p.module_activation, atol=1e-6)
+    cams = service.point_post_hoc(result, p.crops)
+    assert np.allclose(np.asarray(heat[-2].z, float), cams["two_scale_cam"], atol=1e-6)
+    assert np.allclose(np.asarray(heat[-1].z, float), cams["grad_cam"], atol=1e-6)
+    # weights that cannot be loaded again drop the post-hoc panels, not the figure
     result.weights = "no-such-weights"
     _, spatial, _ = ui.point_figures(result, 0, 1, 0.5)
     assert [a.text for a in spatial.layout.annotations][-1] == "activation"
@@ -303,12 +305,14 @@ def test_every_panel_help_is_short_and_cites_no_cli_or_readme():
     from app import texts
 
     helps = [v for v in vars(texts).values() if isinstance(v, texts.Help)]
-    helps += [texts.defect_help(0.9), texts.spatial_help(0.88), texts.spatial_help(None)]
+    scores = {"two_scale_cam": 0.88, "maps": 0.43}
+    helps += [texts.defect_help(0.9), texts.spatial_help(scores), texts.spatial_help({})]
     assert len(helps) >= 8
     for h in helps:
         assert len(h.short.split()) <= texts.MAX_WORDS, h.short
         assert "README" not in h.short + h.more and "--" not in h.short + h.more
-    assert "0.88" in texts.spatial_help(0.88).more and "{" not in texts.spatial_help(None).more
+    assert "two-scale Grad-CAM 0.88, the gates 0.43" in texts.spatial_help(scores).more
+    assert "{" not in texts.spatial_help({}).more and "`default`" not in texts.spatial_help({}).more
 
 
 def test_compare_the_bundled_pair_and_take_the_results_away(tiny_weights):
@@ -358,25 +362,40 @@ def test_the_map_that_localizes_best_by_the_card_comes_first(face_clip, tiny_wei
     detector, info = service.get_detector(str(tiny_weights))
     result = analyze_video(face_clip, detector, weights=info.source, num_points=2)
     p = result.tracks[0][0]
-    monkeypatch.setattr(service, "blend_aucs", lambda source: {"grad_cam": 0.92, "maps": 0.68, "activations": 0.57})
+    scores = {"two_scale_cam": 0.83, "grad_cam": 0.51, "maps": 0.43, "activations": 0.57}
+    monkeypatch.setattr(service, "localization_scores", lambda source: scores)
     panels, described = ui.spatial_panels(result, p)
     names = [n for n, _ in panels]
-    assert names[0] == "Grad-CAM · 0.92" and names[1] == "gate 1 · 0.68"
-    assert names[-1] == "activation · 0.57"
+    assert names[:3] == ["Grad-CAM, two scales · 0.83", "activation · 0.57", "Grad-CAM · 0.51"]
+    assert names[3] == "gate 1 · 0.43" and names[-1] == "gate 4"
     assert np.array_equal(described, panels[0][1])  # the words describe the map shown first
     _, spatial, _ = ui.point_figures(result, 0, 0, 0.5)
     words = describe_regions(attention_by_region(described, p.crop_landmarks, p.crop.shape[0]))
     assert words in spatial.layout.title.text
-    monkeypatch.setattr(service, "blend_aucs", lambda source: {})  # unmeasured: gates, activation, Grad-CAM
-    assert [n for n, _ in ui.spatial_panels(result, p)[0]][-2:] == ["activation", "Grad-CAM"]
+    monkeypatch.setattr(service, "localization_scores", lambda source: {"maps": 0.9})  # the gates first: their mean
+    panels, described = ui.spatial_panels(result, p)
+    assert panels[0][0] == "gate 1 · 0.90" and np.array_equal(described, p.shown_map())
+    monkeypatch.setattr(service, "localization_scores", lambda source: {})  # unmeasured: in the groups' order
+    assert [n for n, _ in ui.spatial_panels(result, p)[0]][-3:] == ["activation", "Grad-CAM, two scales", "Grad-CAM"]
 
 
-def test_blend_aucs_come_from_the_bundled_card():
+def test_localization_scores_are_the_weaker_of_the_cards_two_measurements(monkeypatch):
     from app import service
 
-    aucs = service.blend_aucs("default")
-    assert set(aucs) <= {"maps", "activations", "grad_cam"} and all(0 <= v <= 1 for v in aucs.values())
-    assert service.blend_aucs("/not/bundled") == {}
+    results = {("blend-attention-test", "patch_auc_grad_cam"): 0.92, ("localization-heldout", "grad_cam_rise_rate"): 0.51,
+               ("blend-attention-test", "patch_auc_maps"): 0.68, ("localization-heldout", "rise_rate"): 0.43,
+               ("blend-attention-test", "patch_auc_activations"): 0.57}
+    service.localization_scores.cache_clear()
+    monkeypatch.setattr(service, "read_results", lambda folder: results)
+    try:
+        scores = service.localization_scores("default")
+        assert scores == {"grad_cam": 0.51, "maps": 0.43, "activations": 0.57}  # unmeasured maps: absent
+        assert service.localization_scores("/not/bundled") == {}
+    finally:
+        service.localization_scores.cache_clear()
+    real = service.localization_scores("default")  # the bundled card
+    assert set(real) <= {"maps", "activations", "grad_cam", "hires_cam", "two_scale_cam"}
+    assert all(0 <= v <= 1 for v in real.values())
 
 
 OVERLAPS_JS = """() => {

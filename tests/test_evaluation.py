@@ -81,13 +81,14 @@ def test_localization_report_sets_the_trained_weights_beside_random_ones(tiny_ca
     model = LDADetector(tiny_config).eval()
     rec = localization_report(model, "tiny", [face_clip], data=tiny_cache, points=2)
     base = rec["random_weights"]
-    fields = {"hit_rate", "rise_rate", "chance", "n", "grad_cam_rise_rate", "per_defect", "blend_attention"}
+    rises = {"activations_rise_rate", "grad_cam_rise_rate", "hires_cam_rise_rate", "two_scale_cam_rise_rate"}
+    fields = {"hit_rate", "rise_rate", "chance", "n", "per_defect", "blend_attention"} | rises
     assert fields <= set(rec) and fields <= set(base)
     assert rec["n"] == base["n"] == 6  # the same points, the same defects, for both weights
     assert rec["chance"] == base["chance"]  # chance depends on the regions alone
     for r in (rec, base):
-        assert set(r["blend_attention"]) == {"activations", "maps", "grad_cam"}
-        assert all(0 <= r["per_defect"][d]["grad_cam_rise_rate"] <= 1 for d in r["per_defect"])
+        assert set(r["blend_attention"]) == {"activations", "maps", "grad_cam", "hires_cam", "two_scale_cam"}
+        assert all(0 <= r["per_defect"][d][k] <= 1 for d in r["per_defect"] for k in rises)
     # the baseline is another network: its maps differ, so its numbers are its own
     assert rec["blend_attention"]["maps"] != base["blend_attention"]["maps"]
     no_base = localization_report(model, "tiny", [face_clip], points=2, baseline=False)

@@ -25,3 +25,35 @@ def test_grad_cam_under_inference_mode_leaves_the_model_unchanged(tiny_detector)
     assert cam.shape == (1, cfg.grid_size, cfg.grid_size)
     assert all(torch.equal(before[k], v) for k, v in tiny_detector.state_dict().items())
     assert all(p.grad is None for p in tiny_detector.parameters())
+
+
+def test_post_hoc_maps_share_the_grid_and_the_two_scale_map_is_the_sum_of_both(tiny_detector):
+    from lda_model.inference.gradcam import POST_HOC, post_hoc_maps
+
+    cfg = tiny_detector.config
+    torch.manual_seed(0)
+    clip = torch.randn(2, cfg.clip_length, 3, cfg.backbone_size, cfg.backbone_size)
+    maps = post_hoc_maps(tiny_detector, clip)
+    assert set(maps) == set(POST_HOC)
+    assert all(m.shape == (2, cfg.grid_size, cfg.grid_size) for m in maps.values())
+    assert all(float(m.min()) >= 0.0 and float(m.max()) <= 1.0 + 1e-6 for m in maps.values())
+    assert torch.allclose(maps["grad_cam"], grad_cam(tiny_detector, clip), atol=1e-6)  # one pass, the same map
+    both = maps["grad_cam"] + maps["hires_cam"]
+    assert torch.allclose(maps["two_scale_cam"], both / both.flatten(1).amax(1)[:, None, None], atol=1e-6)
+    assert not torch.allclose(maps["hires_cam"], maps["grad_cam"])  # the fine map is its own
+
+
+def test_hires_cam_follows_a_local_change_of_the_input(tiny_detector):
+    """A change confined to one corner of every frame moves the fine map there more than elsewhere."""
+    from lda_model.inference.gradcam import post_hoc_maps
+
+    cfg = tiny_detector.config
+    torch.manual_seed(0)
+    clip = torch.randn(1, cfg.clip_length, 3, cfg.backbone_size, cfg.backbone_size)
+    changed = clip.clone()
+    q = cfg.backbone_size // 4
+    changed[..., :q, :q] += 3.0 * torch.randn_like(changed[..., :q, :q])
+    before, after = (post_hoc_maps(tiny_detector, c)["hires_cam"][0] for c in (clip, changed))
+    moved = (after - before).abs()
+    g = cfg.grid_size // 4
+    assert float(moved[:g, :g].mean()) > 3 * float(moved[2 * g:, 2 * g:].mean())

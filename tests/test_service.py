@@ -53,6 +53,10 @@ def test_defect_experiment_on_a_still(tiny_detector):
     assert r.diff.shape == (g, g) and r.cells.any() and 0 < r.chance < 1
     assert r.maps_before.shape == r.maps_after.shape == (tiny_detector.config.num_maps, g, g)
     assert not np.array_equal(r.original, r.tampered) and r.region.any()
+    # the lab draws the post-hoc maps' change too: every map's change on the grid, and whether it rose
+    assert set(r.other_diffs) == {"activations", "grad_cam", "hires_cam", "two_scale_cam"}
+    assert all(d.shape == (g, g) for d in r.other_diffs.values())
+    assert set(r.other_rises) == set(r.other_diffs) and all(isinstance(v, bool) for v in r.other_rises.values())
     with pytest.raises(UserError, match="needs a box"):
         service.defect_experiment(tiny_detector, crops, to_crop_coords(face.landmarks, window, size), "region", 1.0)
 

@@ -10,7 +10,7 @@ any weights); `chance` is the mean fraction of patches overlapping the region.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,7 @@ import torch
 
 from ..data.prepare import clip_splits
 from ..inference.faces import to_crop_coords
-from ..inference.gradcam import grad_cam
+from ..inference.gradcam import post_hoc_maps
 from ..inference.pipeline import extract_faces
 from ..inference.transforms import crops_to_tensor, fit_clip
 from ..inference.video import VIDEO_EXTS, VideoError
@@ -44,7 +44,13 @@ class DefectResult:
     chance: float
     score_before: float
     score_after: float
-    grad_cam_rises: bool | None = None  # the same question of Grad-CAM (with_grad_cam)
+    # (g, g) change of the modules' mean activation ("activations") and, with_grad_cam, of each post-hoc map
+    other_diffs: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def other_rises(self) -> dict[str, bool]:
+        """Does each other map rise on the defect, the question `rises` asks of the gates."""
+        return {k: localization_hit(d, self.region)[3] for k, d in self.other_diffs.items()}
 
 
 @torch.inference_mode()
@@ -66,12 +72,10 @@ def defect_experiment(detector: LDADetector, crops: np.ndarray, landmarks: np.nd
     diff = attention_difference(before, after)
     hit, peak, chance, rises = localization_hit(diff, masks[0])
     probs = out.probabilities.numpy()
-    cam_rises = None
-    if with_grad_cam:
-        cam = grad_cam(detector, x).numpy()  # (2, g, g): original, tampered
-        cam_rises = localization_hit(cam[1] - cam[0], masks[0])[3]
+    others = {"activations": out.frame_activation(), **(post_hoc_maps(detector, x) if with_grad_cam else {})}
+    other_diffs = {k: c[1].numpy() - c[0].numpy() for k, c in others.items()}  # c: (2, g, g) original, tampered
     return DefectResult(crops[0], tampered[0], masks[0], grid_region(masks[0], diff.shape[0]), before[0], after[0],
-                        diff, peak, hit, rises, chance, float(probs[0]), float(probs[1]), cam_rises)
+                        diff, peak, hit, rises, chance, float(probs[0]), float(probs[1]), other_diffs)
 
 
 def defect_points(videos: list[str | Path], clip_length: int, size: int, manifest: str | None = None,
@@ -102,16 +106,16 @@ def _rate(values: list) -> float | None:
 
 def fig8_rates(detector: LDADetector, points: list[tuple[np.ndarray, np.ndarray]], strength: float = 1.0,
                with_grad_cam: bool = False) -> dict:
-    """Every defect on every point: hit, rise and chance rates, overall and per defect (and Grad-CAM's
-    rise rate with `with_grad_cam`). ValueError for a model without maps."""
+    """Every defect on every point: hit, rise and chance rates, overall and per defect, and the rise rate of
+    the modules' activation (`activations_rise_rate`) and, with `with_grad_cam`, of each post-hoc map
+    (`grad_cam_rise_rate`, ...). ValueError for a model without maps."""
     runs = {d: [defect_experiment(detector, crops, lms, d, strength, with_grad_cam=with_grad_cam)
                 for crops, lms in points] for d in LOCALIZATION_DEFECTS}
 
     def rates(rs: list[DefectResult]) -> dict:
         out = {"hit_rate": _rate([r.hit for r in rs]), "rise_rate": _rate([r.rises for r in rs]),
                "chance": _rate([r.chance for r in rs]), "n": len(rs)}
-        if with_grad_cam:
-            out["grad_cam_rise_rate"] = _rate([r.grad_cam_rises for r in rs])
+        out.update({f"{k}_rise_rate": _rate([r.other_rises[k] for r in rs]) for k in rs[0].other_rises} if rs else {})
         return out
 
     return {**rates([r for rs in runs.values() for r in rs]), "per_defect": {d: rates(rs) for d, rs in runs.items()}}
@@ -120,7 +124,7 @@ def fig8_rates(detector: LDADetector, points: list[tuple[np.ndarray, np.ndarray]
 def localization_report(detector: LDADetector, weights: str, videos: list[str | Path], data: str | Path | None = None,
                         data_split: str = "test", manifest: str | None = None, splits: set[str] | None = None,
                         points: int = 16, strength: float = 1.0, baseline: bool = True) -> dict:
-    """Do the maps point at the forgery? The Fig. 8 rates (with Grad-CAM's rise rate beside them) on the
+    """Do the maps point at the forgery? The Fig. 8 rates (with the post-hoc maps' rise rates beside them) on the
     clips' main faces and, with a `prepare` cache, the blend patch AUC of each map on its synthesized
     forgeries; `random_weights` repeats both for the same architecture untrained (seed 0), the level
     that says how much of a number the training earned."""

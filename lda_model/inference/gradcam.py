@@ -1,9 +1,18 @@
-"""Grad-CAM (Selvaraju et al., 2017) on the detector's backbone: the usual post-hoc explanation, to set
-beside the paper's attention maps.
+"""Post-hoc explanations of the detector's score, to set beside the paper's attention maps.
 
-The map of stage k is ReLU(sum_c w_c A_c) with w_c the spatial mean of d(±logit)/dA_c: where the
-features that push the score towards the target (fake for +1, real for -1) are. It is resampled to
-the LDA patch grid so it can be drawn and measured like the LDA maps.
+- `grad_cam` (Selvaraju et al., 2017): ReLU(sum_c w_c A_c) on one stage's features A, w_c the spatial
+  mean of d(±logit)/dA_c: where the features that push the score towards the target (fake for +1, real
+  for -1) are. On the last stage (stride 32) it is coarse: it covers a blended region but cannot point
+  at a small defect.
+- HiResCAM (Draelos & Carin, 2020): ReLU(sum_c dlogit/dA_c * A_c), the gradient kept per position, on the
+  stage the spatial maps gate (stride 4): fine, it follows a defect's own pixels, but alone it marks
+  untouched skin of a blended face as much as the blend.
+- `two_scale_cam`: the sum of the two, each divided by its maximum; the one map that does both (measured
+  by `python -m lda_model.evaluate localization`, numbers in the default's model card).
+
+Every map is resampled to the LDA patch grid (area averaging from finer grids) so it can be drawn and
+measured like the LDA maps, and divided by its maximum (all zeros when no feature pushes towards the
+target).
 """
 
 from __future__ import annotations
@@ -13,19 +22,50 @@ import torch.nn.functional as F
 
 from ..model.detector import LDADetector
 
+# the keys of `post_hoc_maps` and the names the app and the cards give them
+POST_HOC = {"grad_cam": "Grad-CAM", "hires_cam": "HiResCAM", "two_scale_cam": "Grad-CAM, two scales"}
 
-def grad_cam(detector: LDADetector, clip: torch.Tensor, stage: int = -1, target: float = 1.0) -> torch.Tensor:
-    """(B, n+1, 3, S, S) clip -> (B, g, g) Grad-CAM in [0, 1] (each map divided by its maximum; all zeros
-    when no feature pushes towards the target). Runs with gradients even under `torch.inference_mode`."""
-    grid = detector.config.grid_size
+
+def _to_grid(cam: torch.Tensor, grid: int) -> torch.Tensor:
+    """(B, 1, H, W) -> (B, g, g): area averages from a finer map, bilinear from a coarser one."""
+    if cam.shape[-1] >= grid:
+        return F.interpolate(cam, size=(grid, grid), mode="area")[:, 0]
+    return F.interpolate(cam, size=(grid, grid), mode="bilinear", align_corners=False)[:, 0]
+
+
+def _unit_peak(cam: torch.Tensor) -> torch.Tensor:
+    """(B, g, g) divided by each map's maximum."""
+    return cam / cam.flatten(1).amax(dim=1).clamp_min(1e-12)[:, None, None]
+
+
+def _stage_gradients(detector: LDADetector, clip: torch.Tensor, stages: list[int],
+                     target: float) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """[(A, dlogit/dA)] of the given backbone stages, (B, C_k, H_k, W_k) each; with gradients even under
+    `torch.inference_mode`, leaving no gradient on the model."""
     with torch.inference_mode(False), torch.enable_grad():
         x = clip.detach().clone()  # a tensor made under inference_mode cannot enter autograd
-        stages, _ = detector.forward_stages(x)
-        feats = stages[stage]  # (B, C, H, W)
-        logit = detector.forward_head(stages[-1])  # (B,)
-        (grads,) = torch.autograd.grad((target * logit).sum(), feats)
-        weights = grads.mean(dim=(2, 3), keepdim=True)  # (B, C, 1, 1)
-        cam = F.relu((weights * feats).sum(dim=1, keepdim=True)).detach()  # (B, 1, H, W)
-    cam = F.interpolate(cam, size=(grid, grid), mode="bilinear", align_corners=False)[:, 0]  # (B, g, g)
-    peak = cam.flatten(1).amax(dim=1).clamp_min(1e-12)  # (B,)
-    return cam / peak[:, None, None]
+        feats, _ = detector.forward_stages(x)
+        logit = detector.forward_head(feats[-1])  # (B,)
+        picked = [feats[k] for k in stages]
+        grads = torch.autograd.grad((target * logit).sum(), picked)
+    return [(a.detach(), g) for a, g in zip(picked, grads)]
+
+
+def grad_cam(detector: LDADetector, clip: torch.Tensor, stage: int = -1, target: float = 1.0) -> torch.Tensor:
+    """(B, n+1, 3, S, S) clip -> (B, g, g) Grad-CAM of backbone stage `stage` in [0, 1]."""
+    ((feats, grads),) = _stage_gradients(detector, clip, [stage], target)
+    weights = grads.mean(dim=(2, 3), keepdim=True)  # (B, C, 1, 1)
+    cam = F.relu((weights * feats).sum(dim=1, keepdim=True))  # (B, 1, H, W)
+    return _unit_peak(_to_grid(cam, detector.config.grid_size))
+
+
+def post_hoc_maps(detector: LDADetector, clip: torch.Tensor, target: float = 1.0) -> dict[str, torch.Tensor]:
+    """(B, n+1, 3, S, S) clip -> {"grad_cam", "hires_cam", "two_scale_cam"}: (B, g, g) each, in [0, 1],
+    from one backward pass (Grad-CAM of the last stage, HiResCAM of the spatial-attention stage)."""
+    grid = detector.config.grid_size
+    (last, g_last), (fine, g_fine) = _stage_gradients(detector, clip, [-1, detector.config.spatial_stage], target)
+    coarse = F.relu((g_last.mean(dim=(2, 3), keepdim=True) * last).sum(dim=1, keepdim=True))  # (B, 1, h, w)
+    hires = F.relu((g_fine * fine).sum(dim=1, keepdim=True))  # (B, 1, H, W)
+    maps = {"grad_cam": _unit_peak(_to_grid(coarse, grid)), "hires_cam": _unit_peak(_to_grid(hires, grid))}
+    maps["two_scale_cam"] = _unit_peak(maps["grad_cam"] + maps["hires_cam"])
+    return maps

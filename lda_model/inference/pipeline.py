@@ -212,9 +212,9 @@ class PointResult:
     crop: np.ndarray  # (S, S, 3) uint8: frame t as the model saw it
     crops: np.ndarray  # (n+1, S, S, 3) uint8: frames t..t+n
     crop_landmarks: np.ndarray  # (478, 2) frame t's landmarks in crop pixels
-    # (weights source, (g, g) Grad-CAM) of this point once someone asked for it: the app redraws a point on
-    # every slider move
-    grad_cam: tuple[str, np.ndarray] | None = field(default=None, repr=False, compare=False)
+    # (weights source, {name: (g, g) post-hoc map}) of this point once someone asked for it: the app redraws a
+    # point on every slider move
+    post_hoc: tuple[str, dict[str, np.ndarray]] | None = field(default=None, repr=False, compare=False)
 
     def shown_map(self) -> np.ndarray | None:
         """(g, g): the LDA map that compares, exports and measures a point (its concentration): the mean

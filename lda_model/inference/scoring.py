@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from ..model.detector import LDADetector
-from .gradcam import grad_cam
+from .gradcam import post_hoc_maps
 from .transforms import crops_to_tensor
 
 
@@ -21,7 +21,8 @@ def score_clips_with_attention(detector: LDADetector, clips: np.ndarray, batch: 
     """clips (N, n+1, S, S, 3) uint8 -> fake probabilities (N,) and frame t's attention (N, g, g) two
     ways: "activations" (`LDAOutput.frame_activation`, the LDA modules' own mean activation) and
     "maps" (`LDAOutput.frame_map`, the mean gating map); an empty dict for a model without attention.
-    `with_grad_cam` adds "grad_cam" (`gradcam.grad_cam` towards fake), for any model."""
+    `with_grad_cam` adds the post-hoc maps towards fake (`gradcam.post_hoc_maps`: "grad_cam", "hires_cam",
+    "two_scale_cam"), for any model."""
     cfg = detector.config
     device = next(detector.parameters()).device  # the clips go where the model is (evaluate --device)
     probs, att = [], {}
@@ -34,5 +35,6 @@ def score_clips_with_attention(detector: LDADetector, clips: np.ndarray, batch: 
             att.setdefault("activations", []).append(out.frame_activation().cpu().numpy())
             att.setdefault("maps", []).append(maps.cpu().numpy())
         if with_grad_cam:
-            att.setdefault("grad_cam", []).append(grad_cam(detector, x).cpu().numpy())
+            for name, cam in post_hoc_maps(detector, x).items():
+                att.setdefault(name, []).append(cam.cpu().numpy())
     return (np.concatenate(probs) if probs else np.zeros(0)), {k: np.concatenate(v) for k, v in att.items()}

@@ -27,6 +27,7 @@ from pathlib import Path
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 from .cards import write_card
+from ..inference.gradcam import POST_HOC
 from ..model.detector import LDADetector
 from ..paths import WEIGHTS_DIR
 
@@ -253,16 +254,22 @@ def measure_external(m: Measured, src: str, external: Path, points: int) -> None
         m.run("generated", cmd)
 
 
+# the maps the localization report measures beside the gates ("rise_rate"), by their names
+OTHER_MAPS = {"activations": "the modules' activation", **POST_HOC}
+
+
 def localization_results(res: dict) -> list[dict]:
     """Card results of an `evaluate localization` report: Fig. 8 rates, blend patch AUC of every map
     (with `--data`) and Grad-CAM's, and the random-weights baseline of each."""
     m = Measured()
     m.add("localization-heldout", "hit_rate", res["hit_rate"], "defect localization hit rate (peak in region)")
     m.add("localization-heldout", "rise_rate", res["rise_rate"], "attention rises on the defect")
-    m.add("localization-heldout", "grad_cam_rise_rate", res.get("grad_cam_rise_rate"), "Grad-CAM rises on the defect")
+    for k, name in OTHER_MAPS.items():
+        m.add("localization-heldout", f"{k}_rise_rate", res.get(f"{k}_rise_rate"), f"{name} rises on the defect")
     for d, r in res.get("per_defect", {}).items():
         m.add("localization-heldout", f"rise_rate_{d}", r["rise_rate"], f"attention rises on {d}")
-        m.add("localization-heldout", f"grad_cam_rise_rate_{d}", r.get("grad_cam_rise_rate"), f"Grad-CAM rises on {d}")
+        for k, name in OTHER_MAPS.items():
+            m.add("localization-heldout", f"{k}_rise_rate_{d}", r.get(f"{k}_rise_rate"), f"{name} rises on {d}")
     for name, b in res.get("blend_attention", {}).items():
         m.add("blend-attention-test", f"patch_auc_{name}", b.get("patch_auc"),
               f"blended patches vs the same patches of the real face, {name}, AUC")
@@ -272,7 +279,8 @@ def localization_results(res: dict) -> list[dict]:
               f"the same regions on the real face, {name}, AUC")
     base = res.get("random_weights", {})
     m.add("localization-random", "rise_rate", base.get("rise_rate"), "random weights: attention rises on the defect")
-    m.add("localization-random", "grad_cam_rise_rate", base.get("grad_cam_rise_rate"), "random weights: Grad-CAM rises")
+    for k, name in OTHER_MAPS.items():
+        m.add("localization-random", f"{k}_rise_rate", base.get(f"{k}_rise_rate"), f"random weights: {name} rises")
     for name, b in base.get("blend_attention", {}).items():
         m.add("blend-attention-random", f"patch_auc_{name}", b.get("patch_auc"), f"random weights, {name}, blend patch AUC")
     return m.results
