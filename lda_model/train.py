@@ -81,6 +81,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--mask-loss", type=float, default=0.0, metavar="WEIGHT",
                    help="add WEIGHT x a per-patch loss teaching the LDA modules where the forgery is blended "
                         "(mean module activation vs the blended fraction of the patch; 0 = off, the default)")
+    p.add_argument("--backbone-lr-scale", type=float, default=1.0, metavar="F",
+                   help="the backbone's learning rate is F x --lr (default 1): below 1 keeps a pretrained "
+                        "backbone's features closer to ImageNet's while the LDA modules and the head learn at --lr")
     p.add_argument("--init", default=None, help="weights to start from (fine-tuning); mismatched tensors stay fresh")
     p.add_argument("--resume", action="store_true", help="continue from OUT/last if it exists (else start fresh, or from --init)")
     p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps in total")
@@ -200,6 +203,19 @@ def mask_loss(out: LDAOutput, target: torch.Tensor) -> torch.Tensor:
     if not terms:
         raise ValueError("--mask-loss needs an attention branch (both are off)")
     return torch.stack(terms).mean()
+
+
+def make_optimizer(model: LDADetector, kind: str, lr: float, momentum: float, weight_decay: float,
+                   backbone_lr_scale: float = 1.0) -> torch.optim.Optimizer:
+    """SGD or AdamW with two parameter groups: the backbone at lr x backbone_lr_scale, the rest (LDA
+    modules, head) at lr; each group's `initial_lr` is set for the schedule."""
+    backbone = [p for n, p in model.named_parameters() if n.startswith("backbone.")]
+    rest = [p for n, p in model.named_parameters() if not n.startswith("backbone.")]
+    groups = [{"params": rest, "lr": lr, "initial_lr": lr},
+              {"params": backbone, "lr": lr * backbone_lr_scale, "initial_lr": lr * backbone_lr_scale}]
+    if kind == "sgd":
+        return torch.optim.SGD(groups, lr=lr, momentum=momentum, weight_decay=weight_decay)
+    return torch.optim.AdamW(groups, lr=lr, weight_decay=weight_decay)
 
 
 def save_state(path: Path, optimizer: torch.optim.Optimizer, model: torch.nn.Module, meta: dict) -> None:
@@ -397,14 +413,10 @@ def main(argv=None) -> int:
         raise SystemExit("error: --mask-loss needs an attention branch with sigmoid activations")
     resuming = args.resume and (out / "last" / "train_state.json").exists()  # `--init X --resume`: X unless OUT has one
     model = start_model(cfg, args.backbone_weights, args.init, out / "last" if resuming else None, is_main)
-    opt = (torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay)
-           if args.optimizer == "sgd" else
-           torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay))
+    opt = make_optimizer(model, args.optimizer, args.lr, args.momentum, args.weight_decay, args.backbone_lr_scale)
     start_epoch, step, best = resume_point(out / "last", opt, model, is_main) if resuming else (0, 0, -1.0)
     world = dist.get_world_size() if distributed else 1
     steps_per_epoch, end_epoch = args.epoch_size // args.batch_size // world, args.epochs
-    for group in opt.param_groups:
-        group.setdefault("initial_lr", args.lr)
 
     def lr_factor(s: int) -> float:
         total = max(1, end_epoch * steps_per_epoch)  # read at every step: a closure sees end_epoch's updates

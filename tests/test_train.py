@@ -223,3 +223,23 @@ def test_a_non_finite_loss_stops_the_epoch_and_names_its_step(tiny_config):
     clip = torch.randn(2, tiny_config.clip_length, 3, tiny_config.backbone_size, tiny_config.backbone_size)
     with pytest.raises(NonFiniteLoss, match="at step 7"):
         run_epoch(step, [(clip, torch.tensor([0.0, 1.0]))], epoch=0, step=7, world=1, max_steps=None, verbose=False)
+
+
+def test_backbone_lr_scale_gives_the_backbone_its_own_rate_and_survives_a_resume(tiny_config, tiny_cache, tmp_path):
+    from lda_model.train import make_optimizer
+
+    model = LDADetector(tiny_config)
+    opt = make_optimizer(model, "adamw", 1e-3, 0.9, 0.01, backbone_lr_scale=0.1)
+    rest, backbone = opt.param_groups
+    assert rest["lr"] == rest["initial_lr"] == 1e-3 and abs(backbone["lr"] - 1e-4) < 1e-12
+    names = {id(p): n for n, p in model.named_parameters()}
+    assert all(names[id(p)].startswith("backbone.") for p in backbone["params"])
+    assert not any(names[id(p)].startswith("backbone.") for p in rest["params"])
+    assert len(rest["params"]) + len(backbone["params"]) == len(list(model.parameters()))  # every tensor, once
+    out = tmp_path / "run"
+    args = ("--max-steps", "4", "--optimizer", "adamw", "--cosine", "--backbone-lr-scale", "0.1")
+    assert run_train(tiny_train_args(tiny_cache, out, *args)).returncode == 0
+    res = run_train(tiny_train_args(tiny_cache, out, "--resume", "--optimizer", "adamw", "--cosine", "--backbone-lr-scale", "0.1"))
+    assert res.returncode == 0 and "resumed at epoch 1, step 4" in res.stdout, res.stderr[-2000:]
+    saved = json.loads((out / "last" / "train_state.json").read_text())["args"]
+    assert saved["backbone_lr_scale"] == 0.1  # in the run's arguments, for its model card

@@ -308,6 +308,8 @@ def recipe_text(targs: dict) -> str:
     if targs.get("compress"):
         text += (f"; a share {targs['compress']} of the training clips, reals and fakes alike, shrunk to 30-70 % and "
                  "JPEG-coded at quality 15-50 (`--compress`)")
+    if targs.get("backbone_lr_scale", 1.0) != 1.0:
+        text += f"; the backbone at {targs['backbone_lr_scale']} x that lr (`--backbone-lr-scale`)"
     if targs.get("time_budget"):
         text += (f"; `--time-budget {targs['time_budget']}` minutes (the epochs that fit, of {targs['epochs']} "
                  "asked for, with the schedule fitted to them)")
