@@ -104,9 +104,12 @@ REAL_CANNOT_MEAN = ("REAL means no blending traces were found, not that the clip
                     "whole (talking-head generators) and polished, post-produced swaps can score REAL.")
 
 
-def defect_help(rise_rate: float | None) -> Help:
-    """DEFECT citing the loaded default's measured rise rate (from its card), if any."""
+def defect_help(rise_rate: float | None, post_hoc_rate: float | None = None) -> Help:
+    """DEFECT citing the bundled default's measured rise rates (from its card: the LDA maps', and the
+    two-scale Grad-CAM's drawn beside them), if any."""
     measured = f", the bundled `default` on {rise_rate:.0%}" if rise_rate is not None else ""
+    if rise_rate is not None and post_hoc_rate is not None:
+        measured += f" (its two-scale Grad-CAM, drawn beside the LDA maps' change, on {post_hoc_rate:.0%})"
     return Help(DEFECT.short, DEFECT.more.format(measured=measured))
 
 

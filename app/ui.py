@@ -764,8 +764,9 @@ def _ablations_tab() -> _AblationsTab:
 
 def _defect_tab() -> _DefectTab:
     with gr.Tab("Defect lab"):
-        rise = read_results(WEIGHTS_DIR / "default").get(("localization-heldout", "rise_rate"))
-        help_panel(texts.defect_help(rise))
+        card = read_results(WEIGHTS_DIR / "default")
+        help_panel(texts.defect_help(card.get(("localization-heldout", "rise_rate")),
+                                     card.get(("localization-heldout", f"{LAB_POST_HOC}_rise_rate"))))
         with gr.Row():
             source = gr.Radio(["analysed clip", "bundled face"], value="bundled face", label="Face")
             kind = gr.Dropdown(DEFECT_CHOICES, value="blur_mouth", label="Defect")

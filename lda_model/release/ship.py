@@ -98,7 +98,21 @@ def benchmark_results(res: dict) -> list[dict]:
             if m.get("auc_ci95", {}).get(end) is not None:
                 out.append({"dataset": f"external-benchmarks-{name}", "metric": f"auc_ci95_{end}",
                             "value": round(m["auc_ci95"][end], 4), "name": f"95 % interval, {end}"})
-    return out
+    return out + concentration_results(res.get("concentration"))
+
+
+def concentration_results(conc: dict | None) -> list[dict]:
+    """The paper's Fig. 9/10 claim on the benchmark clips: mean map concentration of real and fake clips
+    and the AUC of concentration as a fake score, with its interval (`evaluate`'s "concentration")."""
+    if not conc:
+        return []
+    ds = "external-benchmarks-concentration"
+    rows = [("real_mean", conc["real"]["mean"], "mean map concentration, real benchmark clips"),
+            ("fake_mean", conc["fake"]["mean"], "mean map concentration, fake benchmark clips"),
+            ("auc", conc.get("auc"), "concentration as a fake score, AUC"),
+            *((f"auc_ci95_{end}", (conc.get("auc_ci95") or {}).get(end), f"95 % interval, {end}") for end in ("lo", "hi"))]
+    return [{"dataset": ds, "metric": k, "value": round(v, 4), "name": name} for k, v, name in rows
+            if v is not None and v == v]
 
 
 def measured_line(key: str, res: dict, command: str) -> str:

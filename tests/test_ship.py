@@ -1,0 +1,18 @@
+"""release/ship.py: the card rows a release derives from its evaluations."""
+
+from lda_model.release.ship import benchmark_results, concentration_results
+
+
+def test_benchmark_rows_carry_each_dataset_and_the_concentration_claim():
+    conc = {"real": {"mean": 0.056}, "fake": {"mean": 0.061}, "auc": 0.657, "auc_ci95": {"lo": 0.46, "hi": 0.83}}
+    res = {"video": {"auc": 0.58, "acc": 0.53}, "video_auc_ci95": {"lo": 0.40, "hi": 0.76},
+           "fakes_by_dataset": {"FF++": {"auc": 0.51, "auc_ci95": {"lo": 0.29, "hi": 0.73}},
+                                "DFDC": {"auc": float("nan")}},  # no DFDC real clip: not measurable, left out
+           "concentration": conc}
+    rows = {(r["dataset"], r["metric"]): r["value"] for r in benchmark_results(res)}
+    assert rows[("external-benchmarks", "auc")] == 0.58 and rows[("external-benchmarks-FF++", "auc_ci95_lo")] == 0.29
+    assert not any(ds == "external-benchmarks-DFDC" for ds, _ in rows)
+    c = {m: v for (ds, m), v in rows.items() if ds == "external-benchmarks-concentration"}
+    assert c == {"real_mean": 0.056, "fake_mean": 0.061, "auc": 0.657, "auc_ci95_lo": 0.46, "auc_ci95_hi": 0.83}
+    assert concentration_results(None) == [] and concentration_results({**conc, "auc": float("nan"), "auc_ci95": None}) == [
+        r for r in concentration_results(conc) if r["metric"] in ("real_mean", "fake_mean")]
