@@ -7,8 +7,9 @@
 - HiResCAM (Draelos & Carin, 2020): ReLU(sum_c dlogit/dA_c * A_c), the gradient kept per position, on the
   stage the spatial maps gate (stride 4): fine, it follows a defect's own pixels, but alone it marks
   untouched skin of a blended face as much as the blend.
-- `two_scale_cam`: the sum of the two, each divided by its maximum; the one map that does both (measured
-  by `python -m lda_model.evaluate localization`, numbers in the default's model card).
+- `two_scale_cam`: the sum of the two, each divided by its maximum: of the maps measured, the one that
+  both rises on a small defect and covers a blend (`python -m lda_model.evaluate localization`; the
+  numbers, with each map's random-weights level, are in the default's model card).
 
 Every map is resampled to the LDA patch grid (area averaging from finer grids) so it can be drawn and
 measured like the LDA maps, and divided by its maximum (all zeros when no feature pushes towards the
