@@ -314,10 +314,10 @@ def run_defect(source, a: VideoAnalysis | None, track, k, weights, kind, strengt
     outlined = r.tampered.copy()
     edge = r.region ^ np.pad(r.region, 1)[2:, 1:-1] | r.region ^ np.pad(r.region, 1)[1:-1, 2:]
     outlined[edge] = (0, 229, 255)
-    lda = plots.difference_figure(r.diff, r.cells, r.tampered, r.peak, title="LDA maps: tampered − original")
+    lda = plots.difference_figure(r.diff, r.cells, r.tampered, r.peak, title="LDA maps<br>tampered − original")
     post_hoc = None if cam is None else plots.difference_figure(
         cam, r.cells, r.tampered, np.unravel_index(int(np.argmax(cam)), cam.shape),
-        title=f"{POST_HOC[LAB_POST_HOC]}: tampered − original")
+        title=f"{POST_HOC[LAB_POST_HOC]}<br>tampered − original")  # two lines fit a narrow column
     return r.original, outlined, both, lda, post_hoc, md
 
 
