@@ -108,5 +108,9 @@ def localization_hit(diff: np.ndarray, region_mask: np.ndarray) -> tuple[bool, t
     cells is positive."""
     cells = grid_region(region_mask, diff.shape[0])
     peak = np.unravel_index(int(np.argmax(diff)), diff.shape)
-    rises = bool(cells.any() and diff[cells].mean() > 0)
-    return bool(cells[peak] and diff[peak] > 0), (int(peak[0]), int(peak[1])), float(cells.mean()), rises
+    return bool(cells[peak] and diff[peak] > 0), (int(peak[0]), int(peak[1])), float(cells.mean()), rises_on(diff, cells)
+
+
+def rises_on(diff: np.ndarray, cells: np.ndarray) -> bool:
+    """Is the mean change of `diff` (g, g) over the region's cells (g, g) bool positive?"""
+    return bool(cells.any() and diff[cells].mean() > 0)

@@ -22,7 +22,7 @@ from ..inference.gradcam import post_hoc_maps
 from ..inference.pipeline import extract_faces
 from ..inference.transforms import crops_to_tensor, fit_clip
 from ..inference.video import VIDEO_EXTS, VideoError
-from .defects import apply_defect, attention_difference, grid_region, localization_hit
+from .defects import apply_defect, attention_difference, grid_region, localization_hit, rises_on
 from .synthetic import blend_attention
 from ..model.detector import LDADetector
 
@@ -50,7 +50,7 @@ class DefectResult:
     @property
     def other_rises(self) -> dict[str, bool]:
         """Does each other map rise on the defect, the question `rises` asks of the gates."""
-        return {k: localization_hit(d, self.region)[3] for k, d in self.other_diffs.items()}
+        return {k: rises_on(d, self.cells) for k, d in self.other_diffs.items()}
 
 
 @torch.inference_mode()
