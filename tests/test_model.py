@@ -263,3 +263,33 @@ def test_temporal_reduce_max(tiny_config):
     model = LDADetector(tiny_config.replace(temporal_reduce="max")).eval()
     out = model(clip_for(model.config))
     torch.testing.assert_close(out.temporal_guide, out.temporal_maps.amax(dim=2))
+
+
+def test_spatial_modules_can_read_backbone_features(tiny_config):
+    cfg = tiny_config.replace(spatial_input_stage=1, use_temporal=False)  # stage 1: stride 4, 16 px side at 64 px
+    model = LDADetector(cfg).eval()
+    q = model.spatial_cells
+    assert q == 4 and model.spatial.lda.proj.shape[1] == model.backbone.channels[1] * q * q  # 16 px / g = 4 -> 4x4 cells
+    assert dict(model.describe_shapes())["spatial patches"] == (1, cfg.grid_size**2, model.backbone.channels[1] * q * q)
+    clip = clip_for(cfg)
+    out = model(clip)
+    assert out.spatial_maps.shape == (2, cfg.num_maps, cfg.grid_size, cfg.grid_size)
+    # the maps come from the backbone's (ungated) stage-1 features, the same ones forward_attention computes alone
+    torch.testing.assert_close(model.forward_attention(clip).spatial_maps, out.spatial_maps)
+    stage1 = model.backbone.stages[1](model.backbone.stages[0](clip[:, 0]))
+    torch.testing.assert_close(model.forward_attention(clip, features=stage1).spatial_activations,
+                               out.spatial_activations)
+    # other features -> other activations; gradients reach the backbone's first stages through the maps
+    assert not torch.allclose(model.forward_attention(clip, features=stage1 + 1).spatial_activations,
+                              out.spatial_activations)
+    model.train()
+    model(clip).spatial_activations.sum().backward()
+    assert model.backbone.stages[0][0].weight.grad.abs().sum() > 0
+
+
+def test_spatial_input_stage_is_checked_and_off_in_the_paper_preset():
+    assert LDAConfig.paper().spatial_input_stage == -1 and LDAConfig.lite0().spatial_input_stage == -1
+    with pytest.raises(ValueError, match="spatial_input_stage=2 must be <= spatial_stage"):
+        LDAConfig.lite(spatial_input_stage=2)
+    with pytest.raises(ValueError, match="-1 \\(pixels\\)"):
+        LDAConfig.lite(spatial_input_stage=-2)

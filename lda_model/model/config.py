@@ -85,6 +85,14 @@ class LDAConfig:
     # colour mismatch is a relation between patches, which a lone patch cannot see; one token-mixing
     # layer lets each patch compare itself with the rest of the face before consulting the templates.
     patch_mixer: int = 0
+    # What the spatial LDA modules cut into patches: -1, the paper's s x s patches of frame t's raw
+    # pixels at attention_size; k >= 0, frame t's output of backbone stage k (before any gating),
+    # resampled so the g x g grid holds q x q feature cells per patch. With a pretrained backbone a
+    # patch then carries features with a receptive field several patches wide: a blend's seam or a
+    # colour shift is texture and context that one 8 x 8 pixel patch cannot see. Needs
+    # k <= spatial_stage and k <= temporal_stage (the stage is read before it is gated); the
+    # temporal modules keep reading pixel residuals (features of every frame would cost n more backbone passes).
+    spatial_input_stage: int = -1
     # How the n+1 per-time-step temporal maps become one map per m before guiding the
     # backbone. The paper does not say; the mean keeps every time step's evidence
     # (measured, lite: "max" val 0.933 vs 0.924, test 0.913 vs 0.907; README "Two choices in the
@@ -146,6 +154,11 @@ class LDAConfig:
             raise ValueError(f"backbone_pretrained must be '' or 'imagenet', got {self.backbone_pretrained!r}")
         if not 0 <= self.patch_mixer <= 4:
             raise ValueError(f"patch_mixer must be in 0..4, got {self.patch_mixer}")
+        if self.spatial_input_stage < -1:
+            raise ValueError(f"spatial_input_stage must be -1 (pixels) or a stage index, got {self.spatial_input_stage}")
+        if self.spatial_input_stage > min(self.spatial_stage, self.temporal_stage):
+            raise ValueError(f"spatial_input_stage={self.spatial_input_stage} must be <= spatial_stage "
+                             f"({self.spatial_stage}) and temporal_stage ({self.temporal_stage}): it is read before either gates")
         if self.guidance not in GUIDANCE_MODES:
             raise ValueError(f"guidance must be one of {GUIDANCE_MODES}, got {self.guidance!r}")
 

@@ -7,6 +7,9 @@
       `-- frame t --> Xception stages ... [x spatial maps after `spatial_stage`]
                                       ... [x temporal maps after `temporal_stage`] ... -> pool -> logit
 
+With `spatial_input_stage` = k >= 0 (an extension, off in the paper preset) the spatial LDA reads frame t's
+output of backbone stage k instead of its pixels, and gates the same pass's stage `spatial_stage` >= k.
+
 Both branches off is exactly the plain Xception baseline (the paper's Table V, first column).
 """
 
@@ -164,12 +167,24 @@ class LDADetector(
             embed_norm=config.embed_norm,
             mixer_layers=config.patch_mixer,
         )
-        self.spatial = LDAAttention(num_steps=1, **lda) if config.use_spatial else nn.Identity()
+        self.spatial_cells = self._spatial_cells()  # q: feature cells per patch side (0: pixel patches)
+        spatial_lda = lda if not self.spatial_cells else {
+            **lda, "image_size": config.grid_size * self.spatial_cells, "patch_size": self.spatial_cells,
+            "in_chans": self.backbone.channels[config.spatial_input_stage]}
+        self.spatial = LDAAttention(num_steps=1, **spatial_lda) if config.use_spatial else nn.Identity()
         self.temporal = (
             LDAAttention(num_steps=config.clip_length, **lda) if config.use_temporal else nn.Identity()
         )
         self.head_drop = nn.Dropout(config.drop_rate)
         self.head = nn.Linear(self.backbone.num_features, 1)
+
+    def _spatial_cells(self) -> int:
+        """q = ceil(side / g) for backbone-feature patches (`spatial_input_stage` >= 0), else 0."""
+        k = self.config.spatial_input_stage
+        if k < 0:
+            return 0
+        side = -(-self.config.backbone_size // self.backbone.reductions[k])
+        return max(1, -(-side // self.config.grid_size))
 
     # ---------------------------------------------------------------------------------
     def attention_input(self, clip: torch.Tensor) -> torch.Tensor:
@@ -181,14 +196,20 @@ class LDADetector(
         x = F.interpolate(clip.reshape(b * t, c, h, w), size=(a, a), mode="bilinear", antialias=True)
         return x.reshape(b, t, c, a, a)  # (B, T, 3, A, A)
 
-    def forward_attention(self, clip: torch.Tensor) -> LDAOutput:
-        """Only the attention branches: maps without running the backbone."""
+    def forward_attention(self, clip: torch.Tensor, features: Optional[torch.Tensor] = None) -> LDAOutput:
+        """Only the attention branches: maps without running the rest of the backbone. With
+        `spatial_input_stage` = k >= 0 the spatial modules read `features`, frame t's ungated
+        output of backbone stage k (B, C_k, H_k, W_k); without them, stages 0..k run here."""
         cfg = self.config
         small = self.attention_input(clip)  # (B, n+1, 3, A, A)
         out = LDAOutput(logits=clip.new_zeros(clip.shape[0]))
         if cfg.use_spatial:
-            act = self.spatial.activations(small[:, :1])  # (B, M, 1, g, g)
-            out.spatial_activations = act[:, :, 0]  # (B, M, g, g)
+            if self.spatial_cells and features is None:
+                features = clip[:, 0]
+                for stage in self.backbone.stages[: cfg.spatial_input_stage + 1]:
+                    features = stage(features)
+            act = self.spatial.activations(self.spatial_input(features) if self.spatial_cells else small[:, :1])
+            out.spatial_activations = act[:, :, 0]  # (B, M, g, g) from act (B, M, 1, g, g)
             out.spatial_maps = self.spatial.combine_maps(act)[:, :, 0]  # (B, m, g, g)
         if cfg.use_temporal:
             act = self.temporal.activations(motion_residuals(small))  # (B, M, n+1, g, g)
@@ -199,14 +220,24 @@ class LDADetector(
             out.temporal_guide = reduce  # (B, m, g, g)
         return out
 
+    def spatial_input(self, features: torch.Tensor) -> torch.Tensor:
+        """(B, C, H, W) backbone features -> (B, 1, C, g*q, g*q): one 'image' whose q x q cells are the patches."""
+        side = self.config.grid_size * self.spatial_cells
+        if features.shape[-2:] != (side, side):
+            features = F.interpolate(features, size=(side, side), mode="bilinear", align_corners=False)
+        return features.unsqueeze(1)  # (B, 1, C, g*q, g*q)
+
     def forward_stages(self, clip: torch.Tensor) -> tuple[list[torch.Tensor], LDAOutput]:
         """(B, n+1, 3, S, S) -> every backbone stage's (guided) output, (B, C_k, S/r_k, S/r_k) each, and the maps."""
         self._check_clip(clip)
         cfg = self.config
-        out = self.forward_attention(clip)
+        read_at = cfg.spatial_input_stage if self.spatial_cells and cfg.use_spatial else -1
+        out = self.forward_attention(clip) if read_at < 0 else None
         x, stages = clip[:, 0], []  # (B, 3, S, S): the backbone sees frame t only
         for k, stage in enumerate(self.backbone.stages):
             x = stage(x)
+            if k == read_at:  # the spatial modules read this stage before it is gated (config.validate)
+                out = self.forward_attention(clip, features=x)
             if k == cfg.spatial_stage and out.spatial_maps is not None:
                 x = guide_features(x, out.spatial_maps, cfg.guidance)
             if k == cfg.temporal_stage and out.temporal_guide is not None:
@@ -314,7 +345,9 @@ class LDADetector(
         s, a = cfg.backbone_size, cfg.attention_size
         rows: list[tuple[str, tuple[int, ...]]] = [("clip", (1, n1, 3, s, s)), ("attention input", (1, n1, 3, a, a))]
         if cfg.use_spatial:
-            rows += [("spatial patches", (1, g * g, 3 * cfg.patch_size**2)), ("spatial maps", (1, m, g, g))]
+            patch_dim = (self.backbone.channels[cfg.spatial_input_stage] * self.spatial_cells**2 if self.spatial_cells
+                         else 3 * cfg.patch_size**2)
+            rows += [("spatial patches", (1, g * g, patch_dim)), ("spatial maps", (1, m, g, g))]
         if cfg.use_temporal:
             rows += [
                 ("temporal patches", (1, n1 * g * g, 3 * cfg.patch_size**2)),
