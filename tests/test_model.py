@@ -293,3 +293,9 @@ def test_spatial_input_stage_is_checked_and_off_in_the_paper_preset():
         LDAConfig.lite(spatial_input_stage=2)
     with pytest.raises(ValueError, match="-1 \\(pixels\\)"):
         LDAConfig.lite(spatial_input_stage=-2)
+
+
+def test_a_bool_field_refuses_a_string():
+    with pytest.raises(ValueError, match="use_spatial must be true or false, got 'False'"):
+        LDAConfig.lite(use_spatial="False")
+    assert LDAConfig.lite(use_spatial=False).use_spatial is False

@@ -134,6 +134,9 @@ class LDAConfig:
         return self.num_frames + 1
 
     def validate(self) -> None:
+        for f in dataclasses.fields(self):  # `--set use_spatial=False` reads as the string "False", which is truthy
+            if f.type in ("bool", bool) and not isinstance(getattr(self, f.name), bool):
+                raise ValueError(f"{f.name} must be true or false, got {getattr(self, f.name)!r}")
         if self.attention_size % self.patch_size:
             raise ValueError(
                 f"attention_size {self.attention_size} is not a multiple of patch_size {self.patch_size}"
