@@ -42,3 +42,27 @@ def test_gpu_script_rehearsal(tiny_cache, tmp_path):
     model = LDADetector.from_pretrained(tmp_path / "back" / "best")
     assert model.config.name == "lite-synthetic" and model.config.backbone_size == 64
     assert len((tmp_path / "back" / "metrics.jsonl").read_text().splitlines()) == 1
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_variants_script_trains_each_on_the_recipe_then_releases_once(tmp_path):
+    """scripts/variants.sh with a stand-in interpreter that logs its arguments: each variant trains with the
+    default's recipe plus only its own change (resumable), is released, and is skipped once released."""
+    log, stub = tmp_path / "calls.txt", tmp_path / "py"
+    stub.write_text(f'#!/usr/bin/env bash\necho "$*" >> {log}\n')
+    stub.chmod(0o755)
+    env = {**os.environ, "PYTHON": str(stub), "RUNS": str(tmp_path / "runs")}
+    run = lambda *names: subprocess.run(["bash", "scripts/variants.sh", *names], cwd=ROOT, env=env,  # noqa: E731
+                                        capture_output=True, text=True, timeout=60)
+    assert run("m1", "backbone_only").returncode == 0
+    train_m1, release_m1, train_bb, _ = log.read_text().splitlines()
+    for call in (train_m1, train_bb):
+        assert call.startswith("-m lda_model.train ") and "--epochs 18" in call and "--resume" in call
+    assert "--num-maps 1" in train_m1 and "--mask-loss 1.0" in train_m1 and "--no-spatial" not in train_m1
+    assert "--no-spatial --no-temporal" in train_bb and "--mask-loss" not in train_bb
+    assert release_m1.startswith("-m lda_model.release ") and "--name m1" in release_m1
+    assert (tmp_path / "runs" / "m1" / "released").is_file()
+    again = run("m1")
+    assert again.returncode == 0 and "released already" in again.stdout and len(log.read_text().splitlines()) == 4
+    bad = run("m9")
+    assert bad.returncode == 2 and "unknown variant: m9" in bad.stderr
