@@ -91,8 +91,8 @@ class LDAConfig:
     # patch then carries features with a receptive field several patches wide: a blend's seam or a
     # colour shift is texture and context that one 8 x 8 pixel patch cannot see. Needs
     # k <= spatial_stage and k <= temporal_stage (the stage is read before it is gated); the
-    # temporal modules keep reading pixel residuals (features of every frame would cost n more backbone passes). Tried on lite0 and
-    # not adopted: docs/experiments.md.
+    # temporal modules keep reading pixel residuals (features of every frame would cost n more backbone
+    # passes). Tried on lite0 and not adopted: docs/experiments.md.
     spatial_input_stage: int = -1
     # How the n+1 per-time-step temporal maps become one map per m before guiding the
     # backbone. The paper does not say; the mean keeps every time step's evidence
