@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Train the paper's Table V-VII variants on the shipped default's recipe and release each into
-# assets/weights/ (fp16 + model card), one after another:
+# Train the paper's Table V-VII variants on the shipped default's recipe and release each (fp16 + model
+# card) into $OUT (runs/variants/released), one after another:
 #
 #   bash scripts/variants.sh                     # all ten, in the order below
 #   bash scripts/variants.sh m1 n2               # just these
@@ -12,10 +12,15 @@
 # with a fixed epoch count (the default's 18) instead of its --time-budget, so a run's length does
 # not depend on how busy the machine was during its first epoch; only the variant's own setting
 # differs. `backbone_only` has no attention branch, so it trains without the mask loss.
-# Environment: DATA (cache/real_faces), RUNS (runs/variants), SHARED (../shared/data), PYTHON.
+# The bundled variants in assets/weights/ form one series with `xception_lite` as their full model
+# (lda_model/inference/weights.py, ABLATION_FULL): move all ten released folders there together, with
+# ABLATION_FULL set to "default", never some of them, or the app's tables would mix two recipes.
+# Environment: DATA (cache/real_faces), RUNS (runs/variants), OUT ($RUNS/released), SHARED (../shared/data),
+# PYTHON (the interpreter with the project installed).
 set -euo pipefail
 DATA=${DATA:-cache/real_faces} RUNS=${RUNS:-runs/variants} SHARED=${SHARED:-../shared/data} PY=${PYTHON:-python}
-RECIPE="--optimizer adamw --lr 3e-4 --weight-decay 0.01 --cosine --epochs 18 --forgery-regions parts"
+OUT=${OUT:-$RUNS/released}
+RECIPE="--preset lite0 --optimizer adamw --lr 3e-4 --weight-decay 0.01 --cosine --epochs 18 --forgery-regions parts"
 declare -A SETTING=(
     [backbone_only]="--no-spatial --no-temporal"
     [spatial_only]="--no-temporal"
@@ -34,12 +39,14 @@ for name in "${ORDER[@]}"; do
     run="$RUNS/$name"
     if [ -f "$run/released" ]; then echo "$name: released already ($run/released)"; continue; fi
     echo "[$(date +%T)] train $name"
-    # shellcheck disable=SC2086  # RECIPE and SETTING are word lists on purpose
-    mask="--mask-loss 1.0"; [ "$name" = backbone_only ] && mask=""  # the mask loss supervises the attention
-    $PY -m lda_model.train --data "$DATA" --out "$run" $RECIPE $mask ${SETTING[$name]} --name "$name" --resume
+    mask="--mask-loss 1.0" changed=${SETTING[$name]}
+    # the mask loss supervises the attention, which backbone_only does not have
+    [ "$name" = backbone_only ] && mask="" changed="${SETTING[$name]} (and so no --mask-loss)"
+    # shellcheck disable=SC2086  # RECIPE, mask and SETTING are word lists on purpose
+    "$PY" -m lda_model.train --data "$DATA" --out "$run" $RECIPE $mask ${SETTING[$name]} --name "$name" --resume
     echo "[$(date +%T)] release $name"
-    $PY -m lda_model.release --run "$run" --name "$name" --data "$DATA" --external "$SHARED/external_dev" \
+    "$PY" -m lda_model.release --run "$run" --name "$name" --out "$OUT" --data "$DATA" --external "$SHARED/external_dev" \
         --videos "$SHARED/real_faces/videos" --manifest "$SHARED/real_faces/MANIFEST.tsv" \
-        --note "A Table V-VII variant of \`default\`: its recipe (scripts/variants.sh), only ${SETTING[$name]} changed."
+        --note "A Table V-VII variant of \`default\`: its recipe (scripts/variants.sh), only $changed changed."
     mkdir -p "$run" && date -u +%FT%TZ > "$run/released"
 done

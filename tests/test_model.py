@@ -285,7 +285,7 @@ def test_spatial_modules_can_read_backbone_features(tiny_config):
     stage1 = model.backbone.stages[1](model.backbone.stages[0](clip[:, 0]))
     torch.testing.assert_close(model.forward_attention(clip, features=stage1).spatial_activations,
                                out.spatial_activations)
-    # other features -> other activations; gradients reach the backbone's first stages through the maps
+    # other features -> other activations; the activations' gradients reach the backbone's first stages
     assert not torch.allclose(model.forward_attention(clip, features=stage1 + 1).spatial_activations,
                               out.spatial_activations)
     model.train()
@@ -297,8 +297,10 @@ def test_spatial_input_stage_is_checked_and_off_in_the_paper_preset():
     assert LDAConfig.paper().spatial_input_stage == -1 and LDAConfig.lite0().spatial_input_stage == -1
     with pytest.raises(ValueError, match="spatial_input_stage=2 must be <= spatial_stage"):
         LDAConfig.lite(spatial_input_stage=2)
-    with pytest.raises(ValueError, match="-1 \\(pixels\\)"):
-        LDAConfig.lite(spatial_input_stage=-2)
+    for bad in (-2, 1.5, True):
+        with pytest.raises(ValueError, match="-1 \\(pixels\\)"):
+            LDAConfig.lite(spatial_input_stage=bad)
+    assert LDAConfig.lite(spatial_input_stage=2, use_spatial=False).spatial_input_stage == 2  # unused: not bounded
 
 
 def test_a_bool_field_refuses_a_string():

@@ -55,14 +55,31 @@ def test_variants_script_trains_each_on_the_recipe_then_releases_once(tmp_path):
     run = lambda *names: subprocess.run(["bash", "scripts/variants.sh", *names], cwd=ROOT, env=env,  # noqa: E731
                                         capture_output=True, text=True, timeout=60)
     assert run("m1", "backbone_only").returncode == 0
-    train_m1, release_m1, train_bb, _ = log.read_text().splitlines()
+    train_m1, release_m1, train_bb, release_bb = log.read_text().splitlines()
     for call in (train_m1, train_bb):
-        assert call.startswith("-m lda_model.train ") and "--epochs 18" in call and "--resume" in call
+        assert call.startswith("-m lda_model.train ") and "--preset lite0 " in call and "--epochs 18" in call and "--resume" in call
     assert "--num-maps 1" in train_m1 and "--mask-loss 1.0" in train_m1 and "--no-spatial" not in train_m1
     assert "--no-spatial --no-temporal" in train_bb and "--mask-loss" not in train_bb
     assert release_m1.startswith("-m lda_model.release ") and "--name m1" in release_m1
+    # released beside the runs, not over the bundled series (assets/weights) it must replace all at once
+    assert f"--out {tmp_path / 'runs' / 'released'} " in release_m1 and "only --num-maps 1 changed" in release_m1
+    assert "only --no-spatial --no-temporal (and so no --mask-loss) changed" in release_bb
     assert (tmp_path / "runs" / "m1" / "released").is_file()
     again = run("m1")
     assert again.returncode == 0 and "released already" in again.stdout and len(log.read_text().splitlines()) == 4
     bad = run("m9")
     assert bad.returncode == 2 and "unknown variant: m9" in bad.stderr
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_variants_script_releases_nothing_when_training_fails(tmp_path):
+    log, stub = tmp_path / "calls.txt", tmp_path / "py"
+    stub.write_text(f'#!/usr/bin/env bash\necho "$*" >> {log}\n[[ "$*" == *lda_model.train* ]] && exit 1\nexit 0\n')
+    stub.chmod(0o755)
+    env = {**os.environ, "PYTHON": str(stub), "RUNS": str(tmp_path / "runs")}
+    res = subprocess.run(["bash", "scripts/variants.sh", "m1", "m2"], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert res.returncode == 1
+    calls = log.read_text().splitlines()
+    assert len(calls) == 1 and calls[0].startswith("-m lda_model.train ")  # stopped at the failure: no release, no m2
+    assert not (tmp_path / "runs" / "m1" / "released").exists()

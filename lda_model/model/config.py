@@ -158,9 +158,9 @@ class LDAConfig:
             raise ValueError(f"backbone_pretrained must be '' or 'imagenet', got {self.backbone_pretrained!r}")
         if not 0 <= self.patch_mixer <= 4:
             raise ValueError(f"patch_mixer must be in 0..4, got {self.patch_mixer}")
-        if self.spatial_input_stage < -1:
-            raise ValueError(f"spatial_input_stage must be -1 (pixels) or a stage index, got {self.spatial_input_stage}")
-        if self.spatial_input_stage > min(self.spatial_stage, self.temporal_stage):
+        if type(self.spatial_input_stage) is not int or self.spatial_input_stage < -1:
+            raise ValueError(f"spatial_input_stage must be -1 (pixels) or a stage index, got {self.spatial_input_stage!r}")
+        if self.use_spatial and self.spatial_input_stage > min(self.spatial_stage, self.temporal_stage):
             raise ValueError(f"spatial_input_stage={self.spatial_input_stage} must be <= spatial_stage "
                              f"({self.spatial_stage}) and temporal_stage ({self.temporal_stage}): it is read before either gates")
         if self.guidance not in GUIDANCE_MODES:

@@ -339,7 +339,7 @@ def card_body(name: str, cfg, note: str, data: Path, targs: dict, metrics: list[
             f"n = {cfg.num_frames},\nspatial branch {'on' if cfg.use_spatial else 'off'}, temporal branch "
             f"{'on' if cfg.use_temporal else 'off'}" + (f", {cfg.patch_mixer} patch-mixer layer(s)" if cfg.patch_mixer else "")
             + (f", spatial patches cut from backbone stage {cfg.spatial_input_stage}'s features"
-               if cfg.spatial_input_stage >= 0 else "") + ".")
+               if cfg.use_spatial and cfg.spatial_input_stage >= 0 else "") + ".")
     best = max(metrics, key=lambda r: r["val_auc"])
     init = targs.get("init") or ("ImageNet backbone" if cfg.backbone_pretrained else "random")
     limits = ("A test split of the training dataset shares its manipulation methods and recording conditions: "
