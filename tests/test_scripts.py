@@ -44,14 +44,20 @@ def test_gpu_script_rehearsal(tiny_cache, tmp_path):
     assert len((tmp_path / "back" / "metrics.jsonl").read_text().splitlines()) == 1
 
 
+def stand_in_python(tmp_path: Path, then: str = "") -> tuple[Path, dict]:
+    """An interpreter for scripts/variants.sh that logs each call's arguments to a file, then runs `then`
+    (bash); returns the log's path and the environment that points the script at it and at tmp_path/runs."""
+    log, stub = tmp_path / "calls.txt", tmp_path / "py"
+    stub.write_text(f'#!/usr/bin/env bash\necho "$*" >> {log}\n{then}')
+    stub.chmod(0o755)
+    return log, {**os.environ, "PYTHON": str(stub), "RUNS": str(tmp_path / "runs")}
+
+
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_variants_script_trains_each_on_the_recipe_then_releases_once(tmp_path):
     """scripts/variants.sh with a stand-in interpreter that logs its arguments: each variant trains with the
     default's recipe plus only its own change (resumable), is released, and is skipped once released."""
-    log, stub = tmp_path / "calls.txt", tmp_path / "py"
-    stub.write_text(f'#!/usr/bin/env bash\necho "$*" >> {log}\n')
-    stub.chmod(0o755)
-    env = {**os.environ, "PYTHON": str(stub), "RUNS": str(tmp_path / "runs")}
+    log, env = stand_in_python(tmp_path)
     run = lambda *names: subprocess.run(["bash", "scripts/variants.sh", *names], cwd=ROOT, env=env,  # noqa: E731
                                         capture_output=True, text=True, timeout=60)
     assert run("m1", "backbone_only").returncode == 0
@@ -73,10 +79,7 @@ def test_variants_script_trains_each_on_the_recipe_then_releases_once(tmp_path):
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_variants_script_releases_nothing_when_training_fails(tmp_path):
-    log, stub = tmp_path / "calls.txt", tmp_path / "py"
-    stub.write_text(f'#!/usr/bin/env bash\necho "$*" >> {log}\n[[ "$*" == *lda_model.train* ]] && exit 1\nexit 0\n')
-    stub.chmod(0o755)
-    env = {**os.environ, "PYTHON": str(stub), "RUNS": str(tmp_path / "runs")}
+    log, env = stand_in_python(tmp_path, then='[[ "$*" == *lda_model.train* ]] && exit 1\nexit 0\n')
     res = subprocess.run(["bash", "scripts/variants.sh", "m1", "m2"], cwd=ROOT, env=env, capture_output=True,
                          text=True, timeout=60)
     assert res.returncode == 1

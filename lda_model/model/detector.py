@@ -179,9 +179,10 @@ class LDADetector(
         self.head = nn.Linear(self.backbone.num_features, 1)
 
     def _spatial_cells(self) -> int:
-        """q = ceil(side / g) for backbone-feature patches (`spatial_input_stage` >= 0), else 0."""
+        """q = ceil(side / g) for backbone-feature patches (`spatial_input_stage` >= 0 with the spatial
+        branch on), else 0."""
         k = self.config.spatial_input_stage
-        if k < 0:
+        if k < 0 or not self.config.use_spatial:
             return 0
         side = -(-self.config.backbone_size // self.backbone.reductions[k])
         return max(1, -(-side // self.config.grid_size))
@@ -201,7 +202,8 @@ class LDADetector(
         `spatial_input_stage` = k >= 0 the spatial modules read `features`, frame t's ungated
         output of backbone stage k (B, C_k, H_k, W_k); without them, stages 0..k run here."""
         cfg = self.config
-        small = self.attention_input(clip)  # (B, n+1, 3, A, A)
+        # (B, n+1, 3, A, A): the frames at the modules' size, where pixels are read
+        small = self.attention_input(clip) if cfg.use_temporal or not self.spatial_cells else None
         out = LDAOutput(logits=clip.new_zeros(clip.shape[0]))
         if cfg.use_spatial:
             if self.spatial_cells and features is None:
@@ -231,7 +233,7 @@ class LDADetector(
         """(B, n+1, 3, S, S) -> every backbone stage's (guided) output, (B, C_k, S/r_k, S/r_k) each, and the maps."""
         self._check_clip(clip)
         cfg = self.config
-        read_at = cfg.spatial_input_stage if self.spatial_cells and cfg.use_spatial else -1
+        read_at = cfg.spatial_input_stage if self.spatial_cells else -1
         out = self.forward_attention(clip) if read_at < 0 else None
         x, stages = clip[:, 0], []  # (B, 3, S, S): the backbone sees frame t only
         for k, stage in enumerate(self.backbone.stages):

@@ -334,12 +334,13 @@ def card_body(name: str, cfg, note: str, data: Path, targs: dict, metrics: list[
               m: Measured) -> str:
     """The model card's Markdown (its metadata is written by `cards.write_card`)."""
     summary = data_summary(data)
+    extras = [f"{cfg.patch_mixer} patch-mixer layer(s)"] if cfg.patch_mixer else []
+    if cfg.use_spatial and cfg.spatial_input_stage >= 0:
+        extras.append(f"spatial patches cut from backbone stage {cfg.spatial_input_stage}'s features")
     arch = (f"preset `{cfg.name}`: backbone `{cfg.backbone}` at {cfg.backbone_size}px, LDA at {cfg.attention_size}px "
             f"with\n{cfg.patch_size}px patches, D = {cfg.embed_dim}, {cfg.num_modules} modules, m = {cfg.num_maps}, "
             f"n = {cfg.num_frames},\nspatial branch {'on' if cfg.use_spatial else 'off'}, temporal branch "
-            f"{'on' if cfg.use_temporal else 'off'}" + (f", {cfg.patch_mixer} patch-mixer layer(s)" if cfg.patch_mixer else "")
-            + (f", spatial patches cut from backbone stage {cfg.spatial_input_stage}'s features"
-               if cfg.use_spatial and cfg.spatial_input_stage >= 0 else "") + ".")
+            f"{'on' if cfg.use_temporal else 'off'}" + "".join(f", {e}" for e in extras) + ".")
     best = max(metrics, key=lambda r: r["val_auc"])
     init = targs.get("init") or ("ImageNet backbone" if cfg.backbone_pretrained else "random")
     limits = ("A test split of the training dataset shares its manipulation methods and recording conditions: "
