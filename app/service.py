@@ -101,7 +101,7 @@ def analyze(path: str, source: str | None, num_points: int = DEFAULT_POINTS, pro
 
 @functools.lru_cache(maxsize=32)
 def localization_scores(source: str) -> dict[str, float]:
-    """{"maps" | "activations" | "grad_cam" | "two_scale_cam": score} from the card of a bundled checkpoint:
+    """{"maps" | "activations" | "forgery_map" | "grad_cam" | "two_scale_cam": score} from the card of a bundled checkpoint:
     the weaker of a map's two localization measurements on held-out people (`evaluate localization`:
     blend patch AUC on synthesized forgeries, Fig. 8 rise rate on painted-on defects), each where
     measured; empty for other sources or an unmeasured checkpoint."""
@@ -109,7 +109,7 @@ def localization_scores(source: str) -> dict[str, float]:
         return {}
     results = read_results(WEIGHTS_DIR / source)
     scores: dict[str, float] = {}
-    for name in ("maps", "activations", *POST_HOC):
+    for name in ("maps", "activations", "forgery_map", *POST_HOC):
         rise = "rise_rate" if name == "maps" else f"{name}_rise_rate"
         found = [v for v in (results.get(("blend-attention-test", f"patch_auc_{name}")),
                              results.get(("localization-heldout", rise))) if v is not None]

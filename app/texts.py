@@ -37,7 +37,9 @@ SPATIAL = Help(
     more="Twelve long distance attention modules compare every patch with a learned *forgery template* and give "
          "it an activation (the *activation* panel: their mean, the paper's \"how much this patch looks like a "
          "forgery\"). A 1×1 convolution mixes the twelve into *m* **gates**, which multiply groups of shallow "
-         "backbone features. **Grad-CAM** of the same checkpoint is the usual after-the-fact explanation: where "
+         "backbone features. The **forgery map** (checkpoints with a forgery-map head) is a small head on the "
+         "backbone's features, taught with the blend masks of synthesized forgeries to say how much of each patch "
+         "was blended in, the way Face X-ray does; the score does not read it. **Grad-CAM** of the same checkpoint is the usual after-the-fact explanation: where "
          "the backbone's last, coarse features push the score towards \"fake\". **Grad-CAM, two scales** adds the "
          "same question asked of the fine features the gates act on, so it can point at a small defect as well "
          "as at a blended region. The score beside a name is the lower of two measurements on people the model "
@@ -115,8 +117,8 @@ def defect_help(rise_rate: float | None, post_hoc_rate: float | None = None) -> 
 
 def spatial_help(scores: dict[str, float]) -> Help:
     """SPATIAL citing the bundled default's localization scores (`service.localization_scores`), if measured."""
-    named = {"maps": "the gates", "activations": "the activation", "two_scale_cam": "two-scale Grad-CAM",
-             "grad_cam": "Grad-CAM"}
+    named = {"maps": "the gates", "activations": "the activation", "forgery_map": "the forgery map",
+             "two_scale_cam": "two-scale Grad-CAM", "grad_cam": "Grad-CAM"}
     parts = [f"{named[k]} {v:.2f}" for k, v in sorted(scores.items(), key=lambda kv: -kv[1]) if k in named]
     measured = f"For the bundled `default`: {', '.join(parts)}." if parts else ""
     return Help(SPATIAL.short, SPATIAL.more.format(measured=measured))

@@ -11,8 +11,13 @@ validation ACC/AUC on the identity-disjoint val split (fixed fakes), one JSON li
 OUT/metrics.jsonl, `OUT/last/` (save_pretrained layout) and `OUT/best/` (by val AUC). The
 optimizer state goes to `OUT/last/train_state.safetensors` (+ .json) — no pickles — and
 `--resume` continues from it. A non-finite loss stops the run (exit 3). AMP is used on a GPU.
-`--mask-loss W` adds a per-patch loss that teaches the LDA modules where each fake was blended
-(`mask_loss`; the shipped default trained with W = 1).
+`--mask-loss W` adds a per-patch loss that teaches the LDA modules (and a forgery-map head, with
+`--set mask_head_from=K`) where each fake was blended (`mask_loss`; the shipped default trained with W = 1).
+`--train-only mask_head` trains only the parameters under that name, with the rest frozen (BatchNorm
+statistics included), e.g. a forgery-map head on a finished detector:
+
+    python -m lda_model.train --data cache/real_faces --out runs/head --init runs/lite0/best \
+        --set mask_head_from=2 --train-only mask_head --mask-loss 1.0 --optimizer adamw --lr 1e-3 --epochs 4
 A cache with labelled fakes (`prepare --labels`, e.g. FaceForensics++: the paper's protocol) is
 trained on its real and fake clips, in training and validation; `--synth-share P` makes a
 fraction P of the fakes synthesized from its real clips instead (default 0 there, 1 on a cache
@@ -81,6 +86,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--mask-loss", type=float, default=0.0, metavar="WEIGHT",
                    help="add WEIGHT x a per-patch loss teaching the LDA modules where the forgery is blended "
                         "(mean module activation vs the blended fraction of the patch; 0 = off, the default)")
+    p.add_argument("--train-only", default=None, metavar="NAME[,NAME]",
+                   help="train only the parameters whose names start with one of these (e.g. mask_head); the rest "
+                        "stays frozen, its BatchNorm statistics too, and a tie in validation AUC keeps the later epoch")
     p.add_argument("--backbone-lr-scale", type=float, default=1.0, metavar="F",
                    help="the backbone's learning rate is F x --lr (default 1): below 1 keeps a pretrained "
                         "backbone's features closer to ImageNet's while the LDA modules and the head learn at --lr")
@@ -192,8 +200,11 @@ def mask_loss(out: LDAOutput, target: torch.Tensor) -> torch.Tensor:
     (target[:, 0]); the temporal modules see frame t and the residuals I_k - I_k-1, whose step k
     gets frame k's mask. Only the modules' raw activations are supervised: the 1x1 combiner and
     the gates it makes stay free, so a real clip need not switch the backbone's features off.
+    With a forgery-map head, its prediction (B, g, g) is taught frame t's mask the same way.
     """
     terms = []
+    if out.forgery_map is not None:
+        terms.append(F.binary_cross_entropy(out.forgery_map.float().clamp(1e-6, 1 - 1e-6), target[:, 0]))
     if out.spatial_activations is not None:
         act = out.spatial_activations.float().mean(dim=1)  # (B, g, g)
         terms.append(F.binary_cross_entropy(act.clamp(1e-6, 1 - 1e-6), target[:, 0]))
@@ -201,7 +212,7 @@ def mask_loss(out: LDAOutput, target: torch.Tensor) -> torch.Tensor:
         act = out.temporal_activations.float().mean(dim=1)  # (B, n+1, g, g)
         terms.append(F.binary_cross_entropy(act.clamp(1e-6, 1 - 1e-6), target))
     if not terms:
-        raise ValueError("--mask-loss needs an attention branch (both are off)")
+        raise ValueError("--mask-loss needs an attention branch or a forgery-map head")
     return torch.stack(terms).mean()
 
 
@@ -244,13 +255,36 @@ def load_state(path: Path, optimizer: torch.optim.Optimizer, model: torch.nn.Mod
 
 @torch.no_grad()
 def validate(model: LDADetector, loader: DataLoader, device: torch.device) -> dict:
+    """Validation ACC/AUC; every module is left in the mode it was in (frozen parts stay in eval)."""
+    modes = [(m, m.training) for m in model.modules()]
     model.eval()
     scores, labels = [], []
     for clip, label in loader:
         scores.append(torch.sigmoid(model(clip.to(device)).logits.float()).cpu())
         labels.append(label)
-    model.train()
+    for m, training in modes:
+        m.training = training
     return binary_metrics(torch.cat(labels).numpy(), torch.cat(scores).numpy())
+
+
+def freeze_except(model: torch.nn.Module, names: list[str]) -> int:
+    """Freeze every parameter not under one of `names` (module paths such as "mask_head") and put the
+    modules outside them in eval mode, so BatchNorm statistics stay too; call after `model.train()`.
+    Returns how many parameters remain trainable; ValueError when no name matches."""
+    def under(name: str) -> bool:
+        return any(name == n or name.startswith(n + ".") for n in names)
+
+    trainable = 0
+    for name, p in model.named_parameters():
+        p.requires_grad_(under(name))
+        trainable += p.numel() if under(name) else 0
+    if not trainable:
+        raise ValueError(f"--train-only {','.join(names)}: no parameter of the model is under these names")
+    for name, module in model.named_modules():
+        holds_trained = not name or any(n.startswith(name + ".") for n in names)  # the root, or a parent
+        if not under(name) and not holds_trained:
+            module.training = False  # only this module: its children are visited on their own
+    return trainable
 
 
 def setup_device() -> tuple[bool, int, torch.device]:
@@ -367,14 +401,16 @@ def run_epoch(step_fn: Step, loader: DataLoader, epoch: int, step: int, world: i
 
 def checkpoint(out: Path, model: LDADetector, opt: torch.optim.Optimizer, record: dict, best: float,
                args: dict) -> float:
-    """Log the epoch, save OUT/last (+ optimizer state) and, when validation improved, OUT/best; returns the best AUC."""
+    """Log the epoch, save OUT/last (+ optimizer state) and, when validation improved, OUT/best; returns the best AUC.
+    With `--train-only` a tie also counts as improved: parts that do not feed the score leave the AUC
+    unchanged, and the later epoch has trained them longer."""
     with open(out / "metrics.jsonl", "a") as log:
         log.write(json.dumps(record) + "\n")
     print(json.dumps(record), flush=True)
     model.save_pretrained(out / "last")
     save_state(out / "last", opt, model, {"epoch": record["epoch"], "step": record["step"],
                                           "best_auc": max(best, record["val_auc"]), "args": args})
-    if record["val_auc"] > best:
+    if record["val_auc"] > best or (args.get("train_only") and record["val_auc"] >= best):
         model.save_pretrained(out / "best")
         return record["val_auc"]
     return best
@@ -409,8 +445,9 @@ def main(argv=None) -> int:
     if is_main:
         (out / "last").mkdir(parents=True, exist_ok=True)
     cfg = build_config(args)
-    if args.mask_loss > 0 and (cfg.activation != "sigmoid" or not (cfg.use_spatial or cfg.use_temporal)):
-        raise SystemExit("error: --mask-loss needs an attention branch with sigmoid activations")
+    if args.mask_loss > 0 and cfg.mask_head_from < 0 and (cfg.activation != "sigmoid"
+                                                          or not (cfg.use_spatial or cfg.use_temporal)):
+        raise SystemExit("error: --mask-loss needs an attention branch with sigmoid activations, or a forgery-map head")
     resuming = args.resume and (out / "last" / "train_state.json").exists()  # `--init X --resume`: X unless OUT has one
     model = start_model(cfg, args.backbone_weights, args.init, out / "last" if resuming else None, is_main)
     opt = make_optimizer(model, args.optimizer, args.lr, args.momentum, args.weight_decay, args.backbone_lr_scale)
@@ -424,6 +461,13 @@ def main(argv=None) -> int:
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor, last_epoch=step - 1)
     model.to(device).train()
+    if args.train_only:
+        try:
+            trainable = freeze_except(model, args.train_only.split(","))
+        except ValueError as err:
+            raise SystemExit(f"error: {err}") from None
+        if is_main:
+            print(f"training only {args.train_only}: {trainable} parameters, the rest frozen", flush=True)
     net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
     train, val = make_datasets(args.data, cfg, args.epoch_size, args.val_size, args.seed, args.mask_loss > 0,
                                args.synth_share, args.forgery_regions, args.compress)

@@ -381,6 +381,26 @@ def test_the_map_that_localizes_best_by_the_card_comes_first(face_clip, tiny_wei
     assert [n for n, _ in ui.spatial_panels(result, p)[0]][-3:] == ["activation", "Grad-CAM, two scales", "Grad-CAM"]
 
 
+def test_a_checkpoint_with_a_forgery_map_head_shows_it_where_the_card_ranks_it(face_clip, tiny_config, tmp_path,
+                                                                           monkeypatch):
+    from app import service, ui
+    from lda_model import LDADetector
+    from lda_model.inference.pipeline import analyze_video
+
+    LDADetector(tiny_config.replace(mask_head_from=2)).save_pretrained(tmp_path / "head")
+    detector, info = service.get_detector(str(tmp_path / "head"))
+    result = analyze_video(face_clip, detector, weights=info.source, num_points=2)
+    p = result.tracks[0][0]
+    g = tiny_config.grid_size
+    assert p.forgery_map.shape == (g, g) and ((p.forgery_map > 0) & (p.forgery_map < 1)).all()
+    monkeypatch.setattr(service, "localization_scores", lambda source: {"forgery_map": 0.95, "two_scale_cam": 0.83})
+    panels, described = ui.spatial_panels(result, p)
+    assert [n for n, _ in panels][:2] == ["forgery map · 0.95", "Grad-CAM, two scales · 0.83"]
+    assert np.array_equal(described, p.forgery_map)  # the region words describe the head's map
+    monkeypatch.setattr(service, "localization_scores", lambda source: {})
+    assert "forgery map" in [n for n, _ in ui.spatial_panels(result, p)[0]]
+
+
 def test_localization_scores_are_the_weaker_of_the_cards_two_measurements(monkeypatch):
     from app import service
 
@@ -396,7 +416,7 @@ def test_localization_scores_are_the_weaker_of_the_cards_two_measurements(monkey
     finally:
         service.localization_scores.cache_clear()
     real = service.localization_scores("default")  # the bundled card
-    assert set(real) <= {"maps", "activations", "grad_cam", "hires_cam", "two_scale_cam"}
+    assert set(real) <= {"maps", "activations", "forgery_map", "grad_cam", "hires_cam", "two_scale_cam"}
     assert all(0 <= v <= 1 for v in real.values())
 
 

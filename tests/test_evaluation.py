@@ -200,3 +200,18 @@ def test_binary_metrics():
     m = binary_metrics(np.array([0, 0, 1, 1]), np.array([0.1, 0.6, 0.7, 0.9]))
     assert m["acc"] == 0.75 and m["auc"] == 1.0
     assert np.isnan(binary_metrics(np.array([1, 1]), np.array([0.2, 0.9]))["auc"])
+
+
+def test_localization_report_measures_a_forgery_map_head_like_the_other_maps(tiny_cache, tiny_config, face_clip):
+    import torch
+
+    from lda_model import LDADetector
+    from lda_model.evaluation.localization import localization_report
+
+    torch.manual_seed(1)
+    model = LDADetector(tiny_config.replace(mask_head_from=2)).eval()
+    rec = localization_report(model, "tiny", [face_clip], data=tiny_cache, points=2)
+    for r in (rec, rec["random_weights"]):  # the untrained baseline has the head too
+        assert "forgery_map" in r["blend_attention"] and 0 <= r["forgery_map_rise_rate"] <= 1
+        assert all("forgery_map_rise_rate" in r["per_defect"][d] for d in r["per_defect"])
+    assert rec["blend_attention"]["forgery_map"] != rec["random_weights"]["blend_attention"]["forgery_map"]

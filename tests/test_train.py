@@ -48,8 +48,60 @@ def test_mask_loss_rewards_activations_on_the_blend():
     spatial_only = out_with(0.9)
     spatial_only.temporal_activations = None
     assert torch.isfinite(mask_loss(spatial_only, target))
-    with pytest.raises(ValueError, match="attention branch"):
+    with pytest.raises(ValueError, match="attention branch or a forgery-map head"):
         mask_loss(LDAOutput(logits=torch.zeros(2)), target)
+
+
+def test_mask_loss_teaches_the_forgery_map_where_the_blend_is():
+    target = torch.zeros(2, 4, 3, 3)
+    target[1, 0, 0, 0] = 1.0  # frame t of sample 1 blended in patch (0, 0)
+    def head_out(level):
+        fmap = torch.full((2, 3, 3), 0.1)
+        fmap[1, 0, 0] = level
+        return LDAOutput(logits=torch.zeros(2), forgery_map=fmap)
+    assert mask_loss(head_out(0.9), target) < mask_loss(head_out(0.1), target)  # a head alone is enough
+
+
+def test_freeze_except_trains_only_the_named_part_and_keeps_batchnorm_statistics(tiny_config):
+    from lda_model.train import freeze_except
+
+    model = LDADetector(tiny_config.replace(mask_head_from=2)).train()
+    assert freeze_except(model, ["mask_head"]) == model.num_parameters("mask_head")
+    assert model.training and model.mask_head.training and not model.backbone.training
+    assert all(not m.training for m in model.backbone.modules())
+    before = {k: v.clone() for k, v in model.state_dict().items() if not k.startswith("mask_head.")}
+    clip = torch.randn(2, tiny_config.clip_length, 3, tiny_config.backbone_size, tiny_config.backbone_size)
+    out = model(clip)
+    g = tiny_config.grid_size
+    (out.logits.sum() + mask_loss(out, torch.zeros(2, tiny_config.clip_length, g, g))).backward()
+    grads = {n for n, p in model.named_parameters() if p.grad is not None}
+    assert grads and all(n.startswith("mask_head.") for n in grads)
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())  # running statistics too
+    with pytest.raises(ValueError, match="no parameter"):
+        freeze_except(model, ["mask_hea"])  # a prefix of a name is not a module path
+
+
+@pytest.mark.slow
+def test_train_only_the_head_on_a_finished_detector(tiny_cache, tmp_path):
+    from safetensors.torch import load_file
+
+    base = tmp_path / "base"
+    assert run_train(tiny_train_args(tiny_cache, base, "--max-steps", "2")).returncode == 0
+    head = tmp_path / "head"
+    res = run_train(tiny_train_args(tiny_cache, head, "--init", str(base / "best"), "--set", "mask_head_from=2",
+                                    "--train-only", "mask_head", "--mask-loss", "1.0", "--optimizer", "adamw"))
+    assert res.returncode == 0 and "training only mask_head" in res.stdout, res.stderr[-2000:]
+    start, end = load_file(str(base / "best" / "model.safetensors")), load_file(str(head / "best" / "model.safetensors"))
+    assert all(torch.equal(v, end[k]) for k, v in start.items())  # every detector weight and statistic as it was
+    assert {k for k in end if k not in start} and all(k.startswith("mask_head.") for k in end if k not in start)
+    records = [json.loads(x) for x in (head / "metrics.jsonl").read_text().splitlines()]
+    assert records[0]["val_auc"] == records[1]["val_auc"]  # the score did not move: the tie keeps the later epoch
+    assert torch.equal(end["mask_head.fuse.5.weight"], load_file(str(head / "last" / "model.safetensors"))["mask_head.fuse.5.weight"])
+    card = released_card(head, "head", tiny_cache, tmp_path)
+    assert f"Stage 1, the detector (`{base}`)" in card and "only `mask_head` trained (`--train-only`)" in card
+    assert "a forgery-map head on backbone stages 2 on" in card
+    res = run_train(tiny_train_args(tiny_cache, tmp_path / "bad", "--train-only", "nothing"))
+    assert res.returncode != 0 and "no parameter of the model" in res.stderr
 
 
 @pytest.mark.slow
@@ -62,6 +114,9 @@ def test_train_with_mask_loss(tiny_cache, tmp_path):
     assert "mask loss weight 1.0" in released_card(out, "mask", tiny_cache, tmp_path)
     res = run_train(tiny_train_args(tiny_cache, tmp_path / "bad", "--mask-loss", "1", "--no-spatial", "--no-temporal"))
     assert res.returncode != 0 and "needs an attention branch" in res.stderr
+    res = run_train(tiny_train_args(tiny_cache, tmp_path / "head", "--max-steps", "1", "--mask-loss", "1", "--no-spatial",
+                                    "--no-temporal", "--set", "mask_head_from=1"))
+    assert res.returncode == 0, res.stderr[-2000:]  # a forgery-map head is enough to teach
 
 
 @pytest.mark.slow

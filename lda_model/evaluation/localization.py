@@ -44,7 +44,8 @@ class DefectResult:
     chance: float
     score_before: float
     score_after: float
-    # (g, g) change of the modules' mean activation ("activations") and, with_grad_cam, of each post-hoc map
+    # (g, g) change of the modules' mean activation ("activations"), of the forgery-map head's prediction
+    # ("forgery_map", with a head) and, with_grad_cam, of each post-hoc map
     other_diffs: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
@@ -73,6 +74,8 @@ def defect_experiment(detector: LDADetector, crops: np.ndarray, landmarks: np.nd
     hit, peak, chance, rises = localization_hit(diff, masks[0])
     probs = out.probabilities.numpy()
     others = {"activations": out.frame_activation(), **(post_hoc_maps(detector, x) if with_grad_cam else {})}
+    if out.forgery_map is not None:
+        others["forgery_map"] = out.forgery_map
     other_diffs = {k: c[1].numpy() - c[0].numpy() for k, c in others.items()}  # c: (2, g, g) original, tampered
     return DefectResult(crops[0], tampered[0], masks[0], grid_region(masks[0], diff.shape[0]), before[0], after[0],
                         diff, peak, hit, rises, chance, float(probs[0]), float(probs[1]), other_diffs)

@@ -22,16 +22,10 @@ import torch
 import torch.nn.functional as F
 
 from ..model.detector import LDADetector
+from ..model.forgery_map import to_grid
 
 # the keys of `post_hoc_maps` and the names the app and the cards give them
 POST_HOC = {"grad_cam": "Grad-CAM", "hires_cam": "HiResCAM", "two_scale_cam": "Grad-CAM, two scales"}
-
-
-def _to_grid(cam: torch.Tensor, grid: int) -> torch.Tensor:
-    """(B, 1, H, W) -> (B, g, g): area averages from a finer map, bilinear from a coarser one."""
-    if cam.shape[-1] >= grid:
-        return F.interpolate(cam, size=(grid, grid), mode="area")[:, 0]
-    return F.interpolate(cam, size=(grid, grid), mode="bilinear", align_corners=False)[:, 0]
 
 
 def _unit_peak(cam: torch.Tensor) -> torch.Tensor:
@@ -57,7 +51,7 @@ def grad_cam(detector: LDADetector, clip: torch.Tensor, stage: int = -1, target:
     ((feats, grads),) = _stage_gradients(detector, clip, [stage], target)
     weights = grads.mean(dim=(2, 3), keepdim=True)  # (B, C, 1, 1)
     cam = F.relu((weights * feats).sum(dim=1, keepdim=True))  # (B, 1, H, W)
-    return _unit_peak(_to_grid(cam, detector.config.grid_size))
+    return _unit_peak(to_grid(cam, detector.config.grid_size)[:, 0])
 
 
 def post_hoc_maps(detector: LDADetector, clip: torch.Tensor, target: float = 1.0) -> dict[str, torch.Tensor]:
@@ -67,6 +61,6 @@ def post_hoc_maps(detector: LDADetector, clip: torch.Tensor, target: float = 1.0
     (last, g_last), (fine, g_fine) = _stage_gradients(detector, clip, [-1, detector.config.spatial_stage], target)
     coarse = F.relu((g_last.mean(dim=(2, 3), keepdim=True) * last).sum(dim=1, keepdim=True))  # (B, 1, h, w)
     hires = F.relu((g_fine * fine).sum(dim=1, keepdim=True))  # (B, 1, H, W)
-    maps = {"grad_cam": _unit_peak(_to_grid(coarse, grid)), "hires_cam": _unit_peak(_to_grid(hires, grid))}
+    maps = {"grad_cam": _unit_peak(to_grid(coarse, grid)[:, 0]), "hires_cam": _unit_peak(to_grid(hires, grid)[:, 0])}
     maps["two_scale_cam"] = _unit_peak(maps["grad_cam"] + maps["hires_cam"])
     return maps

@@ -212,6 +212,8 @@ class PointResult:
     crop: np.ndarray  # (S, S, 3) uint8: frame t as the model saw it
     crops: np.ndarray  # (n+1, S, S, 3) uint8: frames t..t+n
     crop_landmarks: np.ndarray  # (478, 2) frame t's landmarks in crop pixels
+    # (g, g): the forgery-map head's predicted blended fraction per patch of frame t (`mask_head_from` >= 0)
+    forgery_map: np.ndarray | None = None
     # (weights source, {name: (g, g) post-hoc map}) of this point once someone asked for it: the app redraws a
     # point on every slider move
     post_hoc: tuple[str, dict[str, np.ndarray]] | None = field(default=None, repr=False, compare=False)
@@ -369,6 +371,7 @@ def run_detector(
                     crop=p.crops[0],
                     crops=p.crops[:need],
                     crop_landmarks=to_crop_coords(p.landmarks, p.window, faces.crop_size),
+                    forgery_map=None if out.forgery_map is None else out.forgery_map[i].float().numpy(),
                 )
             )
         progress(min(1.0, (b + len(chunk)) / len(jobs)), "running the model")

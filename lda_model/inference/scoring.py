@@ -20,7 +20,8 @@ def score_clips_with_attention(detector: LDADetector, clips: np.ndarray, batch: 
                                with_grad_cam: bool = False) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """clips (N, n+1, S, S, 3) uint8 -> fake probabilities (N,) and frame t's attention (N, g, g) two
     ways: "activations" (`LDAOutput.frame_activation`, the LDA modules' own mean activation) and
-    "maps" (`LDAOutput.frame_map`, the mean gating map); an empty dict for a model without attention.
+    "maps" (`LDAOutput.frame_map`, the mean gating map); an empty dict for a model without attention;
+    plus "forgery_map" (`LDAOutput.forgery_map`) for a model with a forgery-map head.
     `with_grad_cam` adds the post-hoc maps towards fake (`gradcam.post_hoc_maps`: "grad_cam", "hires_cam",
     "two_scale_cam"), for any model."""
     cfg = detector.config
@@ -34,6 +35,8 @@ def score_clips_with_attention(detector: LDADetector, clips: np.ndarray, batch: 
         if maps is not None:
             att.setdefault("activations", []).append(out.frame_activation().cpu().numpy())
             att.setdefault("maps", []).append(maps.cpu().numpy())
+        if out.forgery_map is not None:  # the forgery-map head's prediction (`mask_head_from` >= 0)
+            att.setdefault("forgery_map", []).append(out.forgery_map.float().cpu().numpy())
         if with_grad_cam:
             for name, cam in post_hoc_maps(detector, x).items():
                 att.setdefault(name, []).append(cam.cpu().numpy())

@@ -94,6 +94,14 @@ class LDAConfig:
     # temporal modules keep reading pixel residuals (features of every frame would cost n more backbone
     # passes). Tried on lite0 and not adopted: docs/experiments.md.
     spatial_input_stage: int = -1
+    # A forgery-map head (not in the paper; Face X-ray's supervision, Li et al. 2020): from backbone
+    # stage k on, every stage's output is projected, resampled to the g x g grid and summed, and a
+    # small convolution predicts each patch's blended fraction, taught by `train --mask-loss` with the
+    # blend masks the forgery code keeps. An LDA module scores each patch alone, and a blend's seam is
+    # a relation across patches; these features' receptive fields span it. The head reads the gated
+    # stages and does not feed the score, so it can be trained on a finished detector
+    # (`train --init RUN --train-only mask_head`) without changing a single prediction. -1: off.
+    mask_head_from: int = -1
     # How the n+1 per-time-step temporal maps become one map per m before guiding the
     # backbone. The paper does not say; the mean keeps every time step's evidence
     # (measured, lite: "max" val 0.933 vs 0.924, test 0.913 vs 0.907; README "Two choices in the
@@ -163,6 +171,8 @@ class LDAConfig:
         if self.use_spatial and self.spatial_input_stage > min(self.spatial_stage, self.temporal_stage):
             raise ValueError(f"spatial_input_stage={self.spatial_input_stage} must be <= spatial_stage "
                              f"({self.spatial_stage}) and temporal_stage ({self.temporal_stage}): it is read before either gates")
+        if type(self.mask_head_from) is not int or self.mask_head_from < -1:
+            raise ValueError(f"mask_head_from must be -1 (no head) or a stage index, got {self.mask_head_from!r}")
         if self.guidance not in GUIDANCE_MODES:
             raise ValueError(f"guidance must be one of {GUIDANCE_MODES}, got {self.guidance!r}")
 

@@ -9,6 +9,8 @@
 
 With `spatial_input_stage` = k >= 0 (an extension, off in the paper preset) the spatial LDA reads frame t's
 output of backbone stage k instead of its pixels, and gates the same pass's stage `spatial_stage` >= k.
+With `mask_head_from` = k >= 0 (an extension, off in the paper preset) a `ForgeryMapHead` reads the
+(guided) stages k.. and predicts each patch's blended fraction, beside the logit (`LDAOutput.forgery_map`).
 
 Both branches off is exactly the plain Xception baseline (the paper's Table V, first column).
 """
@@ -30,6 +32,7 @@ from torch import nn
 from . import backbones  # noqa: F401  (registers the narrow Xceptions with timm)
 from .attention import LDAAttention, LDAModules, cpu_has_native_bf16, guide_features, motion_residuals
 from .config import LDAConfig
+from .forgery_map import ForgeryMapHead
 
 SAFETENSORS_FILE = "model.safetensors"
 PICKLE_FILES = ("pytorch_model.bin", "model.bin", "model.pt", "model.pth", "model.ckpt")
@@ -50,6 +53,8 @@ class LDAOutput:
     # the M = 12 modules' own per-patch activations before the 1x1 combiner (what `--mask-loss` supervises)
     spatial_activations: Optional[torch.Tensor] = None  # (B, M, g, g)
     temporal_activations: Optional[torch.Tensor] = None  # (B, M, n+1, g, g)
+    # `ForgeryMapHead`'s predicted blended fraction per patch of frame t (`mask_head_from` >= 0)
+    forgery_map: Optional[torch.Tensor] = None  # (B, g, g), in (0, 1)
 
     @property
     def probabilities(self) -> torch.Tensor:
@@ -177,6 +182,11 @@ class LDADetector(
         )
         self.head_drop = nn.Dropout(config.drop_rate)
         self.head = nn.Linear(self.backbone.num_features, 1)
+        k = config.mask_head_from
+        if k >= n_stages:
+            raise ValueError(f"mask_head_from={k} must be in 0..{n_stages - 1} for {config.backbone}")
+        self.mask_head = (ForgeryMapHead(self.backbone.channels[k:], config.grid_size) if k >= 0
+                          else nn.Identity())
 
     def _spatial_cells(self) -> int:
         """q = ceil(side / g) for backbone-feature patches (`spatial_input_stage` >= 0 with the spatial
@@ -257,8 +267,10 @@ class LDADetector(
         return self.head(self.head_drop(x)).squeeze(-1)  # (B,)
 
     def forward(self, clip: torch.Tensor) -> LDAOutput:
-        features, out = self.forward_features(clip)
-        out.logits = self.forward_head(features)
+        stages, out = self.forward_stages(clip)
+        out.logits = self.forward_head(stages[-1])
+        if self.config.mask_head_from >= 0:
+            out.forgery_map = self.mask_head(stages[self.config.mask_head_from:])  # (B, g, g)
         return out
 
     def _check_clip(self, clip: torch.Tensor) -> None:
@@ -364,6 +376,7 @@ class LDADetector(
         return rows
 
     def num_parameters(self, part: str = "all") -> int:
-        module = {"all": self, "backbone": self.backbone, "spatial": self.spatial, "temporal": self.temporal}[part]
+        module = {"all": self, "backbone": self.backbone, "spatial": self.spatial, "temporal": self.temporal,
+                  "mask_head": self.mask_head}[part]
         return sum(p.numel() for p in module.parameters())
 

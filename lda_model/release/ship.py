@@ -269,7 +269,7 @@ def measure_external(m: Measured, src: str, external: Path, points: int) -> None
 
 
 # the maps the localization report measures beside the gates ("rise_rate"), by their names
-OTHER_MAPS = {"activations": "the modules' activation", **POST_HOC}
+OTHER_MAPS = {"activations": "the modules' activation", "forgery_map": "the forgery-map head", **POST_HOC}
 
 
 def localization_results(res: dict) -> list[dict]:
@@ -324,10 +324,32 @@ def recipe_text(targs: dict) -> str:
                  "JPEG-coded at quality 15-50 (`--compress`)")
     if targs.get("backbone_lr_scale", 1.0) != 1.0:
         text += f"; the backbone at {targs['backbone_lr_scale']} x that lr (`--backbone-lr-scale`)"
+    if targs.get("train_only"):
+        text += (f"; only `{targs['train_only']}` trained (`--train-only`), every other weight and BatchNorm statistic "
+                 "frozen as in init")
     if targs.get("time_budget"):
         text += (f"; `--time-budget {targs['time_budget']}` minutes (the epochs that fit, of {targs['epochs']} "
                  "asked for, with the schedule fitted to them)")
     return text
+
+
+def training_text(metrics: list[dict], targs: dict, training: dict, cfg) -> str:
+    """The card's *Training*: the run's epochs, steps, time, optimizer and recipe; a run that trained only part
+    of an `--init` network (`--train-only`) is preceded by the run it started from, when that run is here."""
+    # with --train-only a tie in val AUC kept the later epoch (train.checkpoint)
+    best = max(reversed(metrics) if targs.get("train_only") else metrics, key=lambda r: r["val_auc"])
+    init = targs.get("init") or ("ImageNet backbone" if cfg.backbone_pretrained else "random")
+    text = (f"{len(metrics)} epochs, {metrics[-1]['step']} steps of {targs['batch_size']} clips ({training['clips']} "
+            f"clips, half fake),\n{training['hours']:.2f} h on {metrics[-1].get('hardware', '2 CPU cores')}; optimizer "
+            f"{targs['optimizer']} lr {targs['lr']} (weight decay {targs['weight_decay']},\ncosine decay: "
+            f"{targs.get('cosine', False)}{recipe_text(targs)}); init: {init}. Best validation AUC\n"
+            f"{best['val_auc']:.4f} (epoch {best['epoch']}).")
+    source = Path(targs["init"]).parent if targs.get("train_only") and targs.get("init") else None
+    if source is None or not (source / "metrics.jsonl").is_file() or not (source / "last" / "train_state.json").is_file():
+        return text
+    first, first_args = load_run(source)
+    first_text = training_text(first, first_args, training_summary(first, first_args, cfg.backbone_pretrained), cfg)
+    return f"Stage 1, the detector (`{source}`): {first_text}\n\nStage 2, on the same train split: {text}"
 
 
 def card_body(name: str, cfg, note: str, data: Path, targs: dict, metrics: list[dict], training: dict,
@@ -337,12 +359,12 @@ def card_body(name: str, cfg, note: str, data: Path, targs: dict, metrics: list[
     extras = [f"{cfg.patch_mixer} patch-mixer layer(s)"] if cfg.patch_mixer else []
     if cfg.use_spatial and cfg.spatial_input_stage >= 0:
         extras.append(f"spatial patches cut from backbone stage {cfg.spatial_input_stage}'s features")
+    if cfg.mask_head_from >= 0:
+        extras.append(f"a forgery-map head on backbone stages {cfg.mask_head_from} on")
     arch = (f"preset `{cfg.name}`: backbone `{cfg.backbone}` at {cfg.backbone_size}px, LDA at {cfg.attention_size}px "
             f"with\n{cfg.patch_size}px patches, D = {cfg.embed_dim}, {cfg.num_modules} modules, m = {cfg.num_maps}, "
             f"n = {cfg.num_frames},\nspatial branch {'on' if cfg.use_spatial else 'off'}, temporal branch "
             f"{'on' if cfg.use_temporal else 'off'}" + "".join(f", {e}" for e in extras) + ".")
-    best = max(metrics, key=lambda r: r["val_auc"])
-    init = targs.get("init") or ("ImageNet backbone" if cfg.backbone_pretrained else "random")
     limits = ("A test split of the training dataset shares its manipulation methods and recording conditions: "
               "scores on another dataset's clips are the honest measure of transfer."
               if any("fakes" in v for v in summary.values()) else
@@ -358,10 +380,7 @@ Long distance attention detector (Lu et al., [arXiv 2106.12832](https://arxiv.or
 {data_text(data, summary, targs, cfg)}
 
 ## Training
-{len(metrics)} epochs, {metrics[-1]['step']} steps of {targs['batch_size']} clips ({training['clips']} clips, half fake),
-{training['hours']:.2f} h on {metrics[-1].get('hardware', '2 CPU cores')}; optimizer {targs['optimizer']} lr {targs['lr']} (weight decay {targs['weight_decay']},
-cosine decay: {targs.get('cosine', False)}{recipe_text(targs)}); init: {init}. Best validation AUC
-{best['val_auc']:.4f} (epoch {best['epoch']}).
+{training_text(metrics, targs, training, cfg)}
 Weights stored in fp16 (loaded as fp32).
 
 ## Measured
