@@ -16,3 +16,15 @@ def test_benchmark_rows_carry_each_dataset_and_the_concentration_claim():
     assert c == {"real_mean": 0.056, "fake_mean": 0.061, "auc": 0.657, "auc_ci95_lo": 0.46, "auc_ci95_hi": 0.83}
     assert concentration_results(None) == [] and concentration_results({**conc, "auc": float("nan"), "auc_ci95": None}) == [
         r for r in concentration_results(conc) if r["metric"] in ("real_mean", "fake_mean")]
+
+
+def test_the_card_says_what_the_mask_loss_taught():
+    from lda_model.release.ship import mask_taught, recipe_text
+
+    lda, head = "the LDA modules' mean activation", "the forgery-map head's prediction"
+    assert mask_taught({"set": []}) == [lda]
+    assert mask_taught({"set": ["mask_head_from=2"]}) == [lda, head]
+    assert mask_taught({"set": ["mask_head_from=2"], "train_only": "mask_head"}) == [head]  # the modules were frozen
+    assert mask_taught({"set": ["mask_head_from=-1"]}) == [lda]
+    text = recipe_text({"mask_loss": 1.0, "set": ["mask_head_from=2"], "train_only": "mask_head"})
+    assert f"({head} per patch taught the blended fraction" in text and "only `mask_head` trained" in text

@@ -99,7 +99,12 @@ def test_train_only_the_head_on_a_finished_detector(tiny_cache, tmp_path):
     assert torch.equal(end["mask_head.fuse.5.weight"], load_file(str(head / "last" / "model.safetensors"))["mask_head.fuse.5.weight"])
     card = released_card(head, "head", tiny_cache, tmp_path)
     assert f"Stage 1, the detector (`{base}`)" in card and "only `mask_head` trained (`--train-only`)" in card
+    assert "(the forgery-map head's prediction per patch taught" in card  # the frozen LDA modules learnt nothing
     assert "a forgery-map head on backbone stages 2 on" in card
+    from lda_model.release.cards import read_training
+
+    both = read_training(tmp_path / "w" / "head")  # both stages, from where the first began: 1 epoch of 2 steps,
+    assert (both["init"], both["epochs"], both["clips"]) == ("scratch", 3, 8 + 32)  # then 2 epochs of 4 steps, 4 clips each
     res = run_train(tiny_train_args(tiny_cache, tmp_path / "bad", "--train-only", "nothing"))
     assert res.returncode != 0 and "no parameter of the model" in res.stderr
 

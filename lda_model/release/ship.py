@@ -311,11 +311,21 @@ def measure_localization(m: Measured, src: str, videos: str, manifest: str | Non
     m.results = [r for r in m.results if r["dataset"] != "blend-attention-test"] + localization_results(res)
 
 
+def mask_taught(targs: dict) -> list[str]:
+    """What a run's `--mask-loss` taught: the LDA modules' activations unless `--train-only` froze them, and a
+    forgery-map head when the run had one (`--set mask_head_from=K`) and trained it."""
+    trained = targs.get("train_only", "").split(",") if targs.get("train_only") else None
+    head = any(x.startswith("mask_head_from=") and x.split("=", 1)[1].strip() != "-1" for x in targs.get("set", []))
+    lda = trained is None or any(n.split(".")[0] in ("spatial", "temporal") for n in trained)
+    return ((["the LDA modules' mean activation"] if lda else [])
+            + (["the forgery-map head's prediction"] if head and (trained is None or "mask_head" in trained) else []))
+
+
 def recipe_text(targs: dict) -> str:
     """The training options beyond optimizer and schedule, as the card's Training paragraph names them."""
     text = ""
     if targs.get("mask_loss"):
-        text += (f"; mask loss weight {targs['mask_loss']} (the LDA modules' mean activation per patch taught "
+        text += (f"; mask loss weight {targs['mask_loss']} ({' and '.join(mask_taught(targs))} per patch taught "
                  "the blended fraction of the patch, `--mask-loss`)")
     if targs.get("forgery_regions", "whole") != "whole":
         text += f"; forgery regions `{targs['forgery_regions']}` (`--forgery-regions`)"
@@ -333,9 +343,30 @@ def recipe_text(targs: dict) -> str:
     return text
 
 
-def training_text(metrics: list[dict], targs: dict, training: dict, cfg) -> str:
+def first_stage(targs: dict) -> Path | None:
+    """The run a `--train-only` run started from (its `--init` folder's run), when that run is here."""
+    if not (targs.get("train_only") and targs.get("init")):
+        return None
+    source = Path(targs["init"]).parent
+    ok = (source / "metrics.jsonl").is_file() and (source / "last" / "train_state.json").is_file()
+    return source if ok else None
+
+
+def stages_summary(metrics: list[dict], targs: dict, pretrained: str = "") -> dict:
+    """`training_summary` of a run, and of the run it started from added in for a `--train-only` run: the
+    card's metadata then counts both stages' epochs, clips and hours, from where the first began."""
+    this = training_summary(metrics, targs, pretrained)
+    source = first_stage(targs)
+    if source is None:
+        return this
+    first = training_summary(*load_run(source), pretrained)
+    return {"init": first["init"], **{k: round(first[k] + this[k], 2) for k in ("epochs", "clips", "hours")}}
+
+
+def training_text(metrics: list[dict], targs: dict, cfg) -> str:
     """The card's *Training*: the run's epochs, steps, time, optimizer and recipe; a run that trained only part
     of an `--init` network (`--train-only`) is preceded by the run it started from, when that run is here."""
+    training = training_summary(metrics, targs, cfg.backbone_pretrained)
     # with --train-only a tie in val AUC kept the later epoch (train.checkpoint)
     best = max(reversed(metrics) if targs.get("train_only") else metrics, key=lambda r: r["val_auc"])
     init = targs.get("init") or ("ImageNet backbone" if cfg.backbone_pretrained else "random")
@@ -344,16 +375,15 @@ def training_text(metrics: list[dict], targs: dict, training: dict, cfg) -> str:
             f"{targs['optimizer']} lr {targs['lr']} (weight decay {targs['weight_decay']},\ncosine decay: "
             f"{targs.get('cosine', False)}{recipe_text(targs)}); init: {init}. Best validation AUC\n"
             f"{best['val_auc']:.4f} (epoch {best['epoch']}).")
-    source = Path(targs["init"]).parent if targs.get("train_only") and targs.get("init") else None
-    if source is None or not (source / "metrics.jsonl").is_file() or not (source / "last" / "train_state.json").is_file():
+    source = first_stage(targs)
+    if source is None:
         return text
     first, first_args = load_run(source)
-    first_text = training_text(first, first_args, training_summary(first, first_args, cfg.backbone_pretrained), cfg)
+    first_text = training_text(first, first_args, cfg)
     return f"Stage 1, the detector (`{source}`): {first_text}\n\nStage 2, on the same train split: {text}"
 
 
-def card_body(name: str, cfg, note: str, data: Path, targs: dict, metrics: list[dict], training: dict,
-              m: Measured) -> str:
+def card_body(name: str, cfg, note: str, data: Path, targs: dict, metrics: list[dict], m: Measured) -> str:
     """The model card's Markdown (its metadata is written by `cards.write_card`)."""
     summary = data_summary(data)
     extras = [f"{cfg.patch_mixer} patch-mixer layer(s)"] if cfg.patch_mixer else []
@@ -380,7 +410,7 @@ Long distance attention detector (Lu et al., [arXiv 2106.12832](https://arxiv.or
 {data_text(data, summary, targs, cfg)}
 
 ## Training
-{training_text(metrics, targs, training, cfg)}
+{training_text(metrics, targs, cfg)}
 Weights stored in fp16 (loaded as fp32).
 
 ## Measured
@@ -419,8 +449,8 @@ def main(argv=None) -> int:
     if args.videos and (cfg.use_spatial or cfg.use_temporal):
         measure_localization(m, src, args.videos, args.manifest, args.points, data)
     metrics, targs = load_run(run)
-    training = training_summary(metrics, targs, cfg.backbone_pretrained)
-    write_card(dest, f"lda-{args.name}", card_body(args.name, cfg, args.note, data, targs, metrics, training, m),
+    training = stages_summary(metrics, targs, cfg.backbone_pretrained)
+    write_card(dest, f"lda-{args.name}", card_body(args.name, cfg, args.note, data, targs, metrics, m),
                m.results, training)
     print(json.dumps(m.numbers))
     return 0
