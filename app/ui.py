@@ -126,9 +126,10 @@ def _post_hoc_panels(a: VideoAnalysis, p) -> dict[str, list[tuple[str, np.ndarra
 
 def spatial_panels(a: VideoAnalysis, p) -> tuple[list[tuple[str, np.ndarray]], np.ndarray | None]:
     """(panels, the map the region words describe). The panel groups (gates, the modules' activation, the
-    forgery-map head's prediction when the checkpoint has one, the post-hoc maps) come in the order of how well each localizes by the checkpoint's card (the weaker of its
-    blend patch AUC and its Fig. 8 rise rate, `service.localization_scores`), best first and labelled with
-    it; in that order without a measurement. The region words describe the first group's map."""
+    forgery-map head's prediction when the checkpoint has one, the post-hoc maps) come in the order of how
+    well each localizes by the checkpoint's card (the weaker of its blend patch AUC and its Fig. 8 rise rate,
+    `service.localization_scores`), best first and labelled with it; in that order without a measurement.
+    The region words describe the first group's map."""
     gates = [(f"gate {i + 1}", m) for i, m in enumerate(p.spatial_maps if p.spatial_maps is not None else [])]
     groups = {"maps": gates,
               "activations": [("activation", p.module_activation)] if p.module_activation is not None else [],

@@ -18,6 +18,8 @@ statistics included), e.g. a forgery-map head on a finished detector:
 
     python -m lda_model.train --data cache/real_faces --out runs/head --init runs/lite0/best \
         --set mask_head_from=2 --train-only mask_head --mask-loss 1.0 --optimizer adamw --lr 1e-3 --epochs 4
+
+(the shipped default's second stage, with its exact options: docs/training.md).
 A cache with labelled fakes (`prepare --labels`, e.g. FaceForensics++: the paper's protocol) is
 trained on its real and fake clips, in training and validation; `--synth-share P` makes a
 fraction P of the fakes synthesized from its real clips instead (default 0 there, 1 on a cache
@@ -87,8 +89,8 @@ def parse_args(argv=None) -> argparse.Namespace:
                    help="add WEIGHT x a per-patch loss teaching the LDA modules where the forgery is blended "
                         "(mean module activation vs the blended fraction of the patch; 0 = off, the default)")
     p.add_argument("--train-only", default=None, metavar="NAME[,NAME]",
-                   help="train only the parameters whose names start with one of these (e.g. mask_head); the rest "
-                        "stays frozen, its BatchNorm statistics too, and a tie in validation AUC keeps the later epoch")
+                   help="train only the parameters of these modules (e.g. mask_head); the rest stays frozen, its "
+                        "BatchNorm statistics too, and a tie in validation AUC keeps the later epoch")
     p.add_argument("--backbone-lr-scale", type=float, default=1.0, metavar="F",
                    help="the backbone's learning rate is F x --lr (default 1): below 1 keeps a pretrained "
                         "backbone's features closer to ImageNet's while the LDA modules and the head learn at --lr")
@@ -445,8 +447,8 @@ def main(argv=None) -> int:
     if is_main:
         (out / "last").mkdir(parents=True, exist_ok=True)
     cfg = build_config(args)
-    if args.mask_loss > 0 and cfg.mask_head_from < 0 and (cfg.activation != "sigmoid"
-                                                          or not (cfg.use_spatial or cfg.use_temporal)):
+    attention = cfg.use_spatial or cfg.use_temporal
+    if args.mask_loss > 0 and (not (attention or cfg.mask_head_from >= 0) or (attention and cfg.activation != "sigmoid")):
         raise SystemExit("error: --mask-loss needs an attention branch with sigmoid activations, or a forgery-map head")
     resuming = args.resume and (out / "last" / "train_state.json").exists()  # `--init X --resume`: X unless OUT has one
     model = start_model(cfg, args.backbone_weights, args.init, out / "last" if resuming else None, is_main)
