@@ -489,9 +489,12 @@ def pipeline_html(weights: str | None) -> str:
                          ("<br><b>× spatial maps</b>" if k == cfg.spatial_stage and cfg.use_spatial else "") +
                          ("<br><b>× temporal maps</b>" if k == cfg.temporal_stage and cfg.use_temporal else ""))
                      for k in range(len(detector.backbone.stages)))
+    head = ("" if cfg.mask_head_from < 0 else
+            box("forgery-map head", f"stages {cfg.mask_head_from}.. → blended fraction per patch (not in the paper; "
+                                    f"the verdict does not read it)<br>{fmt('forgery map')}", "#ffe"))
     flex = "display:flex;flex-wrap:wrap;align-items:stretch"
     return (f"<div style='{flex}'>{''.join(row1)}</div><div style='{flex}'>{spatial}{temporal}</div>"
-            f"<div style='{flex}'>{stages}{arrow()}{box('verdict', 'global pool → linear → p(fake)')}</div>"
+            f"<div style='{flex}'>{stages}{arrow()}{box('verdict', 'global pool → linear → p(fake)')}{head}</div>"
             f"<p style='font-size:13px'>Weights <code>{info.source}</code>: {cfg.backbone} · "
             f"{detector.num_parameters() / 1e6:.2f} M parameters (LDA: spatial "
             f"{detector.num_parameters('spatial') / 1e6:.2f} M, temporal {detector.num_parameters('temporal') / 1e6:.2f} M)."

@@ -495,3 +495,15 @@ def test_browser_phone_width_titles_and_scrubbing(server, tmp_path):
     assert found["titles"] >= 10 and before  # the subplot titles of the spatial and temporal figures were read
     assert not found["overlaps"], found["overlaps"]
     assert (shots / "app_analyze_390px.png").stat().st_size > 10_000
+
+
+def test_the_how_it_works_tab_draws_the_head_only_when_there_is_one(tiny_config, tiny_weights, tmp_path):
+    from app import ui
+    from lda_model import LDADetector
+
+    LDADetector(tiny_config.replace(mask_head_from=2)).save_pretrained(tmp_path / "head")
+    g = tiny_config.grid_size
+    assert "forgery-map head" in ui.pipeline_html(str(tmp_path / "head")) and f"(1, {g}, {g})" in ui.pipeline_html(
+        str(tmp_path / "head"))
+    assert "forgery-map head" not in ui.pipeline_html(str(tiny_weights))
+

@@ -39,6 +39,7 @@ def test_detector_head_reads_the_stages_but_not_the_score(tiny_config):
     assert isinstance(plain.mask_head, torch.nn.Identity) and plain.num_parameters("mask_head") == 0
     channels = with_head.backbone.channels[2:]  # from feature_info, one 1x1 projection per stage read
     assert [c.in_channels for c in with_head.mask_head.lateral] == channels
+    assert dict(with_head.describe_shapes())["forgery map"] == (1, g, g) and "forgery map" not in dict(plain.describe_shapes())
 
 
 def test_head_stage_is_checked_and_off_in_the_presets(tiny_config):

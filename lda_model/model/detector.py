@@ -372,6 +372,8 @@ class LDADetector(
         for k, (c, r) in enumerate(zip(self.backbone.channels, self.backbone.reductions)):
             side = -(-size // r)
             rows.append((f"backbone stage {k}", (1, c, side, side)))
+        if cfg.mask_head_from >= 0:
+            rows.append(("forgery map", (1, g, g)))
         rows.append(("logit", (1,)))
         return rows
 
