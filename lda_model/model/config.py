@@ -100,7 +100,8 @@ class LDAConfig:
     # blend masks the forgery code keeps. An LDA module scores each patch alone, and a blend's seam is
     # a relation across patches; these features' receptive fields span it. The head reads the gated
     # stages and does not feed the score, so it can be trained on a finished detector
-    # (`train --init RUN --train-only mask_head`) without changing a single prediction. -1: off.
+    # (`train --init RUN --train-only mask_head`) without changing a single prediction: the shipped
+    # default's second stage, with k = 2 (its card; the other variants tried: docs/experiments.md). -1: off.
     mask_head_from: int = -1
     # How the n+1 per-time-step temporal maps become one map per m before guiding the
     # backbone. The paper does not say; the mean keeps every time step's evidence
