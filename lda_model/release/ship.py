@@ -28,6 +28,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 
 from .cards import write_card
 from ..inference.gradcam import POST_HOC
+from ..model.config import LDAConfig
 from ..model.detector import LDADetector
 from ..paths import WEIGHTS_DIR
 
@@ -311,21 +312,21 @@ def measure_localization(m: Measured, src: str, videos: str, manifest: str | Non
     m.results = [r for r in m.results if r["dataset"] != "blend-attention-test"] + localization_results(res)
 
 
-def mask_taught(targs: dict) -> list[str]:
+def mask_taught(targs: dict, head: bool) -> list[str]:
     """What a run's `--mask-loss` taught: the LDA modules' activations unless `--train-only` froze them, and a
-    forgery-map head when the run had one (`--set mask_head_from=K`) and trained it."""
+    forgery-map head when the run had one (`head`, from its config) and trained it."""
     trained = targs.get("train_only", "").split(",") if targs.get("train_only") else None
-    head = any(x.startswith("mask_head_from=") and x.split("=", 1)[1].strip() != "-1" for x in targs.get("set", []))
     lda = trained is None or any(n.split(".")[0] in ("spatial", "temporal") for n in trained)
     return ((["the LDA modules' mean activation"] if lda else [])
             + (["the forgery-map head's prediction"] if head and (trained is None or "mask_head" in trained) else []))
 
 
-def recipe_text(targs: dict) -> str:
-    """The training options beyond optimizer and schedule, as the card's Training paragraph names them."""
+def recipe_text(targs: dict, head: bool = False) -> str:
+    """The training options beyond optimizer and schedule, as the card's Training paragraph names them (`head`:
+    the run's network had a forgery-map head)."""
     text = ""
     if targs.get("mask_loss"):
-        text += (f"; mask loss weight {targs['mask_loss']} ({' and '.join(mask_taught(targs))} per patch taught "
+        text += (f"; mask loss weight {targs['mask_loss']} ({' and '.join(mask_taught(targs, head))} per patch taught "
                  "the blended fraction of the patch, `--mask-loss`)")
     if targs.get("forgery_regions", "whole") != "whole":
         text += f"; forgery regions `{targs['forgery_regions']}` (`--forgery-regions`)"
@@ -373,13 +374,15 @@ def training_text(metrics: list[dict], targs: dict, cfg) -> str:
     text = (f"{len(metrics)} epochs, {metrics[-1]['step']} steps of {targs['batch_size']} clips ({training['clips']} "
             f"clips, half fake),\n{training['hours']:.2f} h on {metrics[-1].get('hardware', '2 CPU cores')}; optimizer "
             f"{targs['optimizer']} lr {targs['lr']} (weight decay {targs['weight_decay']},\ncosine decay: "
-            f"{targs.get('cosine', False)}{recipe_text(targs)}); init: {init}. Best validation AUC\n"
+            f"{targs.get('cosine', False)}{recipe_text(targs, cfg.mask_head_from >= 0)}); init: {init}. "
+            "Best validation AUC\n"
             f"{best['val_auc']:.4f} (epoch {best['epoch']}).")
     source = first_stage(targs)
     if source is None:
         return text
     first, first_args = load_run(source)
-    first_text = training_text(first, first_args, cfg)
+    first_cfg = LDAConfig.from_dict(json.loads((source / "last" / "config.json").read_text()))  # that run's network
+    first_text = training_text(first, first_args, first_cfg)
     return f"Stage 1, the detector (`{source}`): {first_text}\n\nStage 2, on the same train split: {text}"
 
 
