@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Train the paper's Table V-VII variants on the shipped default's recipe and release each (fp16 + model
-# card) into $OUT (runs/variants/released), one after another:
+# card) into $OUT (assets/weights/next, tracked, so a finished variant outlives the session), one after another:
 #
 #   bash scripts/variants.sh                     # all ten, in the order below
 #   bash scripts/variants.sh m1 n2               # just these
@@ -14,12 +14,13 @@
 # differs. `backbone_only` has no attention branch, so it trains without the mask loss.
 # The bundled variants in assets/weights/ form one series with `xception_lite` as their full model
 # (lda_model/inference/weights.py, ABLATION_FULL): move all ten released folders there together, with
-# ABLATION_FULL set to "default", never some of them, or the app's tables would mix two recipes.
-# Environment: DATA (cache/real_faces), RUNS (runs/variants), OUT ($RUNS/released), SHARED (../shared/data),
+# ABLATION_FULL set to "default", never some of them, or the app's tables would mix two recipes. Until then
+# they wait in assets/weights/next/ (not listed by the app: bundled_weights() looks one level down only).
+# Environment: DATA (cache/real_faces), RUNS (runs/variants), OUT (assets/weights/next), SHARED (../shared/data),
 # PYTHON (the interpreter with the project installed).
 set -euo pipefail
 DATA=${DATA:-cache/real_faces} RUNS=${RUNS:-runs/variants} SHARED=${SHARED:-../shared/data} PY=${PYTHON:-python}
-OUT=${OUT:-$RUNS/released}
+OUT=${OUT:-assets/weights/next}
 RECIPE="--preset lite0 --optimizer adamw --lr 3e-4 --weight-decay 0.01 --cosine --epochs 18 --forgery-regions parts"
 declare -A SETTING=(
     [backbone_only]="--no-spatial --no-temporal"
@@ -37,7 +38,7 @@ for name in "${ORDER[@]}"; do
 done
 for name in "${ORDER[@]}"; do
     run="$RUNS/$name"
-    if [ -f "$run/released" ]; then echo "$name: released already ($run/released)"; continue; fi
+    if [ -f "$OUT/$name/model.safetensors" ]; then echo "$name: released already ($OUT/$name)"; continue; fi
     echo "[$(date +%T)] train $name"
     mask="--mask-loss 1.0" changed=${SETTING[$name]}
     # the mask loss supervises the attention, which backbone_only does not have
@@ -48,5 +49,4 @@ for name in "${ORDER[@]}"; do
     "$PY" -m lda_model.release --run "$run" --name "$name" --out "$OUT" --data "$DATA" --external "$SHARED/external_dev" \
         --videos "$SHARED/real_faces/videos" --manifest "$SHARED/real_faces/MANIFEST.tsv" \
         --note "A Table V-VII variant of \`default\`: its recipe (scripts/variants.sh), only $changed changed."
-    mkdir -p "$run" && date -u +%FT%TZ > "$run/released"
 done

@@ -46,18 +46,21 @@ def test_gpu_script_rehearsal(tiny_cache, tmp_path):
 
 def stand_in_python(tmp_path: Path, then: str = "") -> tuple[Path, dict]:
     """An interpreter for scripts/variants.sh that logs each call's arguments to a file, then runs `then`
-    (bash); returns the log's path and the environment that points the script at it and at tmp_path/runs."""
+    (bash); returns the log's path and the environment that points the script at it, at tmp_path/runs and at
+    tmp_path/out for the releases."""
     log, stub = tmp_path / "calls.txt", tmp_path / "py"
     stub.write_text(f'#!/usr/bin/env bash\necho "$*" >> {log}\n{then}')
     stub.chmod(0o755)
-    return log, {**os.environ, "PYTHON": str(stub), "RUNS": str(tmp_path / "runs")}
+    return log, {**os.environ, "PYTHON": str(stub), "RUNS": str(tmp_path / "runs"), "OUT": str(tmp_path / "out")}
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 def test_variants_script_trains_each_on_the_recipe_then_releases_once(tmp_path):
     """scripts/variants.sh with a stand-in interpreter that logs its arguments: each variant trains with the
     default's recipe plus only its own change (resumable), is released, and is skipped once released."""
-    log, env = stand_in_python(tmp_path)
+    # a release writes the variant's folder, as lda_model.release does (its name follows --name)
+    release = 'a="$*"; [[ "$a" == *lda_model.release* ]] && n=${a##*--name } && mkdir -p "$OUT/${n%% *}" && touch "$OUT/${n%% *}/model.safetensors"\nexit 0\n'
+    log, env = stand_in_python(tmp_path, then=release)
     run = lambda *names: subprocess.run(["bash", "scripts/variants.sh", *names], cwd=ROOT, env=env,  # noqa: E731
                                         capture_output=True, text=True, timeout=60)
     assert run("m1", "backbone_only").returncode == 0
@@ -67,10 +70,10 @@ def test_variants_script_trains_each_on_the_recipe_then_releases_once(tmp_path):
     assert "--num-maps 1" in train_m1 and "--mask-loss 1.0" in train_m1 and "--no-spatial" not in train_m1
     assert "--no-spatial --no-temporal" in train_bb and "--mask-loss" not in train_bb
     assert release_m1.startswith("-m lda_model.release ") and "--name m1" in release_m1
-    # released beside the runs, not over the bundled series (assets/weights) it must replace all at once
-    assert f"--out {tmp_path / 'runs' / 'released'} " in release_m1 and "only --num-maps 1 changed" in release_m1
+    # released to $OUT (assets/weights/next), not over the bundled series it must replace all at once
+    assert f"--out {tmp_path / 'out'} " in release_m1 and "only --num-maps 1 changed" in release_m1
     assert "only --no-spatial --no-temporal (and so no --mask-loss) changed" in release_bb
-    assert (tmp_path / "runs" / "m1" / "released").is_file()
+    assert (tmp_path / "out" / "m1" / "model.safetensors").is_file()
     again = run("m1")
     assert again.returncode == 0 and "released already" in again.stdout and len(log.read_text().splitlines()) == 4
     bad = run("m9")
@@ -85,4 +88,4 @@ def test_variants_script_releases_nothing_when_training_fails(tmp_path):
     assert res.returncode == 1
     calls = log.read_text().splitlines()
     assert len(calls) == 1 and calls[0].startswith("-m lda_model.train ")  # stopped at the failure: no release, no m2
-    assert not (tmp_path / "runs" / "m1" / "released").exists()
+    assert not (tmp_path / "out" / "m1").exists()
