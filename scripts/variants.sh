@@ -38,7 +38,9 @@ for name in "${ORDER[@]}"; do
 done
 for name in "${ORDER[@]}"; do
     run="$RUNS/$name"
-    if [ -f "$OUT/$name/model.safetensors" ]; then echo "$name: released already ($OUT/$name)"; continue; fi
+    # a release writes its weights first and its card (with the Measured section) last: without that card the
+    # release was cut off, and it is made again
+    if grep -qs '^## Measured' "$OUT/$name/README.md"; then echo "$name: released already ($OUT/$name)"; continue; fi
     echo "[$(date +%T)] train $name"
     mask="--mask-loss 1.0" changed=${SETTING[$name]}
     # the mask loss supervises the attention, which backbone_only does not have

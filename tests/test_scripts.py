@@ -58,8 +58,8 @@ def stand_in_python(tmp_path: Path, then: str = "") -> tuple[Path, dict]:
 def test_variants_script_trains_each_on_the_recipe_then_releases_once(tmp_path):
     """scripts/variants.sh with a stand-in interpreter that logs its arguments: each variant trains with the
     default's recipe plus only its own change (resumable), is released, and is skipped once released."""
-    # a release writes the variant's folder, as lda_model.release does (its name follows --name)
-    release = 'a="$*"; [[ "$a" == *lda_model.release* ]] && n=${a##*--name } && mkdir -p "$OUT/${n%% *}" && touch "$OUT/${n%% *}/model.safetensors"\nexit 0\n'
+    # a release writes the variant's folder and its card, as lda_model.release does (its name follows --name)
+    release = 'a="$*"; [[ "$a" == *lda_model.release* ]] && n=${a##*--name } && mkdir -p "$OUT/${n%% *}" && echo "## Measured" > "$OUT/${n%% *}/README.md"\nexit 0\n'
     log, env = stand_in_python(tmp_path, then=release)
     run = lambda *names: subprocess.run(["bash", "scripts/variants.sh", *names], cwd=ROOT, env=env,  # noqa: E731
                                         capture_output=True, text=True, timeout=60)
@@ -73,9 +73,12 @@ def test_variants_script_trains_each_on_the_recipe_then_releases_once(tmp_path):
     # released to $OUT (assets/weights/next), not over the bundled series it must replace all at once
     assert f"--out {tmp_path / 'out'} " in release_m1 and "only --num-maps 1 changed" in release_m1
     assert "only --no-spatial --no-temporal (and so no --mask-loss) changed" in release_bb
-    assert (tmp_path / "out" / "m1" / "model.safetensors").is_file()
-    again = run("m1")
-    assert again.returncode == 0 and "released already" in again.stdout and len(log.read_text().splitlines()) == 4
+    assert (tmp_path / "out" / "m1" / "README.md").is_file()
+    (tmp_path / "out" / "m2").mkdir()  # a release cut off before its card: made again
+    (tmp_path / "out" / "m2" / "model.safetensors").touch()
+    again = run("m1", "m2")
+    assert again.returncode == 0 and "m1: released already" in again.stdout and "m2: released" not in again.stdout
+    assert len(log.read_text().splitlines()) == 6 and "--name m2" in log.read_text().splitlines()[-1]
     bad = run("m9")
     assert bad.returncode == 2 and "unknown variant: m9" in bad.stderr
 
