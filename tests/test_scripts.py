@@ -59,7 +59,8 @@ def test_variants_script_trains_each_on_the_recipe_then_releases_once(tmp_path):
     """scripts/variants.sh with a stand-in interpreter that logs its arguments: each variant trains with the
     default's recipe plus only its own change (resumable), is released, and is skipped once released."""
     # a release writes the variant's folder and its card, as lda_model.release does (its name follows --name)
-    release = 'a="$*"; [[ "$a" == *lda_model.release* ]] && n=${a##*--name } && mkdir -p "$OUT/${n%% *}" && echo "## Measured" > "$OUT/${n%% *}/README.md"\nexit 0\n'
+    release = ('a="$*"; [[ "$a" == *lda_model.release* ]] && n=${a##*--name } && n=${n%% *} '
+               '&& mkdir -p "$OUT/$n" && echo "## Measured" > "$OUT/$n/README.md"\nexit 0\n')
     log, env = stand_in_python(tmp_path, then=release)
     run = lambda *names: subprocess.run(["bash", "scripts/variants.sh", *names], cwd=ROOT, env=env,  # noqa: E731
                                         capture_output=True, text=True, timeout=60)

@@ -22,10 +22,10 @@ def test_the_card_says_what_the_mask_loss_taught():
     from lda_model.release.ship import mask_taught, recipe_text
 
     lda, head = "the LDA modules' mean activation", "the forgery-map head's prediction"
-    assert mask_taught({"set": []}, head=False) == [lda]
-    assert mask_taught({"set": ["mask_head_from=2"]}, head=True) == [lda, head]
-    frozen = {"set": ["mask_head_from=2"], "train_only": "mask_head"}
+    assert mask_taught({}, head=False) == [lda]
+    assert mask_taught({}, head=True) == [lda, head]
+    frozen = {"train_only": "mask_head"}
     assert mask_taught(frozen, head=True) == [head]  # the modules were frozen
-    assert mask_taught({"set": ["mask_head_from=-1"]}, head=False) == [lda]
-    text = recipe_text({"mask_loss": 1.0, "set": ["mask_head_from=2"], "train_only": "mask_head"}, head=True)
+    assert mask_taught({"train_only": "spatial"}, head=False) == [lda]
+    text = recipe_text({"mask_loss": 1.0, "train_only": "mask_head"}, head=True)
     assert f"({head} per patch taught the blended fraction" in text and "only `mask_head` trained" in text

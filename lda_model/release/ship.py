@@ -321,7 +321,7 @@ def mask_taught(targs: dict, head: bool) -> list[str]:
             + (["the forgery-map head's prediction"] if head and (trained is None or "mask_head" in trained) else []))
 
 
-def recipe_text(targs: dict, head: bool = False) -> str:
+def recipe_text(targs: dict, *, head: bool) -> str:
     """The training options beyond optimizer and schedule, as the card's Training paragraph names them (`head`:
     the run's network had a forgery-map head)."""
     text = ""
@@ -374,7 +374,7 @@ def training_text(metrics: list[dict], targs: dict, cfg) -> str:
     text = (f"{len(metrics)} epochs, {metrics[-1]['step']} steps of {targs['batch_size']} clips ({training['clips']} "
             f"clips, half fake),\n{training['hours']:.2f} h on {metrics[-1].get('hardware', '2 CPU cores')}; optimizer "
             f"{targs['optimizer']} lr {targs['lr']} (weight decay {targs['weight_decay']},\ncosine decay: "
-            f"{targs.get('cosine', False)}{recipe_text(targs, cfg.mask_head_from >= 0)}); init: {init}. "
+            f"{targs.get('cosine', False)}{recipe_text(targs, head=cfg.mask_head_from >= 0)}); init: {init}. "
             "Best validation AUC\n"
             f"{best['val_auc']:.4f} (epoch {best['epoch']}).")
     source = first_stage(targs)
