@@ -43,7 +43,9 @@ SPATIAL = Help(
          "checkpoint is the usual after-the-fact explanation: where "
          "the backbone's last, coarse features push the score towards \"fake\". **Grad-CAM, two scales** adds the "
          "same question asked of the fine features the gates act on, so it can point at a small defect as well "
-         "as at a blended region. The score beside a name is the lower of two measurements on people the model "
+         "as at a blended region. **Forgery map + Grad-CAM** is the mean of the forgery map and the two-scale "
+         "Grad-CAM: the head's map stays dark on a real face and covers a blend, the Grad-CAM adds the small defects "
+         "the head misses. The score beside a name is the lower of two measurements on people the model "
          "never saw: how well the map tells blended patches from the same patches of the real face (an AUC: "
          "0.5 = not at all, 1 = perfectly) and how often it rises on a defect painted onto a real face (the "
          "Defect lab). {measured} Hover a cell to see its row, column and value.",
@@ -109,17 +111,18 @@ REAL_CANNOT_MEAN = ("REAL means no blending traces were found, not that the clip
 
 def defect_help(rise_rate: float | None, post_hoc_rate: float | None = None) -> Help:
     """DEFECT citing the bundled default's measured rise rates (from its card: the LDA maps', and the
-    two-scale Grad-CAM's drawn beside them), if any."""
+    forgery map + Grad-CAM drawn beside them), if any."""
     measured = f", the bundled `default` on {rise_rate:.0%}" if rise_rate is not None else ""
     if rise_rate is not None and post_hoc_rate is not None:
-        measured += f" (its two-scale Grad-CAM, drawn beside the LDA maps' change, on {post_hoc_rate:.0%})"
+        measured += f" (its forgery map + Grad-CAM, drawn beside the LDA maps' change, on {post_hoc_rate:.0%})"
     return Help(DEFECT.short, DEFECT.more.format(measured=measured))
 
 
 def spatial_help(scores: dict[str, float]) -> Help:
     """SPATIAL citing the bundled default's localization scores (`service.localization_scores`), if measured."""
     named = {"maps": "the gates", "activations": "the activation", "forgery_map": "the forgery map",
-             "two_scale_cam": "two-scale Grad-CAM", "grad_cam": "Grad-CAM"}
+             "two_scale_cam": "two-scale Grad-CAM", "grad_cam": "Grad-CAM",
+             "forgery_map_cam": "forgery map + Grad-CAM"}
     parts = [f"{named[k]} {v:.2f}" for k, v in sorted(scores.items(), key=lambda kv: -kv[1]) if k in named]
     measured = f"For the bundled `default`: {', '.join(parts)}." if parts else ""
     return Help(SPATIAL.short, SPATIAL.more.format(measured=measured))

@@ -40,10 +40,12 @@ LOG = logging.getLogger("lda_app")
 QUEUE_MAX_SIZE = int(os.environ.get("LDA_QUEUE_MAX_SIZE", "16"))
 CONCURRENCY = int(os.environ.get("LDA_CONCURRENCY", "1"))  # 2 vCPUs: one analysis at a time is fastest
 CACHE_EXAMPLES = os.environ.get("LDA_CACHE_EXAMPLES", "0") == "1"
-# the post-hoc maps drawn beside the LDA maps; HiResCAM alone is left out: it marks untouched skin of a
-# blended face as much as the blend (blend patch AUC in the default's card), its sum with Grad-CAM does not
-SHOWN_POST_HOC = ("two_scale_cam", "grad_cam")
-LAB_POST_HOC = "two_scale_cam"  # the defect lab draws its change beside the LDA maps' change
+# the post-hoc maps drawn beside the LDA maps (those a checkpoint has: forgery_map_cam needs a forgery-map
+# head); HiResCAM alone is left out: it marks untouched skin of a blended face as much as the blend (blend
+# patch AUC in the default's card), its sum with Grad-CAM does not
+SHOWN_POST_HOC = ("forgery_map_cam", "two_scale_cam", "grad_cam")
+# the defect lab draws the change of the first of these a checkpoint has beside the LDA maps' change
+LAB_POST_HOC = ("forgery_map_cam", "two_scale_cam")
 # The opacity slider restyles the drawn heatmaps in the browser: no round trip, so a move shows at
 # once. Plotly.restyle changes the figure's data too, so a redraw (resize, zoom) keeps it; the
 # server reads the slider when it draws the next point, and figures it sends are restyled on arrival.
@@ -116,7 +118,7 @@ def _post_hoc_panels(a: VideoAnalysis, p) -> dict[str, list[tuple[str, np.ndarra
     try:
         if p.post_hoc is None or p.post_hoc[0] != a.weights:  # once per point and weights, not per redraw
             p.post_hoc = (a.weights, service.point_post_hoc(a, p.crops))
-        return {k: [(POST_HOC[k], p.post_hoc[1][k])] for k in SHOWN_POST_HOC}
+        return {k: [(POST_HOC[k], p.post_hoc[1][k])] for k in SHOWN_POST_HOC if k in p.post_hoc[1]}
     except UserError:
         return {}
     except RuntimeError as err:  # e.g. out of memory: the LDA maps are still worth showing
@@ -302,9 +304,9 @@ def run_defect(source, a: VideoAnalysis | None, track, k, weights, kind, strengt
         raise _fail(err) from None
     verdict = ("✅ attention rose most inside the defect region" if r.hit else
                "❌ attention did not rise most inside the defect region")
-    cam = r.other_diffs.get(LAB_POST_HOC)
-    cam_words = "" if cam is None else (f" · {POST_HOC[LAB_POST_HOC]} on average "
-                                        f"{'rose' if r.other_rises[LAB_POST_HOC] else 'fell'}")
+    lab = next((k for k in LAB_POST_HOC if k in r.other_diffs), None)
+    cam = None if lab is None else r.other_diffs[lab]
+    cam_words = "" if cam is None else f" · {POST_HOC[lab]} on average {'rose' if r.other_rises[lab] else 'fell'}"
     md = (f"### {verdict}\n"
           f"Peak patch: row {r.peak[0]}, column {r.peak[1]} · chance of a random patch: {r.chance:.0%} · "
           f"on average over the region the LDA maps {'rose' if r.rises else 'fell'}{cam_words} · "
@@ -319,7 +321,7 @@ def run_defect(source, a: VideoAnalysis | None, track, k, weights, kind, strengt
     lda = plots.difference_figure(r.diff, r.cells, r.tampered, r.peak, title="LDA maps<br>tampered − original")
     post_hoc = None if cam is None else plots.difference_figure(
         cam, r.cells, r.tampered, np.unravel_index(int(np.argmax(cam)), cam.shape),
-        title=f"{POST_HOC[LAB_POST_HOC]}<br>tampered − original")  # two lines fit a narrow column
+        title=f"{POST_HOC[lab]}<br>tampered − original")  # two lines fit a narrow column
     return r.original, outlined, both, lda, post_hoc, md
 
 
@@ -771,7 +773,7 @@ def _defect_tab() -> _DefectTab:
     with gr.Tab("Defect lab"):
         card = read_results(WEIGHTS_DIR / "default")
         help_panel(texts.defect_help(card.get(("localization-heldout", "rise_rate")),
-                                     card.get(("localization-heldout", f"{LAB_POST_HOC}_rise_rate"))))
+                                     card.get(("localization-heldout", f"{LAB_POST_HOC[0]}_rise_rate"))))
         with gr.Row():
             source = gr.Radio(["analysed clip", "bundled face"], value="bundled face", label="Face")
             kind = gr.Dropdown(DEFECT_CHOICES, value="blur_mouth", label="Defect")

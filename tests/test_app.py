@@ -307,7 +307,7 @@ def test_every_panel_help_is_short_and_cites_no_cli_or_readme():
     helps = [v for v in vars(texts).values() if isinstance(v, texts.Help)]
     scores = {"two_scale_cam": 0.88, "maps": 0.43}
     helps += [texts.defect_help(0.9), texts.defect_help(0.45, 0.89), texts.spatial_help(scores), texts.spatial_help({})]
-    assert "`default` on 45% (its two-scale Grad-CAM, drawn beside the LDA maps' change, on 89%)" in \
+    assert "`default` on 45% (its forgery map + Grad-CAM, drawn beside the LDA maps' change, on 89%)" in \
         texts.defect_help(0.45, 0.89).more
     assert len(helps) >= 8
     for h in helps:
@@ -397,6 +397,14 @@ def test_a_checkpoint_with_a_forgery_map_head_shows_it_where_the_card_ranks_it(f
     panels, described = ui.spatial_panels(result, p)
     assert [n for n, _ in panels][:2] == ["forgery map · 0.95", "Grad-CAM, two scales · 0.83"]
     assert np.array_equal(described, p.forgery_map)  # the region words describe the head's map
+    # with a head the mean of its map and the two-scale Grad-CAM is drawn too, and leads when it measures best
+    monkeypatch.setattr(service, "localization_scores",
+                        lambda source: {"forgery_map_cam": 0.89, "forgery_map": 0.79, "two_scale_cam": 0.83})
+    panels, described = ui.spatial_panels(result, p)
+    assert [n for n, _ in panels][:3] == ["forgery map + Grad-CAM · 0.89", "Grad-CAM, two scales · 0.83",
+                                          "forgery map · 0.79"]
+    cams = service.point_post_hoc(result, p.crops)
+    assert np.allclose(described, cams["forgery_map_cam"]) and np.allclose(panels[0][1], cams["forgery_map_cam"])
     monkeypatch.setattr(service, "localization_scores", lambda source: {})
     assert "forgery map" in [n for n, _ in ui.spatial_panels(result, p)[0]]
 
@@ -416,7 +424,8 @@ def test_localization_scores_are_the_weaker_of_the_cards_two_measurements(monkey
     finally:
         service.localization_scores.cache_clear()
     real = service.localization_scores("default")  # the bundled card
-    assert set(real) <= {"maps", "activations", "forgery_map", "grad_cam", "hires_cam", "two_scale_cam"}
+    assert set(real) <= {"maps", "activations", "forgery_map", "grad_cam", "hires_cam", "two_scale_cam",
+                         "forgery_map_cam"}
     assert all(0 <= v <= 1 for v in real.values())
 
 

@@ -34,7 +34,7 @@ def test_post_hoc_maps_share_the_grid_and_the_two_scale_map_is_the_sum_of_both(t
     torch.manual_seed(0)
     clip = torch.randn(2, cfg.clip_length, 3, cfg.backbone_size, cfg.backbone_size)
     maps = post_hoc_maps(tiny_detector, clip)
-    assert set(maps) == set(POST_HOC)
+    assert set(maps) == set(POST_HOC) - {"forgery_map_cam"}  # no forgery-map head, no map built on it
     assert all(m.shape == (2, cfg.grid_size, cfg.grid_size) for m in maps.values())
     assert all(float(m.min()) >= 0.0 and float(m.max()) <= 1.0 + 1e-6 for m in maps.values())
     assert torch.allclose(maps["grad_cam"], grad_cam(tiny_detector, clip), atol=1e-6)  # one pass, the same map
@@ -57,3 +57,22 @@ def test_hires_cam_follows_a_local_change_of_the_input(tiny_detector):
     moved = (after - before).abs()
     g = cfg.grid_size // 4
     assert float(moved[:g, :g].mean()) > 3 * float(moved[2 * g:, 2 * g:].mean())
+
+
+def test_forgery_map_cam_is_the_mean_of_the_head_and_the_two_scale_map_at_its_own_level(tiny_config):
+    """With a forgery-map head: (head + two-scale Grad-CAM) / 2, not stretched to a peak of 1, and only
+    towards "fake"."""
+    from lda_model.inference.gradcam import post_hoc_maps
+    from lda_model.model.detector import LDADetector
+
+    torch.manual_seed(0)
+    model = LDADetector(tiny_config.replace(mask_head_from=2)).eval()
+    cfg = model.config
+    clip = torch.randn(2, cfg.clip_length, 3, cfg.backbone_size, cfg.backbone_size)
+    with torch.inference_mode():
+        maps = post_hoc_maps(model, clip)
+        head = model(clip).forgery_map  # (B, g, g)
+    assert maps["forgery_map_cam"].shape == (2, cfg.grid_size, cfg.grid_size)
+    assert torch.allclose(maps["forgery_map_cam"], (head + maps["two_scale_cam"]) / 2, atol=1e-5)
+    assert float(maps["forgery_map_cam"].amax()) < 1.0 - 1e-3  # the head's sigmoid stays below 1: no peak rescale
+    assert "forgery_map_cam" not in post_hoc_maps(model, clip, target=-1.0)

@@ -46,9 +46,29 @@ def add_results(folder: str | Path, results: list[dict], section: str) -> Path:
                         dataset_name=r.get("dataset_name", r["dataset"]), metric_type=r["metric"],
                         metric_value=float(r["value"]), metric_name=r.get("name")) for r in results]
     card.data.eval_results = kept
-    card.text = card.text.rstrip() + "\n\n" + section.strip() + "\n"
+    if section.strip():
+        card.text = card.text.rstrip() + "\n\n" + section.strip() + "\n"
     card.save(path)
     return path
+
+
+def replace_measured(folder: str | Path, results: list[dict], key: str, line: str) -> Path:
+    """Put a new measurement into an existing card: `results` (as in `write_card`) replace the metadata rows of
+    the same dataset and metric, and `line` (a *Measured* bullet, `ship.measured_line`) replaces the card's bullet
+    for `key`, or ends its *Measured* section when it has none. ValueError for a card without that section."""
+    path = Path(folder) / "README.md"
+    card = ModelCard.load(path)
+    head, sep, rest = card.text.partition("\n## Measured\n")
+    if not sep:
+        raise ValueError(f"{path} has no '## Measured' section")
+    body, nxt, tail = rest.partition("\n## ")
+    bullets = [b for b in ("\n" + body).split("\n- ") if b.strip()]  # each: "**key**: `{...}`\n  ```..."
+    kept = [b for b in bullets if not b.startswith(f"**{key}**:")]
+    at = next((i for i, b in enumerate(bullets) if b.startswith(f"**{key}**:")), len(bullets))
+    kept.insert(min(at, len(kept)), line.removeprefix("- "))
+    card.text = head + sep + "\n".join("- " + b.strip("\n") for b in kept) + "\n" + nxt + tail
+    card.save(path)
+    return add_results(folder, results, "") if results else path
 
 
 def _card_data(folder: str | Path) -> ModelCardData | None:
