@@ -45,7 +45,7 @@ SPATIAL = Help(
          "same question asked of the fine features the gates act on, so it can point at a small defect as well "
          "as at a blended region. **Forgery map + Grad-CAM** is the mean of the forgery map and the two-scale "
          "Grad-CAM: the head's map stays dark on a real face and covers a blend, the Grad-CAM adds the small defects "
-         "the head misses. The score beside a name is the lower of two measurements on people the model "
+         "the head misses. Each Grad-CAM is averaged with its map of the mirrored face. The score beside a name is the lower of two measurements on people the model "
          "never saw: how well the map tells blended patches from the same patches of the real face (an AUC: "
          "0.5 = not at all, 1 = perfectly) and how often it rises on a defect painted onto a real face (the "
          "Defect lab). {measured} Hover a cell to see its row, column and value.",

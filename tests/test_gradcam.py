@@ -33,7 +33,7 @@ def test_post_hoc_maps_share_the_grid_and_the_two_scale_map_is_the_sum_of_both(t
     cfg = tiny_detector.config
     torch.manual_seed(0)
     clip = torch.randn(2, cfg.clip_length, 3, cfg.backbone_size, cfg.backbone_size)
-    maps = post_hoc_maps(tiny_detector, clip)
+    maps = post_hoc_maps(tiny_detector, clip, mirror=False)
     assert set(maps) == set(POST_HOC) - {"forgery_map_cam"}  # no forgery-map head, no map built on it
     assert all(m.shape == (2, cfg.grid_size, cfg.grid_size) for m in maps.values())
     assert all(float(m.min()) >= 0.0 and float(m.max()) <= 1.0 + 1e-6 for m in maps.values())
@@ -70,9 +70,27 @@ def test_forgery_map_cam_is_the_mean_of_the_head_and_the_two_scale_map_at_its_ow
     cfg = model.config
     clip = torch.randn(2, cfg.clip_length, 3, cfg.backbone_size, cfg.backbone_size)
     with torch.inference_mode():
-        maps = post_hoc_maps(model, clip)
+        maps = post_hoc_maps(model, clip, mirror=False)
         head = model(clip).forgery_map  # (B, g, g)
     assert maps["forgery_map_cam"].shape == (2, cfg.grid_size, cfg.grid_size)
     assert torch.allclose(maps["forgery_map_cam"], (head + maps["two_scale_cam"]) / 2, atol=1e-5)
     assert float(maps["forgery_map_cam"].amax()) < 1.0 - 1e-3  # the head's sigmoid stays below 1: no peak rescale
     assert "forgery_map_cam" not in post_hoc_maps(model, clip, target=-1.0)
+
+
+def test_mirrored_maps_are_the_mean_of_both_views_and_follow_a_mirrored_face(tiny_config):
+    from lda_model.inference.gradcam import post_hoc_maps
+    from lda_model.model.detector import LDADetector
+
+    torch.manual_seed(0)
+    model = LDADetector(tiny_config.replace(mask_head_from=2)).eval()
+    cfg = model.config
+    clip = torch.randn(2, cfg.clip_length, 3, cfg.backbone_size, cfg.backbone_size)
+    maps = post_hoc_maps(model, clip)
+    own, mirrored = post_hoc_maps(model, clip, mirror=False), post_hoc_maps(model, clip.flip(-1), mirror=False)
+    assert set(maps) == set(own)
+    for k, m in maps.items():
+        assert torch.allclose(m, (own[k] + mirrored[k].flip(-1)) / 2, atol=1e-5), k
+        assert not torch.allclose(m, own[k], atol=1e-4), k  # the mirror image's map is its own
+    flipped = post_hoc_maps(model, clip.flip(-1))
+    assert all(torch.allclose(flipped[k], m.flip(-1), atol=1e-5) for k, m in maps.items())  # a mirrored face, a mirrored map

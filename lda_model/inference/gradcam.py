@@ -19,7 +19,7 @@
 
 Every map is resampled to the LDA patch grid (area averaging from finer grids) so it can be drawn and
 measured like the LDA maps, and divided by its maximum (all zeros when no feature pushes towards the
-target).
+target); `post_hoc_maps` then averages each with the map of the mirrored clip, mirrored back.
 """
 
 from __future__ import annotations
@@ -64,10 +64,24 @@ def grad_cam(detector: LDADetector, clip: torch.Tensor, stage: int = -1, target:
     return _unit_peak(to_grid(cam, detector.config.grid_size)[:, 0])
 
 
-def post_hoc_maps(detector: LDADetector, clip: torch.Tensor, target: float = 1.0) -> dict[str, torch.Tensor]:
+def post_hoc_maps(detector: LDADetector, clip: torch.Tensor, target: float = 1.0,
+                  mirror: bool = True) -> dict[str, torch.Tensor]:
     """(B, n+1, 3, S, S) clip -> {"grad_cam", "hires_cam", "two_scale_cam"}, and "forgery_map_cam" for a
     checkpoint with a forgery-map head: (B, g, g) each, in [0, 1], from one backward pass (Grad-CAM of the
-    last stage, HiResCAM of the spatial-attention stage)."""
+    last stage, HiResCAM of the spatial-attention stage).
+
+    With `mirror` (the default) each map is the mean of the clip's and its mirror image's (mirrored back), both
+    in the same pass: the detector was trained on mirrored faces as well, so both are its answer, and what
+    a map shows by chance rather than because of the face is averaged down. Without it, the clip's own."""
+    if not mirror:
+        return _post_hoc_once(detector, clip, target)
+    b = clip.shape[0]
+    both = _post_hoc_once(detector, torch.cat([clip, clip.flip(-1)]), target)  # (2B, g, g) each
+    return {k: (m[:b] + m[b:].flip(-1)) / 2 for k, m in both.items()}  # (B, g, g)
+
+
+def _post_hoc_once(detector: LDADetector, clip: torch.Tensor, target: float) -> dict[str, torch.Tensor]:
+    """`post_hoc_maps` of the clip as it is."""
     grid = detector.config.grid_size
     ((last, g_last), (fine, g_fine)), head = _stage_gradients(detector, clip, [-1, detector.config.spatial_stage], target)
     coarse = F.relu((g_last.mean(dim=(2, 3), keepdim=True) * last).sum(dim=1, keepdim=True))  # (B, 1, h, w)
