@@ -154,4 +154,7 @@ def test_attention_by_region_sums_to_100_and_finds_a_mouth_only_map():
     assert set(shares) <= set(REGION_NAMES) and sum(shares.values()) == pytest.approx(100)
     assert next(iter(shares)) == "mouth" and describe_regions(shares).startswith("mouth ")
     flat = attention_by_region(np.ones((g, g)), lms, size)
-    assert sum(flat.values()) == pytest.approx(100) and flat["background margin"] > flat["mouth"]
+    assert sum(flat.values()) == pytest.approx(100) and flat["background margin"] > flat["mouth"]  # by area
+    # a level common to every patch is not attention: on top of one, the mouth still leads, as drawn
+    assert attention_by_region(0.5 + 0.5 * mouth, lms, size) == pytest.approx(shares)
+    assert next(iter(attention_by_region(0.1 + mouth, lms, size))) == "mouth"

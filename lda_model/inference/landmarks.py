@@ -77,15 +77,20 @@ def region_labels(landmarks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 def attention_by_region(attention: np.ndarray, landmarks: np.ndarray, size: int) -> dict[str, float]:
     """Share (in %, summing to 100) of a (g, g) map's mass on each named region of a size x size
     face crop with `landmarks` in crop pixels; the map is spread evenly over each patch's pixels.
-    Best first; regions with no pixels in the crop are left out."""
+    The mass is the map above its minimum, what its colour scale shows: a level common to every patch (the
+    gates sit near 0.5, the forgery map a little above 0) would otherwise go mostly to the largest region,
+    the background margin. A flat map is shared by area. Best first; regions with no pixels in the crop
+    are left out."""
     att = np.clip(np.asarray(attention, np.float64), 0, None)
+    att = att - att.min()
     g = att.shape[0]
     cell = cv2.resize(att, (size, size), interpolation=cv2.INTER_NEAREST) / (size / g) ** 2  # mass per pixel
     labels = region_labels(landmarks, (size, size))
     mass = np.bincount(labels.ravel(), weights=cell.ravel(), minlength=len(REGION_NAMES))
-    present = np.bincount(labels.ravel(), minlength=len(REGION_NAMES)) > 0
+    area = np.bincount(labels.ravel(), minlength=len(REGION_NAMES))
+    present = area > 0
     total = mass.sum()
-    shares = mass / total * 100 if total > 0 else np.where(present, 100 / max(present.sum(), 1), 0)
+    shares = mass / total * 100 if total > 0 else area / area.sum() * 100
     out = {REGION_NAMES[i]: float(shares[i]) for i in np.argsort(-shares) if present[i]}
     return out
 
