@@ -101,7 +101,7 @@ def analyze(path: str, source: str | None, num_points: int = DEFAULT_POINTS, pro
 
 @functools.lru_cache(maxsize=32)
 def localization_scores(source: str) -> dict[str, float]:
-    """{"maps" | "activations" | "forgery_map" | "grad_cam" | "two_scale_cam": score} from the card of a bundled checkpoint:
+    """{"maps" | "activations" | "forgery_map" | a `gradcam.POST_HOC` key: score} from the card of a bundled checkpoint:
     the weaker of a map's two localization measurements on held-out people (`evaluate localization`:
     blend patch AUC on synthesized forgeries, Fig. 8 rise rate on painted-on defects), each where
     measured; empty for other sources or an unmeasured checkpoint."""

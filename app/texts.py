@@ -45,8 +45,9 @@ SPATIAL = Help(
          "same question asked of the fine features the gates act on, so it can point at a small defect as well "
          "as at a blended region. **Forgery map + Grad-CAM** is the mean of the forgery map and the two-scale "
          "Grad-CAM: the head's map stays dark on a real face and covers a blend, the Grad-CAM adds the small defects "
-         "the head misses. Each Grad-CAM is averaged with its map of the mirrored face. The score beside a name is the lower of two measurements on people the model "
-         "never saw: how well the map tells blended patches from the same patches of the real face (an AUC: "
+         "the head misses. The Grad-CAM panels and that mean are averaged over the face and its mirror image; the "
+         "gates, the activation and the forgery map are the model's outputs on the face as it is. The score beside "
+         "a name is the lower of two measurements on people the model never saw: how well the map tells blended patches from the same patches of the real face (an AUC: "
          "0.5 = not at all, 1 = perfectly) and how often it rises on a defect painted onto a real face (the "
          "Defect lab). {measured} Hover a cell to see its row, column and value.",
 )
@@ -109,12 +110,12 @@ REAL_CANNOT_MEAN = ("REAL means no blending traces were found, not that the clip
                     "whole (talking-head generators) and polished, post-produced swaps can score REAL.")
 
 
-def defect_help(rise_rate: float | None, post_hoc_rate: float | None = None) -> Help:
-    """DEFECT citing the bundled default's measured rise rates (from its card: the LDA maps', and the
-    forgery map + Grad-CAM drawn beside them), if any."""
+def defect_help(rise_rate: float | None, post_hoc: tuple[str, float] | None = None) -> Help:
+    """DEFECT citing the bundled default's measured rise rates (from its card: the LDA maps', and, as
+    (name, rate), the post-hoc map's drawn beside them), if any."""
     measured = f", the bundled `default` on {rise_rate:.0%}" if rise_rate is not None else ""
-    if rise_rate is not None and post_hoc_rate is not None:
-        measured += f" (its forgery map + Grad-CAM, drawn beside the LDA maps' change, on {post_hoc_rate:.0%})"
+    if rise_rate is not None and post_hoc is not None:
+        measured += f" (its {post_hoc[0]}, drawn beside the LDA maps' change, on {post_hoc[1]:.0%})"
     return Help(DEFECT.short, DEFECT.more.format(measured=measured))
 
 

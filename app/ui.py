@@ -772,8 +772,9 @@ def _ablations_tab() -> _AblationsTab:
 def _defect_tab() -> _DefectTab:
     with gr.Tab("Defect lab"):
         card = read_results(WEIGHTS_DIR / "default")
-        help_panel(texts.defect_help(card.get(("localization-heldout", "rise_rate")),
-                                     card.get(("localization-heldout", f"{LAB_POST_HOC[0]}_rise_rate"))))
+        rates = {k: card.get(("localization-heldout", f"{k}_rise_rate")) for k in LAB_POST_HOC}
+        lab = next(((POST_HOC[k], v) for k, v in rates.items() if v is not None), None)  # the map the lab draws
+        help_panel(texts.defect_help(card.get(("localization-heldout", "rise_rate")), lab))
         with gr.Row():
             source = gr.Radio(["analysed clip", "bundled face"], value="bundled face", label="Face")
             kind = gr.Dropdown(DEFECT_CHOICES, value="blur_mouth", label="Defect")

@@ -306,9 +306,10 @@ def test_every_panel_help_is_short_and_cites_no_cli_or_readme():
 
     helps = [v for v in vars(texts).values() if isinstance(v, texts.Help)]
     scores = {"two_scale_cam": 0.88, "maps": 0.43}
-    helps += [texts.defect_help(0.9), texts.defect_help(0.45, 0.89), texts.spatial_help(scores), texts.spatial_help({})]
+    lab = ("forgery map + Grad-CAM", 0.89)
+    helps += [texts.defect_help(0.9), texts.defect_help(0.45, lab), texts.spatial_help(scores), texts.spatial_help({})]
     assert "`default` on 45% (its forgery map + Grad-CAM, drawn beside the LDA maps' change, on 89%)" in \
-        texts.defect_help(0.45, 0.89).more
+        texts.defect_help(0.45, lab).more
     assert len(helps) >= 8
     for h in helps:
         assert len(h.short.split()) <= texts.MAX_WORDS, h.short

@@ -77,9 +77,9 @@ def region_labels(landmarks: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 def attention_by_region(attention: np.ndarray, landmarks: np.ndarray, size: int) -> dict[str, float]:
     """Share (in %, summing to 100) of a (g, g) map's mass on each named region of a size x size
     face crop with `landmarks` in crop pixels; the map is spread evenly over each patch's pixels.
-    The mass is the map above its minimum, what its colour scale shows: a level common to every patch (the
-    gates sit near 0.5, the forgery map a little above 0) would otherwise go mostly to the largest region,
-    the background margin. A flat map is shared by area. Best first; regions with no pixels in the crop
+    The mass is the map above its lowest patch: a level common to every patch (the gates sit near 0.5, the
+    forgery map a little above 0) is no attention, and would otherwise go mostly to the largest region, the
+    background margin. A flat map is shared by area. Best first; regions with no pixels in the crop
     are left out."""
     att = np.clip(np.asarray(attention, np.float64), 0, None)
     att = att - att.min()

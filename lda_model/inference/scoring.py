@@ -23,7 +23,7 @@ def score_clips_with_attention(detector: LDADetector, clips: np.ndarray, batch: 
     "maps" (`LDAOutput.frame_map`, the mean gating map); an empty dict for a model without attention;
     plus "forgery_map" (`LDAOutput.forgery_map`) for a model with a forgery-map head.
     `with_grad_cam` adds the post-hoc maps towards fake (`gradcam.post_hoc_maps`: "grad_cam", "hires_cam",
-    "two_scale_cam"), for any model."""
+    "two_scale_cam" for any model, "forgery_map_cam" with a forgery-map head)."""
     cfg = detector.config
     device = next(detector.parameters()).device  # the clips go where the model is (evaluate --device)
     probs, att = [], {}

@@ -22,10 +22,7 @@ PAPER_TABLES = Path(__file__).resolve().parent / "paper_tables.json"
 def write_card(folder: str | Path, title: str, body: str, results: list[dict], training: dict | None = None) -> Path:
     """results: [{"dataset": str, "metric": "auc"|"accuracy", "value": float, "name": str}];
     training: `release.training_summary` ({"init", "epochs", "clips", "hours"}), kept in the metadata."""
-    evals = [EvalResult(task_type="video-classification", task_name="deepfake detection",
-                        dataset_type=r["dataset"], dataset_name=r.get("dataset_name", r["dataset"]),
-                        metric_type=r["metric"], metric_value=float(r["value"]), metric_name=r.get("name"))
-             for r in results]
+    evals = _eval_results(results)
     data = ModelCardData(license="mit", library_name="lda-deepfake", model_name=title, eval_results=evals or None,
                          tags=["deepfake-detection", "video-classification", "explainability", "pytorch_model_hub_mixin"],
                          **({"lda_training": training} if training else {}))
@@ -35,40 +32,58 @@ def write_card(folder: str | Path, title: str, body: str, results: list[dict], t
     return path
 
 
-def add_results(folder: str | Path, results: list[dict], section: str) -> Path:
-    """Add measured `results` (as in `write_card`) to an existing card's metadata, replacing any of
-    the same dataset and metric, and append `section` (markdown: what was run, the command) to its text."""
+def _eval_results(results: list[dict]) -> list[EvalResult]:
+    return [EvalResult(task_type="video-classification", task_name="deepfake detection", dataset_type=r["dataset"],
+                       dataset_name=r.get("dataset_name", r["dataset"]), metric_type=r["metric"],
+                       metric_value=float(r["value"]), metric_name=r.get("name")) for r in results]
+
+
+def _merge_results(card: ModelCard, results: list[dict], datasets: frozenset[str] = frozenset()) -> None:
+    """The card's metadata rows with `results` (as in `write_card`) in place of those of the same dataset
+    and metric, and of every row of `datasets`."""
+    new = {(r["dataset"], r["metric"]) for r in results}
+    kept = [e for e in (card.data.eval_results or [])
+            if (e.dataset_type, e.metric_type) not in new and e.dataset_type not in datasets]
+    card.data.eval_results = kept + _eval_results(results)
+
+
+def replace_bullet(text: str, key: str, line: str) -> str:
+    """A card's Markdown with `line` (a *Measured* bullet, `ship.measured_line`: `- **key**: ...` and indented
+    lines under it) in place of the bullet for `key` in its *Measured* section, or after that section's last
+    bullet when it has none; every other line as it was. ValueError for a text without the section."""
+    lines = text.split("\n")
+    if "## Measured" not in lines:
+        raise ValueError("the card has no '## Measured' section")
+    top = lines.index("## Measured") + 1
+    end = next((i for i in range(top, len(lines)) if lines[i].startswith("#")), len(lines))
+    mine = next((i for i in range(top, end) if lines[i].startswith(f"- **{key}**:")), None)
+    if mine is None:  # after the last bullet (and the lines indented under it), else at the section's start
+        last = max((i for i in range(top, end) if lines[i].startswith("- ")), default=None)
+        at = top if last is None else last + 1
+        while last is not None and at < end and lines[at].startswith("  "):
+            at += 1
+        return "\n".join(lines[:at] + line.split("\n") + lines[at:])
+    stop = mine + 1
+    while stop < end and lines[stop].startswith("  "):  # the bullet's own lines: its command block
+        stop += 1
+    return "\n".join(lines[:mine] + line.split("\n") + lines[stop:])
+
+
+def replace_measured(folder: str | Path, results: list[dict], key: str, line: str,
+                     datasets: frozenset[str] = frozenset()) -> Path:
+    """Put a new measurement into an existing card, saved once: `results` (as in `write_card`) replace the
+    metadata rows of the same dataset and metric and every row of `datasets` (what the measurement covers, so
+    no old row outlives it), and `line` replaces the *Measured* bullet for `key` (`replace_bullet`).
+    ValueError for a card without a *Measured* section."""
     path = Path(folder) / "README.md"
     card = ModelCard.load(path)
-    new = {(r["dataset"], r["metric"]) for r in results}
-    kept = [e for e in (card.data.eval_results or []) if (e.dataset_type, e.metric_type) not in new]
-    kept += [EvalResult(task_type="video-classification", task_name="deepfake detection", dataset_type=r["dataset"],
-                        dataset_name=r.get("dataset_name", r["dataset"]), metric_type=r["metric"],
-                        metric_value=float(r["value"]), metric_name=r.get("name")) for r in results]
-    card.data.eval_results = kept
-    if section.strip():
-        card.text = card.text.rstrip() + "\n\n" + section.strip() + "\n"
+    try:
+        card.text = replace_bullet(card.text, key, line)
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
+    _merge_results(card, results, datasets)
     card.save(path)
     return path
-
-
-def replace_measured(folder: str | Path, results: list[dict], key: str, line: str) -> Path:
-    """Put a new measurement into an existing card: `results` (as in `write_card`) replace the metadata rows of
-    the same dataset and metric, and `line` (a *Measured* bullet, `ship.measured_line`) replaces the card's bullet
-    for `key`, or ends its *Measured* section when it has none. ValueError for a card without that section."""
-    path = Path(folder) / "README.md"
-    card = ModelCard.load(path)
-    head, sep, rest = card.text.partition("\n## Measured\n")
-    if not sep:
-        raise ValueError(f"{path} has no '## Measured' section")
-    body, nxt, tail = rest.partition("\n## ")
-    bullets = [b for b in ("\n" + body).split("\n- ") if b.strip()]  # each: "**key**: `{...}`\n  ```..."
-    kept = [b for b in bullets if not b.startswith(f"**{key}**:")]
-    at = next((i for i, b in enumerate(bullets) if b.startswith(f"**{key}**:")), len(bullets))
-    kept.insert(min(at, len(kept)), line.removeprefix("- "))
-    card.text = head + sep + "\n".join("- " + b.strip("\n") for b in kept) + "\n" + nxt + tail
-    card.save(path)
-    return add_results(folder, results, "") if results else path
 
 
 def _card_data(folder: str | Path) -> ModelCardData | None:

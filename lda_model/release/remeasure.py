@@ -4,14 +4,18 @@
         --videos ../shared/data/real_faces/videos --manifest ../shared/data/real_faces/MANIFEST.tsv
 
 For when the evaluation gains a map (a new post-hoc map in `inference/gradcam.py`) after the training run
-that a full `python -m lda_model.release` needs is gone: the weights are not touched, the card's
-localization rows and its *localization* bullet (summary and command) are replaced by the new report's,
-the same `evaluate localization` command the release runs, and every other number stays as it was.
+that a full `python -m lda_model.release` needs is gone: the weights are not touched; every localization
+row of the card's metadata and its *localization* bullet (summary and command) are replaced by the new
+report's, the same `evaluate localization` command the release runs, and the bullet says when and from
+which cache it was measured again. The other bullets and rows stay the release's: where the cache was
+prepared again since (another MediaPipe gives slightly different landmarks, so other blend masks), the
+blend numbers in the *synthetic* bullet can differ a little from the new ones.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import sys
 from pathlib import Path
@@ -19,6 +23,10 @@ from pathlib import Path
 from ..inference.weights import resolve_source
 from .cards import replace_measured
 from .ship import Measured, measure_localization, measured_line
+
+# the card's metadata rows a localization report makes (`ship.localization_results`): all of them are replaced
+LOCALIZATION_DATASETS = frozenset({"localization-heldout", "localization-random", "blend-attention-test",
+                                   "blend-attention-random"})
 
 
 def remeasure_localization(weights: str, data: Path, videos: str, manifest: str | None, points: int = 16) -> dict:
@@ -34,7 +42,10 @@ def remeasure_localization(weights: str, data: Path, videos: str, manifest: str 
     m = Measured()
     measure_localization(m, weights, videos, manifest, points, data)
     (key, command), = m.commands
-    replace_measured(card.parent, m.results, key, measured_line(key, m.numbers[key], command))
+    note = (f"\n  (measured again on {datetime.date.today().isoformat()} by `python -m lda_model.release.remeasure`, "
+            f"blend masks from the cache `{data}` as prepared then; the other bullets are the release's)")
+    replace_measured(card.parent, m.results, key, measured_line(key, m.numbers[key], command) + note,
+                     LOCALIZATION_DATASETS)
     return m.numbers[key]
 
 
