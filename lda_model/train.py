@@ -85,6 +85,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--compress", type=float, default=0.0, metavar="P",
                    help="make a training clip small and heavily JPEG-coded with probability P, reals and fakes "
                         "alike (data.dataset.augment_clip): compressed real deepfakes then look like training data")
+    p.add_argument("--colour-match", type=float, default=0.0, metavar="P",
+                   help="colour-match a synthesized training fake's blended region to the original's (LAB mean and "
+                        "spread, data.forgery.match_blend) with probability P, as Celeb-DF's swaps are: then only "
+                        "texture, resolution and the seam tell it")
     p.add_argument("--mask-loss", type=float, default=0.0, metavar="WEIGHT",
                    help="add WEIGHT x a per-patch loss teaching the LDA modules where the forgery is blended "
                         "(mean module activation vs the blended fraction of the patch; 0 = off, the default)")
@@ -322,12 +326,13 @@ def start_model(cfg: LDAConfig, backbone_weights: str | None, init: str | None, 
 
 
 def make_datasets(data: str, cfg: LDAConfig, epoch_size: int, val_size: int, seed: int, mask_loss: bool,
-                  synth_share: float | None, regions: str, compress: float = 0.0) -> tuple[SynthClips, SynthClips]:
+                  synth_share: float | None, regions: str, compress: float = 0.0,
+                  colour_match: float = 0.0) -> tuple[SynthClips, SynthClips]:
     """The training and validation datasets; SystemExit with the reason when the cache cannot serve them."""
     try:
         train = SynthClips(SegmentStore(data, "train", labels=(0, 1)), cfg.clip_length, cfg.backbone_size, epoch_size,
                            seed=seed, mean=cfg.mean, std=cfg.std, mask_grid=cfg.grid_size if mask_loss else None,
-                           synth_share=synth_share, regions=regions, compress=compress)
+                           synth_share=synth_share, regions=regions, compress=compress, colour_match=colour_match)
         val = SynthClips(SegmentStore(data, "val", labels=(0, 1)), cfg.clip_length, cfg.backbone_size, val_size,
                          seed=10_000 + seed, augment=0.5, mean=cfg.mean, std=cfg.std, synth_share=synth_share)
     except ValueError as err:  # e.g. --synth-share 0 on a cache without labelled fakes
@@ -472,7 +477,7 @@ def main(argv=None) -> int:
             print(f"training only {args.train_only}: {trainable} parameters, the rest frozen", flush=True)
     net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
     train, val = make_datasets(args.data, cfg, args.epoch_size, args.val_size, args.seed, args.mask_loss > 0,
-                               args.synth_share, args.forgery_regions, args.compress)
+                               args.synth_share, args.forgery_regions, args.compress, args.colour_match)
     args.synth_share = train.synth_share  # the effective probability, saved with the run for its model card
     if is_main:
         print(f"train split: {len(train.store.real_segments)} real segments, {len(train.store.fake_segments)} of "

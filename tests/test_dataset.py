@@ -144,3 +144,34 @@ def test_labelled_fakes_are_drawn_as_they_are(labelled_cache, tiny_cache, monkey
         SynthClips(SegmentStore(tiny_cache, "train", labels=(0, 1)), clip_length=4, size=64, length=8, synth_share=0.0)
     with pytest.raises(ValueError, match="synthesized fakes"):
         SynthClips(store, clip_length=4, size=64, length=8, mask_grid=4)
+
+
+def test_colour_match_keeps_the_fakes_but_takes_their_colour_shift(tiny_cache):
+    """With colour_match=1 the same fakes come out, their blended region's mean colour moved to the real face's;
+    with 0 (the default) every item is exactly as before."""
+    import cv2
+
+    from lda_model.data.forgery import match_blend
+
+    store = SegmentStore(tiny_cache, "train")
+    plain = SynthClips(store, clip_length=4, size=64, length=16, seed=3, augment=0.0, mask_grid=8)
+    same = SynthClips(store, clip_length=4, size=64, length=16, seed=3, augment=0.0, mask_grid=8, colour_match=0.0)
+    matched = SynthClips(store, clip_length=4, size=64, length=16, seed=3, augment=0.0, mask_grid=8, colour_match=1.0)
+    changed = 0
+    for i in range(1, 16, 2):  # the fakes
+        a, b, c = plain[i], same[i], matched[i]
+        assert all(torch.equal(x, y) for x, y in zip(a, b))
+        assert torch.equal(a[2], c[2])  # the same blend, so the same targets
+        changed += not torch.equal(a[0], c[0])
+    assert changed >= 4  # most fakes' colours moved (a blend without a colour shift can stay as it was)
+    rng = np.random.default_rng(0)
+    frame = rng.integers(60, 200, (1, 48, 48, 3)).astype(np.uint8)
+    mask = np.zeros((1, 48, 48), np.float32)
+    mask[0, 12:36, 12:36] = 1.0
+    fake = frame.copy()
+    fake[0, 12:36, 12:36] = np.clip(fake[0, 12:36, 12:36].astype(int) + (40, -30, 10), 0, 255)
+    out = match_blend(fake, frame, mask)
+    lab = [cv2.cvtColor(x[0], cv2.COLOR_RGB2LAB)[12:36, 12:36].reshape(-1, 3).mean(0) for x in (frame, fake, out)]
+    assert np.abs(lab[2] - lab[0]).max() < 2 < np.abs(lab[1] - lab[0]).max()  # the shift is gone
+    assert np.array_equal(out[0, :12], frame[0, :12])  # outside the mask: the original
+    assert np.abs(out.astype(int) - fake).max() > 10  # inside: changed

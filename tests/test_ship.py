@@ -29,3 +29,5 @@ def test_the_card_says_what_the_mask_loss_taught():
     assert mask_taught({"train_only": "spatial"}, head=False) == [lda]
     text = recipe_text({"mask_loss": 1.0, "train_only": "mask_head"}, head=True)
     assert f"({head} per patch taught the blended fraction" in text and "only `mask_head` trained" in text
+    assert "colour-matched" in recipe_text({"colour_match": 0.5}, head=False)
+    assert "colour" not in recipe_text({"colour_match": 0.0}, head=False)

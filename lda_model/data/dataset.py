@@ -21,7 +21,7 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from ..inference.transforms import crops_to_tensor
-from .forgery import REGION_MIXES, forge_clip, wants_swap
+from .forgery import REGION_MIXES, forge_clip, match_blend, wants_swap
 from .store import Segment, SegmentStore
 
 
@@ -123,7 +123,8 @@ class SynthClips(Dataset):
 
     def __init__(self, store: SegmentStore, clip_length: int, size: int, length: int, seed: int = 0,
                  augment: float = 1.0, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), mask_grid: int | None = None,
-                 synth_share: float | None = None, regions: str = "whole", compress: float = 0.0) -> None:
+                 synth_share: float | None = None, regions: str = "whole", compress: float = 0.0,
+                 colour_match: float = 0.0) -> None:
         if regions not in REGION_MIXES:
             raise ValueError(f"regions must be one of {sorted(REGION_MIXES)}, got {regions!r}")
         if clip_length > store.segment_length:
@@ -144,6 +145,7 @@ class SynthClips(Dataset):
         self.store, self.clip_length, self.size, self.length = store, clip_length, size, length
         self.seed, self.augment, self.mean, self.std = seed, augment, mean, std
         self.compress = compress  # augment_clip: probability of a small, heavily compressed clip
+        self.colour_match = colour_match  # probability that a synthesized fake is colour-matched (forgery.match_blend)
         self.regions = regions  # forgery.REGION_MIXES: which landmark hulls the synthesized fakes blend
         self.mask_grid = mask_grid  # set: items are (clip, label, per-patch blend fraction (n+1, g, g))
         self.epoch = 0
@@ -195,7 +197,11 @@ class SynthClips(Dataset):
             if wants_swap(rng):
                 d_frames, d_lms, _ = self._pick(rng, avoid_identity=identity)
                 donor = (d_frames, d_lms)
+            real = frames
             frames, masks, _ = forge_clip(frames, lms, rng, donor=donor, regions=self.regions)
+            # its own draw, so the item's stream (fake, augmentation) is the same with or without matching
+            if self.colour_match > 0 and np.random.default_rng([self.seed, epoch, i, 1]).random() < self.colour_match:
+                frames = match_blend(frames, real, masks)
         clip_label = torch.tensor(float(label))
         if self.mask_grid is None:
             frames = augment_clip(frames, self.size, rng, self.augment, compress=self.compress)

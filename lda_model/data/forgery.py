@@ -235,6 +235,18 @@ def match_colours(src: np.ndarray, ref: np.ndarray, mask: np.ndarray) -> np.ndar
     return cv2.cvtColor(np.clip(s, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB).astype(np.float32)
 
 
+def match_blend(fakes: np.ndarray, frames: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """Fakes (L, H, W, 3) uint8 whose blended region has the original's LAB mean and spread there, frame by frame
+    (`match_colours` inside each mask, then blended back through it), as well colour-matched as Celeb-DF's
+    swaps: a colour shift is then no cue, only texture, resolution and the seam are."""
+    out = np.empty_like(fakes)
+    for k, (fake, frame, mask) in enumerate(zip(fakes, frames, masks)):
+        matched = match_colours(fake.astype(np.float32), frame, mask)
+        blend = matched * mask[..., None] + frame.astype(np.float32) * (1 - mask[..., None])
+        out[k] = np.clip(blend + 0.5, 0, 255).astype(np.uint8)
+    return out
+
+
 # --- whole forgeries --------------------------------------------------------------------
 def self_blend(frame: np.ndarray, landmarks: np.ndarray, p: ForgeryParams) -> tuple[np.ndarray, np.ndarray]:
     """One self-blended frame: (fake uint8 RGB, mask float32)."""

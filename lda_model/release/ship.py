@@ -333,6 +333,9 @@ def recipe_text(targs: dict, *, head: bool) -> str:
     if targs.get("compress"):
         text += (f"; a share {targs['compress']} of the training clips, reals and fakes alike, shrunk to 30-70 % and "
                  "JPEG-coded at quality 15-50 (`--compress`)")
+    if targs.get("colour_match"):
+        text += (f"; a share {targs['colour_match']} of the synthesized fakes colour-matched to the original inside "
+                 "the blend (`--colour-match`)")
     if targs.get("backbone_lr_scale", 1.0) != 1.0:
         text += f"; the backbone at {targs['backbone_lr_scale']} x that lr (`--backbone-lr-scale`)"
     if targs.get("train_only"):
