@@ -47,8 +47,8 @@ SPATIAL = Help(
          "Grad-CAM: the head's map stays dark on a real face and covers a blend, the Grad-CAM adds the small defects "
          "the head misses. The Grad-CAM panels and that mean are averaged over the face and its mirror image; the "
          "gates, the activation and the forgery map are the model's outputs on the face as it is. The score beside "
-         "a name is the lower of two measurements on people the model never saw: how well the map tells blended patches from the same patches of the real face (an AUC: "
-         "0.5 = not at all, 1 = perfectly) and how often it rises on a defect painted onto a real face (the "
+         "a name is the lower of two measurements on people the model never saw: how well the map tells blended "
+         "patches from the same patches of the real face (an AUC: 0.5 = not at all, 1 = perfectly) and how often it rises on a defect painted onto a real face (the "
          "Defect lab). {measured} Hover a cell to see its row, column and value.",
 )
 

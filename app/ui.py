@@ -46,6 +46,7 @@ CACHE_EXAMPLES = os.environ.get("LDA_CACHE_EXAMPLES", "0") == "1"
 SHOWN_POST_HOC = ("forgery_map_cam", "two_scale_cam", "grad_cam")
 # the defect lab draws the change of the first of these a checkpoint has beside the LDA maps' change
 LAB_POST_HOC = ("forgery_map_cam", "two_scale_cam")
+
 # The opacity slider restyles the drawn heatmaps in the browser: no round trip, so a move shows at
 # once. Plotly.restyle changes the figure's data too, so a redraw (resize, zoom) keeps it; the
 # server reads the slider when it draws the next point, and figures it sends are restyled on arrival.
@@ -65,6 +66,11 @@ FORGERY_MODES = [("any (as in training)", "any"), ("consistent", "consistent"), 
 DEFECT_CHOICES = [("Gaussian-blurred mouth", "blur_mouth"), ("red pupils", "red_pupil"),
                   ("distorted mouth", "distort_mouth"), ("blur a region I mark", "region")]
 CONDITION_CHOICES = [("out of focus (blur)", "blur"), ("low resolution, upscaled", "resample"), ("dark room", "dark")]
+
+
+def lab_map(available) -> str | None:
+    """The `LAB_POST_HOC` map the defect lab draws, of the keys `available` (None when none is)."""
+    return next((k for k in LAB_POST_HOC if k in available), None)
 
 
 def _fail(err: Exception | str) -> gr.Error:
@@ -304,7 +310,7 @@ def run_defect(source, a: VideoAnalysis | None, track, k, weights, kind, strengt
         raise _fail(err) from None
     verdict = ("✅ attention rose most inside the defect region" if r.hit else
                "❌ attention did not rise most inside the defect region")
-    lab = next((k for k in LAB_POST_HOC if k in r.other_diffs), None)
+    lab = lab_map(r.other_diffs)
     cam = None if lab is None else r.other_diffs[lab]
     cam_words = "" if cam is None else f" · {POST_HOC[lab]} on average {'rose' if r.other_rises[lab] else 'fell'}"
     md = (f"### {verdict}\n"
@@ -772,9 +778,10 @@ def _ablations_tab() -> _AblationsTab:
 def _defect_tab() -> _DefectTab:
     with gr.Tab("Defect lab"):
         card = read_results(WEIGHTS_DIR / "default")
-        rates = {k: card.get(("localization-heldout", f"{k}_rise_rate")) for k in LAB_POST_HOC}
-        lab = next(((POST_HOC[k], v) for k, v in rates.items() if v is not None), None)  # the map the lab draws
-        help_panel(texts.defect_help(card.get(("localization-heldout", "rise_rate")), lab))
+        rates = {k: v for k in LAB_POST_HOC if (v := card.get(("localization-heldout", f"{k}_rise_rate"))) is not None}
+        lab = lab_map(rates)  # the map the lab draws, where default's card measured it
+        help_panel(texts.defect_help(card.get(("localization-heldout", "rise_rate")),
+                                     None if lab is None else (POST_HOC[lab], rates[lab])))
         with gr.Row():
             source = gr.Radio(["analysed clip", "bundled face"], value="bundled face", label="Face")
             kind = gr.Dropdown(DEFECT_CHOICES, value="blur_mouth", label="Defect")

@@ -47,26 +47,37 @@ def _merge_results(card: ModelCard, results: list[dict], datasets: frozenset[str
     card.data.eval_results = kept + _eval_results(results)
 
 
+MEASURED = "## Measured"  # the heading of a card's section of measurements (`ship.card_body`)
+
+
+def has_measured(text: str) -> bool:
+    """Does a card's Markdown have a *Measured* section?"""
+    return MEASURED in text.split("\n")
+
+
+def _block_end(lines: list[str], at: int, end: int) -> int:
+    """The first line from `at` on (before `end`) that is not indented under a bullet."""
+    while at < end and lines[at].startswith("  "):
+        at += 1
+    return at
+
+
 def replace_bullet(text: str, key: str, line: str) -> str:
     """A card's Markdown with `line` (a *Measured* bullet, `ship.measured_line`: `- **key**: ...` and indented
     lines under it) in place of the bullet for `key` in its *Measured* section, or after that section's last
     bullet when it has none; every other line as it was. ValueError for a text without the section."""
+    if not has_measured(text):
+        raise ValueError(f"the card has no '{MEASURED}' section")
     lines = text.split("\n")
-    if "## Measured" not in lines:
-        raise ValueError("the card has no '## Measured' section")
-    top = lines.index("## Measured") + 1
+    top = lines.index(MEASURED) + 1
     end = next((i for i in range(top, len(lines)) if lines[i].startswith("#")), len(lines))
     mine = next((i for i in range(top, end) if lines[i].startswith(f"- **{key}**:")), None)
-    if mine is None:  # after the last bullet (and the lines indented under it), else at the section's start
+    if mine is not None:  # the bullet and its command block make way
+        start, stop = mine, _block_end(lines, mine + 1, end)
+    else:  # after the last bullet and its block, else at the section's start
         last = max((i for i in range(top, end) if lines[i].startswith("- ")), default=None)
-        at = top if last is None else last + 1
-        while last is not None and at < end and lines[at].startswith("  "):
-            at += 1
-        return "\n".join(lines[:at] + line.split("\n") + lines[at:])
-    stop = mine + 1
-    while stop < end and lines[stop].startswith("  "):  # the bullet's own lines: its command block
-        stop += 1
-    return "\n".join(lines[:mine] + line.split("\n") + lines[stop:])
+        start = stop = top if last is None else _block_end(lines, last + 1, end)
+    return "\n".join(lines[:start] + line.split("\n") + lines[stop:])
 
 
 def replace_measured(folder: str | Path, results: list[dict], key: str, line: str,

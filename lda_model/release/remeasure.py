@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from ..inference.weights import resolve_source
-from .cards import replace_measured
+from .cards import has_measured, replace_measured
 from .ship import Measured, measure_localization, measured_line
 
 # the card's metadata rows a localization report makes (`ship.localization_results`): all of them are replaced
@@ -37,7 +37,7 @@ def remeasure_localization(weights: str, data: Path, videos: str, manifest: str 
     if info.kind == "hub":
         raise ValueError(f"{weights} is a Hub repo: download it and re-measure the local folder")
     card = Path(info.location) / "README.md"
-    if not card.is_file() or "\n## Measured\n" not in card.read_text(encoding="utf-8"):
+    if not card.is_file() or not has_measured(card.read_text(encoding="utf-8")):
         raise ValueError(f"{weights}: no model card with a '## Measured' section to update ({card})")
     m = Measured()
     measure_localization(m, weights, videos, manifest, points, data)
