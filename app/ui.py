@@ -46,7 +46,6 @@ CACHE_EXAMPLES = os.environ.get("LDA_CACHE_EXAMPLES", "0") == "1"
 SHOWN_POST_HOC = ("forgery_map_cam", "two_scale_cam", "grad_cam")
 # the defect lab draws the change of the first of these a checkpoint has beside the LDA maps' change
 LAB_POST_HOC = ("forgery_map_cam", "two_scale_cam")
-
 # The opacity slider restyles the drawn heatmaps in the browser: no round trip, so a move shows at
 # once. Plotly.restyle changes the figure's data too, so a redraw (resize, zoom) keeps it; the
 # server reads the slider when it draws the next point, and figures it sends are restyled on arrival.
