@@ -12,15 +12,18 @@
 # with a fixed epoch count (the default's 18) instead of its --time-budget, so a run's length does
 # not depend on how busy the machine was during its first epoch; only the variant's own setting
 # differs. `backbone_only` has no attention branch, so it trains without the mask loss.
-# The bundled variants in assets/weights/ form one series with `xception_lite` as their full model
-# (lda_model/inference/weights.py, ABLATION_FULL): move all ten released folders there together, with
-# ABLATION_FULL set to "default", never some of them, or the app's tables would mix two recipes. Until then
-# they wait in assets/weights/next/ (not listed by the app: bundled_weights() looks one level down only).
-# Environment: DATA (cache/real_faces), RUNS (runs/variants), OUT (assets/weights/next), SHARED (../shared/data),
+# Within one paper table the bundled variants share their full model's recipe (lda_model/inference/weights.py):
+# Table V (backbone_only, spatial_only, temporal_only) is this recipe's and has moved to assets/weights/ beside
+# `default`; Tables VI-VII are still the Xception series with `xception_lite` as full model. The seven m / n
+# variants wait in assets/weights/next/ (not listed by the app: bundled_weights() looks one level down only)
+# until all seven are there; then they replace the Xception ones together and MN_FULL becomes DEFAULT_WEIGHTS
+# (and app/texts.py's ABLATION and the README say so), never some of them, or one table would mix two recipes.
+# Environment: DATA (cache/real_faces), RUNS (runs/variants), OUT (assets/weights/next), BUNDLED (assets/weights),
+# SHARED (../shared/data),
 # PYTHON (the interpreter with the project installed).
 set -euo pipefail
 DATA=${DATA:-cache/real_faces} RUNS=${RUNS:-runs/variants} SHARED=${SHARED:-../shared/data} PY=${PYTHON:-python}
-OUT=${OUT:-assets/weights/next}
+OUT=${OUT:-assets/weights/next} BUNDLED=${BUNDLED:-assets/weights}
 RECIPE="--preset lite0 --optimizer adamw --lr 3e-4 --weight-decay 0.01 --cosine --epochs 18 --forgery-regions parts"
 declare -A SETTING=(
     [backbone_only]="--no-spatial --no-temporal"
@@ -40,7 +43,12 @@ for name in "${ORDER[@]}"; do
     run="$RUNS/$name"
     # a release writes its weights first and its card (with the Measured section) last: without that card the
     # release was cut off, and it is made again
-    if grep -qs '^## Measured' "$OUT/$name/README.md"; then echo "$name: released already ($OUT/$name)"; continue; fi
+    # (a variant that has moved to $BUNDLED says in its card that it is a variant of `default`)
+    done_in=""
+    for folder in "$OUT/$name" "$BUNDLED/$name"; do
+        grep -qs '^## Measured' "$folder/README.md" && grep -qs 'variant of `default`' "$folder/README.md" && done_in=$folder
+    done
+    if [ -n "$done_in" ]; then echo "$name: released already ($done_in)"; continue; fi
     echo "[$(date +%T)] train $name"
     mask="--mask-loss 1.0" changed=${SETTING[$name]}
     # the mask loss supervises the attention, which backbone_only does not have

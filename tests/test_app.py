@@ -253,8 +253,9 @@ def test_results_table_says_how_each_variant_trained():
     assert set(rows) <= set(VARIANT_TABLE) and "default" in rows
     assert all(len(r) == 7 for r in table)  # variant, table, trained, measured AUC/ACC, paper AUC/ACC
     assert rows["default"][2].endswith(" ep from ImageNet")  # the pretrained default
-    assert all(r[2].endswith("from scratch") for n, r in rows.items() if n != "default")  # the ablation series
-    assert rows["xception_lite"][5] == "0.999"  # the paper's Table V full model, beside ours
+    for name, row in rows.items():  # Table V is `default`'s recipe, Tables VI-VII still the Xception series
+        assert row[2].endswith(" ep from ImageNet" if row[1] == "V" else "from scratch"), row
+    assert rows["default"][5] == rows["xception_lite"][5] == "0.999"  # the paper's full model beside both
 
 
 def test_concurrent_analyze_calls_agree(server, face_clip):

@@ -47,11 +47,12 @@ def test_gpu_script_rehearsal(tiny_cache, tmp_path):
 def stand_in_python(tmp_path: Path, then: str = "") -> tuple[Path, dict]:
     """An interpreter for scripts/variants.sh that logs each call's arguments to a file, then runs `then`
     (bash); returns the log's path and the environment that points the script at it, at tmp_path/runs and at
-    tmp_path/out for the releases."""
+    tmp_path/out for the releases, and at tmp_path/bundled for the variants that have moved beside `default`."""
     log, stub = tmp_path / "calls.txt", tmp_path / "py"
     stub.write_text(f'#!/usr/bin/env bash\necho "$*" >> {log}\n{then}')
     stub.chmod(0o755)
-    return log, {**os.environ, "PYTHON": str(stub), "RUNS": str(tmp_path / "runs"), "OUT": str(tmp_path / "out")}
+    return log, {**os.environ, "PYTHON": str(stub), "RUNS": str(tmp_path / "runs"), "OUT": str(tmp_path / "out"),
+                 "BUNDLED": str(tmp_path / "bundled")}
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
@@ -60,7 +61,8 @@ def test_variants_script_trains_each_on_the_recipe_then_releases_once(tmp_path):
     default's recipe plus only its own change (resumable), is released, and is skipped once released."""
     # a release writes the variant's folder and its card, as lda_model.release does (its name follows --name)
     release = ('a="$*"; [[ "$a" == *lda_model.release* ]] && n=${a##*--name } && n=${n%% *} '
-               '&& mkdir -p "$OUT/$n" && echo "## Measured" > "$OUT/$n/README.md"\nexit 0\n')
+               '&& mkdir -p "$OUT/$n" && printf "variant of \\`default\\`\\n## Measured\\n" > "$OUT/$n/README.md"\n'
+               'exit 0\n')
     log, env = stand_in_python(tmp_path, then=release)
     run = lambda *names: subprocess.run(["bash", "scripts/variants.sh", *names], cwd=ROOT, env=env,  # noqa: E731
                                         capture_output=True, text=True, timeout=60)
@@ -80,6 +82,15 @@ def test_variants_script_trains_each_on_the_recipe_then_releases_once(tmp_path):
     again = run("m1", "m2")
     assert again.returncode == 0 and "m1: released already" in again.stdout and "m2: released" not in again.stdout
     assert len(log.read_text().splitlines()) == 6 and "--name m2" in log.read_text().splitlines()[-1]
+    # a variant that has moved beside `default` (Table V's) is skipped there; the older series' one of the same
+    # name (no `variant of default` in its card) is not
+    for name, card in (("temporal_only", "A Table V-VII variant of `default`"), ("n2", "Xception lite")):
+        (tmp_path / "bundled" / name).mkdir(parents=True)
+        (tmp_path / "bundled" / name / "README.md").write_text(f"{card}\n## Measured\n")
+    moved = run("temporal_only")
+    assert moved.returncode == 0 and f"temporal_only: released already ({tmp_path}/bundled/temporal_only)" in moved.stdout
+    assert len(log.read_text().splitlines()) == 6
+    assert run("n2").returncode == 0 and "--name n2" in log.read_text().splitlines()[-1]  # trained and released
     bad = run("m9")
     assert bad.returncode == 2 and "unknown variant: m9" in bad.stderr
 

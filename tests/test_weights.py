@@ -126,3 +126,20 @@ def test_the_hub_probe_gives_up_within_its_timeout(monkeypatch):
 
     monkeypatch.setattr("huggingface_hub.constants.ENDPOINT", "https://nowhere.invalid")
     assert w.hub_reachable(timeout=1.0) is False
+
+
+def test_variant_tables_name_each_checkpoint_once_with_all_its_tables():
+    series = {"V": ["backbone_only", "default"], "VI": ["m1", "xception_lite"], "VII": ["xception_lite", "n2"]}
+    assert weights.variant_tables(series) == {"default": "V", "backbone_only": "V", "m1": "VI",
+                                              "xception_lite": "VI/VII", "n2": "VII"}
+    # once every table shares `default`'s recipe, it is the full model of all three
+    one = weights.variant_tables({"V": ["default"], "VI": ["m1", "default"], "VII": ["default", "n2"]})
+    assert one == {"default": "V/VI/VII", "m1": "VI", "n2": "VII"}
+    assert weights.variant_tables({"VI": ["m1"]}) == {"default": "", "m1": "VI"}  # the default outside the series
+
+
+def test_the_bundled_series_one_full_model_per_table():
+    assert weights.TABLE_V["spatial + temporal"] == weights.DEFAULT_WEIGHTS  # Table V on `default`'s recipe
+    assert weights.TABLE_VI[4] == weights.TABLE_VII[3] == weights.MN_FULL
+    assert weights.PAPER_FULL == {weights.DEFAULT_WEIGHTS, weights.MN_FULL}
+    assert weights.VARIANT_TABLE[weights.DEFAULT_WEIGHTS].startswith("V")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from ..inference.weights import VARIANT_TABLE  # the one registry of bundled checkpoints
+from ..inference.weights import PAPER_FULL, VARIANT_TABLE  # the one registry of bundled checkpoints
 from ..paths import WEIGHTS_DIR
 
 # The paper's Tables V-VII (FaceForensics++ HQ), as printed in its text; the app shows them beside ours.
@@ -131,8 +131,6 @@ def paper_values() -> dict:
 
 def variant_results(weights_dir: str | Path | None = None, dataset: str = "synthetic-test") -> list[dict]:
     """One row per bundled variant: measured AUC/ACC on `dataset` (from its card) and the paper's."""
-
-
     root = Path(weights_dir or WEIGHTS_DIR)
     paper = paper_values()
     rows = []
@@ -142,7 +140,7 @@ def variant_results(weights_dir: str | Path | None = None, dataset: str = "synth
             continue
         data = _card_data(folder)  # parsed once for both reads
         res = read_results(folder, data)
-        p = paper.get(name, {})
+        p = paper.get("full" if name in PAPER_FULL else name, {})
         rows.append({"variant": name, "table": table, "trained": training_text(read_training(folder, data)), "measured_auc": res.get((dataset, "auc")),
                      "measured_acc": res.get((dataset, "accuracy")), "paper_auc": p.get("auc"), "paper_acc": p.get("acc")})
     return rows
@@ -150,8 +148,6 @@ def variant_results(weights_dir: str | Path | None = None, dataset: str = "synth
 
 def results_markdown(weights_dir: str | Path | None = None) -> str:
     """A markdown table of every bundled checkpoint's measured numbers (from its card)."""
-
-
     root = Path(weights_dir or WEIGHTS_DIR)
     cols = {("external-benchmarks", "auc"): "benchmarks AUC", ("synthetic-val", "auc"): "val AUC", ("synthetic-test", "auc"): "synthetic test AUC", ("synthetic-test", "accuracy"): "ACC",
             ("synthetic-test-segments", "auc"): "segment AUC", ("external-dev", "auc"): "external_dev AUC",
@@ -174,8 +170,6 @@ BENCHMARK_SETS = (("external-benchmarks", "all 43 clips"), ("external-benchmarks
 
 def benchmarks_markdown(names: list[str], weights_dir: str | Path | None = None) -> str:
     """The README's headline table: benchmark video AUC (95 % interval) per checkpoint, from the cards."""
-
-
     root = Path(weights_dir or WEIGHTS_DIR)
     lines = ["| checkpoint | " + " | ".join(label for _, label in BENCHMARK_SETS) + " | synthetic test |",
              "|---" * (len(BENCHMARK_SETS) + 2) + "|"]
