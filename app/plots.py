@@ -156,11 +156,13 @@ def scores_figure(names: Sequence[str], scores: Sequence[float | None], threshol
 def measured_vs_paper_figure(rows: Sequence[dict], metric: str = "auc") -> go.Figure:
     """Grouped bars: for each variant, the measured value and (where known) the paper's.
 
-    A measured bar is hatched when its variant was fine-tuned rather than trained from scratch
-    (row["trained"], e.g. "1 ep from `default`"); hovering shows how it trained."""
-    names = [r["variant"] for r in rows]
+    A measured bar is hatched when its variant was fine-tuned from another checkpoint rather than
+    trained from scratch or from ImageNet (row["trained"], e.g. "1 ep from `default`"); hovering shows
+    how it trained. Each bar is labelled with its paper table (row["table"]): within a table the
+    variants share one recipe, across tables they may not."""
+    names = [f"{r['variant']} ({r['table']})" if r.get("table") else r["variant"] for r in rows]
     trained = [r.get("trained", "") for r in rows]
-    hatch = ["" if t.endswith("from scratch") or not t else "/" for t in trained]
+    hatch = ["/" if "from `" in t else "" for t in trained]
     fig = go.Figure()
     fig.add_trace(go.Bar(name="measured here", x=names, y=[r.get(f"measured_{metric}") for r in rows],
                          marker=dict(pattern_shape=hatch), customdata=trained,

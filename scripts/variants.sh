@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Train the paper's Table V-VII variants on the shipped default's recipe and release each (fp16 + model
-# card) into $OUT (assets/weights/next, tracked, so a finished variant outlives the session), one after another:
+# card) into $OUT (assets/weights/next, tracked, so a finished variant outlives the session), one after another;
+# a variant already released there, or moved to $BUNDLED (assets/weights) beside `default`, is skipped:
 #
-#   bash scripts/variants.sh                     # all ten, in the order below
+#   bash scripts/variants.sh                     # all ten, in the order below (those not released yet)
 #   bash scripts/variants.sh m1 n2               # just these
 #
 # Each run saves its state every epoch and is started with --resume: when a session ends mid-run,
@@ -46,7 +47,9 @@ for name in "${ORDER[@]}"; do
     # (a variant that has moved to $BUNDLED says in its card that it is a variant of `default`)
     done_in=""
     for folder in "$OUT/$name" "$BUNDLED/$name"; do
-        grep -qs '^## Measured' "$folder/README.md" && grep -qs 'variant of `default`' "$folder/README.md" && done_in=$folder
+        if grep -qs '^## Measured' "$folder/README.md" && grep -qs 'variant of `default`' "$folder/README.md"; then
+            done_in=$folder
+        fi
     done
     if [ -n "$done_in" ]; then echo "$name: released already ($done_in)"; continue; fi
     echo "[$(date +%T)] train $name"

@@ -97,11 +97,13 @@ def test_measured_vs_paper_skips_missing_paper_values():
 
 
 def test_measured_bars_of_fine_tunes_are_hatched():
-    rows = [{"variant": "default", "measured_auc": 0.9, "trained": "20 ep from scratch"},
-            {"variant": "m1", "measured_auc": 0.8, "trained": "1 ep from `default`"}]
+    rows = [{"variant": "default", "table": "V", "measured_auc": 0.9, "trained": "24 ep from ImageNet"},
+            {"variant": "m1", "table": "VI", "measured_auc": 0.8, "trained": "1 ep from `default`"},
+            {"variant": "m2", "table": "VI", "measured_auc": 0.8, "trained": "20 ep from scratch"}]
     bars = plots.measured_vs_paper_figure(rows).data[0]
-    assert list(bars.marker.pattern.shape) == ["", "/"]
-    assert list(bars.customdata) == ["20 ep from scratch", "1 ep from `default`"]
+    assert list(bars.marker.pattern.shape) == ["", "/", ""]
+    assert list(bars.customdata) == ["24 ep from ImageNet", "1 ep from `default`", "20 ep from scratch"]
+    assert list(bars.x) == ["default (V)", "m1 (VI)", "m2 (VI)"]  # which table, so two recipes never look like one
 
 
 def test_draw_boxes_does_not_touch_input():
