@@ -20,8 +20,7 @@
 # until all seven are there; then they replace the Xception ones together and MN_FULL becomes DEFAULT_WEIGHTS
 # (and app/texts.py's ABLATION and the README say so), never some of them, or one table would mix two recipes.
 # Environment: DATA (cache/real_faces), RUNS (runs/variants), OUT (assets/weights/next), BUNDLED (assets/weights),
-# SHARED (../shared/data),
-# PYTHON (the interpreter with the project installed).
+# SHARED (../shared/data), PYTHON (the interpreter with the project installed).
 set -euo pipefail
 DATA=${DATA:-cache/real_faces} RUNS=${RUNS:-runs/variants} SHARED=${SHARED:-../shared/data} PY=${PYTHON:-python}
 OUT=${OUT:-assets/weights/next} BUNDLED=${BUNDLED:-assets/weights}
