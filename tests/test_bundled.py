@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from lda_model import LDADetector
+from lda_model.model.config import LDAConfig
 from lda_model.release.cards import VARIANT_TABLE, benchmarks_markdown, read_results, read_training, results_markdown
 from lda_model.release.ship import DEGRADATION_LIMIT
 from lda_model.inference.faces import FACE_MODEL_SHA256
@@ -39,8 +40,8 @@ def test_default_and_variants_are_bundled():
                          ids=["V", "VI", "VII"])
 def test_each_paper_table_is_one_recipe(table, full):
     """Every variant of a table shares its full model's backbone, sizes and init: only its own change differs."""
-    def recipe(name):
-        cfg = LDADetector.from_pretrained(WEIGHTS_DIR / name).config
+    def recipe(name):  # the saved config and card only: no network built
+        cfg = LDAConfig.from_dict(json.loads((WEIGHTS_DIR / name / "config.json").read_text()))
         return (cfg.backbone, cfg.backbone_size, cfg.backbone_pretrained, cfg.attention_size, cfg.patch_size,
                 read_training(WEIGHTS_DIR / name)["init"])
     assert full in table.values()

@@ -16,6 +16,7 @@ import re
 import socket
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +39,7 @@ TABLE_VII = {2: "n2", 3: MN_FULL, 4: "n4", 5: "n5"}  # n -> checkpoint (m = 4)
 PAPER_FULL = {TABLE_V_FULL, MN_FULL}  # the checkpoints in the role of the paper's full model (m = 4, n = 3)
 
 
-def variant_tables(tables: dict[str, list[str]], first: str = DEFAULT_WEIGHTS) -> dict[str, str]:
+def variant_tables(tables: Mapping[str, Iterable[str]], first: str = DEFAULT_WEIGHTS) -> dict[str, str]:
     """{paper table: its checkpoints} -> {checkpoint: the tables it is in, "V/VI/VII"}; `first` leads, in none
     if it is in none. A checkpoint in several tables (a full model) appears once."""
     out: dict[str, list[str]] = {first: []}
@@ -50,8 +51,7 @@ def variant_tables(tables: dict[str, list[str]], first: str = DEFAULT_WEIGHTS) -
 
 
 # every bundled checkpoint of the series -> the paper tables it belongs to ("" for none), e.g. "VI/VII"
-VARIANT_TABLE = variant_tables({"V": list(TABLE_V.values()), "VI": list(TABLE_VI.values()),
-                                "VII": list(TABLE_VII.values())})
+VARIANT_TABLE = variant_tables({"V": TABLE_V.values(), "VI": TABLE_VI.values(), "VII": TABLE_VII.values()})
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
