@@ -442,6 +442,29 @@ def resume_point(last: Path, opt: torch.optim.Optimizer, model: LDADetector, ver
     return meta["epoch"] + 1, meta["step"], meta.get("best_auc", -1.0)
 
 
+def check_mask_loss(cfg: LDAConfig, mask_loss: float) -> None:
+    """The mask loss supervises sigmoid attention or a forgery-map head: refuse a model with neither."""
+    attention = cfg.use_spatial or cfg.use_temporal
+    if mask_loss > 0 and (not (attention or cfg.mask_head_from >= 0) or (attention and cfg.activation != "sigmoid")):
+        raise SystemExit("error: --mask-loss needs an attention branch with sigmoid activations, or a forgery-map head")
+
+
+def restrict_training(model: torch.nn.Module, names: str, is_main: bool) -> None:
+    """Freeze all but the comma-separated submodules `names` (a bad name ends the run with its message)."""
+    try:
+        trainable = freeze_except(model, names.split(","))
+    except ValueError as err:
+        raise SystemExit(f"error: {err}") from None
+    if is_main:
+        print(f"training only {names}: {trainable} parameters, the rest frozen", flush=True)
+
+
+def hardware_name(device: torch.device, world: int) -> str:
+    """What trained the run, in words, as its model card states it: the GPU's name or the CPU thread count."""
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{torch.get_num_threads()} CPU threads"
+    return name + (f" x {world} processes" if world > 1 else "")
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     distributed, rank, device = setup_device()
@@ -452,9 +475,7 @@ def main(argv=None) -> int:
     if is_main:
         (out / "last").mkdir(parents=True, exist_ok=True)
     cfg = build_config(args)
-    attention = cfg.use_spatial or cfg.use_temporal
-    if args.mask_loss > 0 and (not (attention or cfg.mask_head_from >= 0) or (attention and cfg.activation != "sigmoid")):
-        raise SystemExit("error: --mask-loss needs an attention branch with sigmoid activations, or a forgery-map head")
+    check_mask_loss(cfg, args.mask_loss)
     resuming = args.resume and (out / "last" / "train_state.json").exists()  # `--init X --resume`: X unless OUT has one
     model = start_model(cfg, args.backbone_weights, args.init, out / "last" if resuming else None, is_main)
     opt = make_optimizer(model, args.optimizer, args.lr, args.momentum, args.weight_decay, args.backbone_lr_scale)
@@ -469,12 +490,7 @@ def main(argv=None) -> int:
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_factor, last_epoch=step - 1)
     model.to(device).train()
     if args.train_only:
-        try:
-            trainable = freeze_except(model, args.train_only.split(","))
-        except ValueError as err:
-            raise SystemExit(f"error: {err}") from None
-        if is_main:
-            print(f"training only {args.train_only}: {trainable} parameters, the rest frozen", flush=True)
+        restrict_training(model, args.train_only, is_main)
     net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
     train, val = make_datasets(args.data, cfg, args.epoch_size, args.val_size, args.seed, args.mask_loss > 0,
                                args.synth_share, args.forgery_regions, args.compress, args.colour_match)
@@ -483,8 +499,7 @@ def main(argv=None) -> int:
         print(f"train split: {len(train.store.real_segments)} real segments, {len(train.store.fake_segments)} of "
               f"labelled fakes; a fake is synthesized with probability {train.synth_share}", flush=True)
     pin = device.type == "cuda"
-    hardware = (torch.cuda.get_device_name(device) if pin else f"{torch.get_num_threads()} CPU threads") + (
-        f" x {world} processes" if world > 1 else "")  # for the model card (release)
+    hardware = hardware_name(device, world)  # for the model card (release)
     sampler, loader, val_loader = make_loaders(train, val, args.batch_size, args.workers, rank, world, pin)
     step_fn = Step(net, opt, sched, torch.amp.GradScaler("cuda", enabled=pin), device, args.mask_loss)
     run_t0 = time.time()

@@ -11,7 +11,7 @@ import torch
 
 from lda_model import LDADetector
 from lda_model.model.detector import LDAOutput
-from lda_model.train import epochs_in_budget, mask_loss, shard_indices
+from lda_model.train import check_mask_loss, epochs_in_budget, hardware_name, mask_loss, shard_indices
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--set", "backbone_size=64", "--set", "attention_size=32", "--set", "embed_dim=16", "--set", "latent_dim=8",
@@ -60,6 +60,20 @@ def test_mask_loss_teaches_the_forgery_map_where_the_blend_is():
         fmap[1, 0, 0] = level
         return LDAOutput(logits=torch.zeros(2), forgery_map=fmap)
     assert mask_loss(head_out(0.9), target) < mask_loss(head_out(0.1), target)  # a head alone is enough
+
+
+def test_mask_loss_is_refused_without_sigmoid_attention_or_a_forgery_map_head(tiny_config):
+    check_mask_loss(tiny_config, 1.0)  # the lite preset: sigmoid attention
+    check_mask_loss(tiny_config.replace(use_spatial=False, use_temporal=False), 0.0)  # no mask loss asked: fine
+    for cfg in (tiny_config.replace(use_spatial=False, use_temporal=False), tiny_config.replace(activation="softmax")):
+        with pytest.raises(SystemExit, match="--mask-loss needs"):
+            check_mask_loss(cfg, 1.0)
+    check_mask_loss(tiny_config.replace(use_spatial=False, use_temporal=False, mask_head_from=2), 1.0)
+
+
+def test_hardware_name_states_threads_and_processes():
+    assert hardware_name(torch.device("cpu"), 1) == f"{torch.get_num_threads()} CPU threads"
+    assert hardware_name(torch.device("cpu"), 2).endswith("CPU threads x 2 processes")
 
 
 def test_freeze_except_trains_only_the_named_part_and_keeps_batchnorm_statistics(tiny_config):
