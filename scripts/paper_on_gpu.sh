@@ -6,7 +6,7 @@
 #
 # Steps: unpack the packed cache; measure the model's and the data pipeline's clips/s
 # (benchmarks.train_step, also a preflight: it stops the script before training if the model
-# or the data fail); train with `default`'s recipe (AdamW 1e-3, wd 0.01, cosine, batch 16; bf16 autocast)
+# or the data fail); train with `xception_lite`'s recipe (AdamW 1e-3, wd 0.01, cosine, batch 16; bf16 autocast)
 # fitted to the budget by `train --time-budget`; evaluate the best epoch on the val and test
 # splits (three forgery seeds each, model on the GPU). Each result reaches OUT as soon as it
 # exists: train_step.json, train.log (the evaluations' errors appended), eval_val.json,
