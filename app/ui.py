@@ -714,16 +714,21 @@ def _analyze_tab() -> _AnalyzeTab:
                        export_png=export_png, export_json=export_json)
 
 
-def _examples(an: _AnalyzeTab, state: gr.State, default_weights: str) -> None:
+def _examples(an: _AnalyzeTab, state: gr.State, weights: gr.State, default_weights: str) -> None:
     """The example clips under the Analyze tab's upload (when any are bundled)."""
-    if example_clips():
-        with an.left:
-            # a click runs the analysis; LDA_CACHE_EXAMPLES=1 caches each example's result on first use
-            gr.Examples(example_clips(), inputs=[an.video], label="Synthetic demo clips (made by this project)",
-                        example_labels=example_labels(),
-                        fn=lambda v: run_analysis(v, default_weights, service.DEFAULT_POINTS),
-                        outputs=an.outputs(state), run_on_click=True, api_visibility="private",
-                        cache_examples=CACHE_EXAMPLES, cache_mode="lazy" if CACHE_EXAMPLES else None)
+    clips = example_clips()
+    if not clips:
+        return
+    if CACHE_EXAMPLES:  # a cached result is computed once, so it is the default detector's at the default points
+        inputs, rows = [an.video], clips
+        fn = lambda v: run_analysis(v, default_weights, service.DEFAULT_POINTS)  # noqa: E731
+    else:  # a click runs the analysis with the loaded checkpoint and the points slider, like the Analyze button
+        inputs, rows, fn = [an.video, weights, an.points], [[c[0], None, None] for c in clips], run_analysis
+    with an.left:
+        gr.Examples(rows, inputs=inputs, label="Synthetic demo clips (made by this project)",
+                    example_labels=example_labels(), fn=fn, outputs=an.outputs(state), run_on_click=True,
+                    api_visibility="private", cache_examples=CACHE_EXAMPLES,
+                    cache_mode="lazy" if CACHE_EXAMPLES else None)
 
 
 def _compare_tab() -> _CompareTab:
@@ -899,7 +904,7 @@ def build_demo() -> gr.Blocks:
         weights = gr.State(default_weights)
         gr.Markdown(texts.INTRO)
         analyze = _analyze_tab()
-        _examples(analyze, state, default_weights)
+        _examples(analyze, state, weights, default_weights)
         compare = _compare_tab()
         ablations = _ablations_tab()
         lab = _defect_tab()

@@ -518,3 +518,13 @@ def test_the_how_it_works_tab_draws_the_head_only_when_there_is_one(tiny_config,
         str(tmp_path / "head"))
     assert "forgery-map head" not in ui.pipeline_html(str(tiny_weights))
 
+
+
+def test_an_example_click_analyzes_with_the_loaded_checkpoint_and_points(monkeypatch):
+    from app import ui
+    monkeypatch.setattr(ui, "CACHE_EXAMPLES", False)
+    demo = ui.build_demo()
+    runs = [f for f in demo.fns.values() if f.fn is ui.run_analysis]
+    assert len(runs) == 2, "the Analyze button and an example click"
+    button, example = ([c._id for c in f.inputs] for f in runs)
+    assert example == button and len(example) == 3  # video, the loaded weights' state, the points slider
