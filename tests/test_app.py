@@ -528,3 +528,23 @@ def test_an_example_click_analyzes_with_the_loaded_checkpoint_and_points(monkeyp
     assert len(runs) == 2, "the Analyze button and an example click"
     button, example = ([c._id for c in f.inputs] for f in runs)
     assert example == button and len(example) == 3  # video, the loaded weights' state, the points slider
+
+
+def test_the_png_export_holds_the_first_panel_the_analyze_tab_shows(face_clip, tiny_weights, monkeypatch):
+    from app import figures, ui
+    from lda_model.inference.pipeline import analyze_video
+    from lda_model.inference.weights import load_detector
+
+    detector, _ = load_detector(str(tiny_weights))
+    a = analyze_video(str(face_clip), detector, weights=str(tiny_weights), num_points=2)
+    p = a.tracks[a.main_track][1]
+    monkeypatch.setattr(ui, "spatial_panels", lambda a, p: ([("Grad-CAM · 0.90", np.full((7, 7), 0.3)),
+                                                              ("gate 1", p.spatial_maps[0])], None))
+    drawn = {}
+    monkeypatch.setattr(figures, "map_figure", lambda crop, m, caption, title: drawn.update(map=m, title=title)
+                        or np.zeros((8, 8, 3), np.uint8))
+    ui.export_point(a, a.main_track, 1)
+    assert drawn["title"] == "Grad-CAM · 0.90" and np.allclose(drawn["map"], 0.3)
+    monkeypatch.setattr(ui, "spatial_panels", lambda a, p: ([], None))
+    with pytest.raises(ui.gr.Error, match="no attention maps"):
+        ui.export_point(a, a.main_track, 1)

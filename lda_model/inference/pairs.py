@@ -5,7 +5,8 @@ The paper shows what attention does by comparison (Fig. 8: a face and its tamper
 original and its Deepfakes / Face2Face / FaceSwap / NeuralTextures versions). `compare_analyses`
 takes two `VideoAnalysis` of the same detector, aligns their main faces' analysis points by frame
 index (nearest point), and gives per aligned point the difference of one map per point (`map_of`:
-by default `PointResult.shown_map`, the map the app shows first)
+by default `PointResult.shown_map`, the mean gating map: an LDA map, not the post-hoc Grad-CAM the
+Analyze tab may show first)
 and the named face region holding most of the absolute difference.
 """
 

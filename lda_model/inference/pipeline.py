@@ -219,11 +219,11 @@ class PointResult:
     post_hoc: tuple[str, dict[str, np.ndarray]] | None = field(default=None, repr=False, compare=False)
 
     def shown_map(self) -> np.ndarray | None:
-        """(g, g): the LDA map that compares, exports and measures a point (its concentration): the mean
+        """(g, g): the LDA map that compares two clips and measures a point (its concentration): the mean
         gating map (spatial maps and temporal guide), which localizes blended patches better than the
         modules' raw activation on held-out forgeries (`evaluate localization --data`, in the default's
         card); the activation for a model without gates; None without attention. The app's Analyze tab
-        puts whichever map the card measures best first (Grad-CAM for `default`)."""
+        shows and exports first whichever map the card measures best (Grad-CAM for `default`)."""
         gates = [m.mean(0) for m in (self.spatial_maps, self.temporal_guide) if m is not None]
         return np.mean(gates, 0) if gates else self.module_activation
 
