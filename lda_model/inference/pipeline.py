@@ -5,8 +5,9 @@ Two steps, so the expensive one can be reused:
 1. `extract_faces(path, ...) -> ClipFaces`: one decoding pass and one landmarker per clip. At
    each *analysis point* t (evenly spaced, `num_points` per clip) faces are detected and
    tracked; each face's crop window is fixed at frame t and frames t..t+L-1 are cut with that
-   same window. `TrackCache` keeps these per clip content hash, so another checkpoint (the app's
-   m/n ablations) re-runs only the model.
+   same window. `TrackCache` keeps these per clip content hash and settings (the crop size is the
+   model's input size), so another checkpoint of the same input size (the app's ablations) re-runs
+   only the model.
 2. `run_detector(detector, faces) -> VideoAnalysis`: batched inference on every track.
 
 Video-level score: the **mean fake probability over the analysis points of the main track**
