@@ -688,7 +688,7 @@ def _analyze_tab() -> _AnalyzeTab:
         with gr.Row():
             with gr.Column(scale=2) as left:
                 video = gr.Video(label="Clip (mp4, webm, mov, avi, mkv)", sources=["upload", "webcam"], height=320)
-                points = gr.Slider(4, 64, value=service.DEFAULT_POINTS, step=1, label="Analysis points per clip")
+                points = gr.Slider(4, service.MAX_POINTS, value=service.DEFAULT_POINTS, step=1, label="Analysis points per clip")
                 go_btn = gr.Button("Analyze", variant="primary")
             with gr.Column(scale=3):
                 verdict = gr.Markdown("Upload a clip and press **Analyze**.")

@@ -31,12 +31,20 @@ os.environ.setdefault("GLOG_minloglevel", "2")  # keep MediaPipe's C++ logging o
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (argparse turns the ValueError into a usage error, exit 2)."""
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m lda_model.predict", description=__doc__.split("\n\n")[0])
     p.add_argument("videos", nargs="+", metavar="VIDEO")
     p.add_argument("--weights", default=None, help="folder, bundled name or org/name[@rev] (default: $LDA_WEIGHTS or 'default')")
     p.add_argument("--json", action="store_true", help="one JSON object per clip per line")
-    p.add_argument("--points", type=int, default=32, help="analysis points per clip (default 32)")
+    p.add_argument("--points", type=positive_int, default=32, help="analysis points per clip (default 32)")
     p.add_argument("--threshold", type=float, default=None, help="FAKE when the score >= this (default 0.5)")
     p.add_argument("--time-limit", type=float, default=300.0, help="seconds per clip before giving up (default 300)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")

@@ -79,3 +79,9 @@ def test_batch_keeps_order_and_reports_each_failure_alone(tmp_path, tiny_weights
     assert [os.path.basename(r["video"]) for r in records] == ["a.mp4", "c.mp4"]
     assert records[0]["fake_probability"] == records[1]["fake_probability"]  # the same clip, the same score
     assert res.stderr.count("error:") == 1 and "b.mp4" in res.stderr
+
+
+@pytest.mark.parametrize("points", ["0", "-2", "two"])
+def test_points_below_one_is_a_usage_error(face_clip, points):
+    res = run_cli(face_clip, "--points", points)
+    assert res.returncode == 2 and "--points" in res.stderr and "Traceback" not in res.stderr

@@ -98,9 +98,16 @@ def test_cli_leaves_no_temporary_files(tmp_path, face_clip, tiny_weights):
 
 
 def test_variant_scores_skip_missing_checkpoints(face_clip, monkeypatch, tiny_weights):
-    monkeypatch.setattr(service, "bundled_weights", lambda: [])
-    out = service.variant_scores(str(face_clip), {"only": "not_bundled"}, 3)
-    assert out == {"only": None}
+    monkeypatch.setattr(service, "bundled_weights", lambda: ["have"])
+    monkeypatch.setattr(service, "analyze", lambda path, name, n: ("ran", path, name, n))
+    out = service.variant_scores(str(face_clip), {"a": "have", "b": "not_bundled"}, 3)
+    assert out == {"a": ("ran", str(face_clip), "have", 3), "b": None}
+
+
+@pytest.mark.parametrize("points", [0, -3, service.MAX_POINTS + 1])
+def test_analysis_points_out_of_range_are_a_user_error(face_clip, points):
+    with pytest.raises(UserError, match="Analysis points must be between 1 and"):
+        service.analyze(str(face_clip), "default", points)
 
 
 def test_long_clip_rejected_before_decoding(tmp_path, monkeypatch):
