@@ -1,12 +1,12 @@
 """Train an LDA detector on real faces + synthesized forgeries, or on a dataset's real and fake clips.
 
-    python -m lda_model.train --preset lite --data cache/real_faces --out runs/default
-    python -m lda_model.train --preset paper --data cache/ffpp --out runs/ffpp   # labelled fakes (prepare --labels)
-    python -m lda_model.train --preset lite --num-maps 2 --init assets/weights/default --data ... --out runs/m2
+    python -m lda_model.train --preset lite0 --data cache/real_faces --out runs/default   # the full recipe: docs/training.md
+    python -m lda_model.train --preset paper --data cache/ffpp --out runs/ffpp   # labelled fakes (prepare --labels --crop 398)
+    python -m lda_model.train --preset lite0 --num-maps 2 --init assets/weights/default --data ... --out runs/m2
     torchrun --nproc_per_node 2 -m lda_model.train --preset lite --data ... --out ...   # DDP
 
 Defaults follow the paper: SGD, momentum 0.9, lr 3e-4 (`--optimizer adamw` is the measured
-alternative for training from scratch, see README), balanced real/fake batches. Every epoch:
+alternative for training from scratch, see docs/training.md), balanced real/fake batches. Every epoch:
 validation ACC/AUC on the identity-disjoint val split (fixed fakes), one JSON line appended to
 OUT/metrics.jsonl, `OUT/last/` (save_pretrained layout) and `OUT/best/` (by val AUC). The
 optimizer state goes to `OUT/last/train_state.safetensors` (+ .json) — no pickles — and
@@ -337,7 +337,19 @@ def make_datasets(data: str, cfg: LDAConfig, epoch_size: int, val_size: int, see
                          seed=10_000 + seed, augment=0.5, mean=cfg.mean, std=cfg.std, synth_share=synth_share)
     except ValueError as err:  # e.g. --synth-share 0 on a cache without labelled fakes
         raise SystemExit(f"error: {err}") from None
+    note = upscale_warning(train.store.crops[0].shape[2], cfg.backbone_size, data)
+    if note:
+        print(note, file=sys.stderr, flush=True)
     return train, val
+
+
+def upscale_warning(crop_side: int, input_size: int, data: str) -> str | None:
+    """A warning when the cache's crops are smaller than the model's input: every clip would be upscaled,
+    so the network learns from blurred faces (`prepare --crop` sets the side)."""
+    if crop_side >= input_size:
+        return None
+    return (f"warning: {data} holds {crop_side}-px crops, the model takes {input_size} px: every clip is "
+            f"upscaled; prepare the cache again with --crop {input_size}")
 
 
 def make_loaders(train: SynthClips, val: SynthClips, batch: int, workers: int, rank: int, world: int,

@@ -76,6 +76,14 @@ def test_hardware_name_states_threads_and_processes():
     assert hardware_name(torch.device("cpu"), 2).endswith("CPU threads x 2 processes")
 
 
+def test_a_cache_of_smaller_crops_than_the_input_is_warned_about():
+    from lda_model.train import upscale_warning
+
+    assert upscale_warning(160, 160, "cache/x") is None and upscale_warning(224, 160, "cache/x") is None
+    note = upscale_warning(160, 398, "cache/ffpp")
+    assert "160-px" in note and "398 px" in note and "--crop 398" in note
+
+
 def test_freeze_except_trains_only_the_named_part_and_keeps_batchnorm_statistics(tiny_config):
     from lda_model.train import freeze_except
 
