@@ -24,7 +24,7 @@ import torch
 from lda_model.data import gallery
 from lda_model.inference.pipeline import DEFAULT_THRESHOLD, VideoAnalysis
 from lda_model.release.cards import read_results
-from lda_model.inference.faces import FaceDetector, to_crop_coords, crop_window, crop_square
+from lda_model.inference.faces import FaceDetector, FaceModelError, to_crop_coords, crop_window, crop_square
 from lda_model.inference.gradcam import POST_HOC
 from lda_model.inference.landmarks import attention_by_region, describe_regions
 from lda_model.inference.pairs import compare_analyses, summary
@@ -294,7 +294,10 @@ def _lab_face(source, a: VideoAnalysis | None, track, k, weights):
         if p.crops.shape[1] != size:
             raise _fail("The analysed clip was cut for other weights; analyse it again with these weights.")
         return detector, p.crops, p.crop_landmarks
-    return detector, *bundled_face_clip(size, detector.config.clip_length)
+    try:
+        return detector, *bundled_face_clip(size, detector.config.clip_length)
+    except FaceModelError as err:  # the landmarker is missing or broken: say so, keep serving
+        raise _fail(f"The face model could not be loaded: {err}") from None
 
 
 def run_defect(source, a: VideoAnalysis | None, track, k, weights, kind, strength, x0, y0, x1, y1):
@@ -364,7 +367,11 @@ def run_forgeries(weights: str, temporal: str, seed: float, rows: float) -> tupl
     if seed is None or not 0 <= seed < 2**32:
         raise _fail("The seed must be a whole number from 0 to 4294967295.")
     mode = None if temporal == "any" else temporal
-    forged = gallery.forge_rows(bundled_face_segment(), int(rows), np.random.default_rng(int(seed)), "self_blend", mode)
+    try:
+        segments = bundled_face_segment()
+    except FaceModelError as err:
+        raise _fail(f"The face model could not be loaded: {err}") from None
+    forged = gallery.forge_rows(segments, int(rows), np.random.default_rng(int(seed)), "self_blend", mode)
     try:
         scores = gallery.score_rows(detector, forged)
     except ValueError as err:

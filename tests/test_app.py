@@ -548,3 +548,18 @@ def test_the_png_export_holds_the_first_panel_the_analyze_tab_shows(face_clip, t
     monkeypatch.setattr(ui, "spatial_panels", lambda a, p: ([], None))
     with pytest.raises(ui.gr.Error, match="no attention maps"):
         ui.export_point(a, a.main_track, 1)
+
+
+def test_a_broken_face_model_is_a_message_in_the_labs(tiny_weights, monkeypatch):
+    from app import ui
+    from lda_model.inference.faces import FaceModelError
+
+    def broken(*_):
+        raise FaceModelError("missing file assets/models/face_landmarker.task")
+
+    monkeypatch.setattr(ui, "bundled_face_clip", broken)
+    monkeypatch.setattr(ui, "bundled_face_segment", broken)
+    with pytest.raises(ui.gr.Error, match="face model could not be loaded: missing file"):
+        ui._lab_face("bundled photo", None, None, 0, str(tiny_weights))
+    with pytest.raises(ui.gr.Error, match="face model could not be loaded"):
+        ui.run_forgeries(str(tiny_weights), "any", 0, 2)

@@ -215,3 +215,15 @@ def test_localization_report_measures_a_forgery_map_head_like_the_other_maps(tin
         assert "forgery_map" in r["blend_attention"] and 0 <= r["forgery_map_rise_rate"] <= 1
         assert all("forgery_map_rise_rate" in r["per_defect"][d] for d in r["per_defect"])
     assert rec["blend_attention"]["forgery_map"] != rec["random_weights"]["blend_attention"]["forgery_map"]
+
+
+def test_a_broken_face_model_is_one_error_line_and_exit_2(monkeypatch, capsys):
+    from lda_model.evaluation import command
+    from lda_model.inference.faces import FaceModelError
+
+    def broken(argv):
+        raise FaceModelError("checksum mismatch")
+
+    monkeypatch.setattr(command, "run", broken)
+    assert command.main(["synthetic", "--data", "cache/none", "--weights", "default"]) == 2
+    assert capsys.readouterr().err == "error: checksum mismatch\n"

@@ -14,6 +14,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 
 import torch
 
+from ..inference.faces import FaceModelError
 from ..inference.weights import WeightsError, load_detector
 from .detection import evaluate_detection
 from .localization import localization_report
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     as_json = parse_args(argv)[1].json
     try:
         result = run(argv)
-    except (WeightsError, ValueError, OSError) as err:
+    except (WeightsError, FaceModelError, ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     if as_json:
