@@ -77,17 +77,30 @@ def panel_figure(panels: Sequence[Sequence[dict]], grid: int, cols: int, titles:
 MAX_COLUMNS = 3  # panels per row: three stay readable on a 390 px phone screen, and side by side on a laptop
 
 
+def group_ranges(maps: np.ndarray, groups: Sequence[object] | None) -> list[tuple[float, float]]:
+    """(zmin, zmax) per map (m, g, g): maps of one group share their group's range, so they compare;
+    `groups` None is one group. Maps of different kinds (a gate, Grad-CAM divided by its peak) live on
+    different scales, and one range over both would wash out the lower one."""
+    keys = list(groups) if groups is not None else [0] * len(maps)
+    span = {key: (float(min(maps[i].min() for i in range(len(maps)) if keys[i] == key)),
+                  float(max(maps[i].max() for i in range(len(maps)) if keys[i] == key))) for key in set(keys)}
+    return [(span[key][0], span[key][1] + 1e-6) for key in keys]
+
+
 def attention_maps_figure(maps: np.ndarray, crop: np.ndarray, opacity: float = 0.55,
-                          title: str = "Spatial attention", names: Sequence[str] | None = None) -> go.Figure:
+                          title: str = "Spatial attention", names: Sequence[str] | None = None,
+                          groups: Sequence[object] | None = None) -> go.Figure:
     """m maps (m, g, g) as per-patch heatmaps over the face crop (S, S, 3), one panel each, at most
-    `MAX_COLUMNS` to a row."""
+    `MAX_COLUMNS` to a row. Maps with equal `groups` keys share a colour scale (`group_ranges`; default:
+    one for all); the colour bar is drawn only when there is one scale (hover shows every value)."""
     m, g = maps.shape[0], maps.shape[-1]
     names = list(names or [f"map {k + 1}" for k in range(m)])
     cols = min(m, MAX_COLUMNS)
     rows = -(-m // cols)
-    lo, hi = float(maps.min()), float(maps.max())
+    ranges = group_ranges(maps, groups)
+    one_scale = len(set(ranges)) == 1
     face = _crop_image(crop, g)
-    panels = [[face, _heat(maps[k], opacity, lo, hi + 1e-6, k == m - 1, names[k])] for k in range(m)]
+    panels = [[face, _heat(maps[k], opacity, *ranges[k], one_scale and k == m - 1, names[k])] for k in range(m)]
     return panel_figure(panels, g, cols, names, 11, 0.03, 0.08 if rows > 1 else 0.0,
                         title=dict(text=title, font=dict(size=13)), height=60 + 230 * rows,
                         margin=dict(l=10, r=10, t=60, b=10))

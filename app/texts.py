@@ -49,7 +49,9 @@ SPATIAL = Help(
          "gates, the activation and the forgery map are the model's outputs on the face as it is. The score beside "
          "a name is the lower of two measurements on people the model never saw: how well the map tells blended "
          "patches from the same patches of the real face (an AUC: 0.5 = not at all, 1 = perfectly) and how often it rises on a defect painted onto a real face (the "
-         "Defect lab). {measured} Hover a cell to see its row, column and value.",
+         "Defect lab). {measured} Each kind of map has its own colour scale (the gates share one), from its "
+         "darkest to its brightest patch, so compare patches within a panel; hover a cell to see its row, "
+         "column and value.",
 )
 
 TEMPORAL = Help(

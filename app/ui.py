@@ -151,6 +151,12 @@ def spatial_panels(a: VideoAnalysis, p) -> tuple[list[tuple[str, np.ndarray]], n
     return panels, described
 
 
+def scale_group(panel_name: str) -> str:
+    """The colour-scale group of a Spatial attention panel: the m gates share one scale (they compare),
+    every other map kind (activation, forgery map, each post-hoc map) has its own."""
+    return "gates" if panel_name.startswith("gate ") else panel_name.split(" · ")[0]
+
+
 def point_figures(a: VideoAnalysis | None, track: int | None, k: int, opacity: float):
     if a is None or track is None or track not in a.tracks:
         return None, None, None
@@ -161,7 +167,7 @@ def point_figures(a: VideoAnalysis | None, track: int | None, k: int, opacity: f
     if panels:
         regions = describe_regions(attention_by_region(described, p.crop_landmarks, p.crop.shape[0]))
         spatial = plots.attention_maps_figure(np.stack([m for _, m in panels]), p.crop, opacity,
-                                              names=[n for n, _ in panels],
+                                              names=[n for n, _ in panels], groups=[scale_group(n) for n, _ in panels],
                                               title=f"t = {p.time_s:.2f} s · p(fake) {p.fake_probability:.2f}<br>"
                                                     f"most attention: {regions}")  # two lines fit a phone
     temporal = None

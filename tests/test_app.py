@@ -563,3 +563,11 @@ def test_a_broken_face_model_is_a_message_in_the_labs(tiny_weights, monkeypatch)
         ui._lab_face("bundled photo", None, None, 0, str(tiny_weights))
     with pytest.raises(ui.gr.Error, match="face model could not be loaded"):
         ui.run_forgeries(str(tiny_weights), "any", 0, 2)
+
+
+def test_the_gates_share_a_colour_scale_and_other_maps_have_their_own():
+    from app.ui import scale_group
+
+    names = ["Grad-CAM · 0.92", "gate 1 · 0.68", "gate 2", "activation", "forgery map · 0.91", "Grad-CAM, two scales"]
+    assert [scale_group(n) for n in names] == ["Grad-CAM", "gates", "gates", "activation", "forgery map",
+                                              "Grad-CAM, two scales"]

@@ -22,6 +22,17 @@ def test_attention_maps_figure_one_panel_per_map_on_the_real_grid():
     assert len({(h.zmin, h.zmax) for h in heats}) == 1
 
 
+def test_map_kinds_get_their_own_colour_scale_and_a_group_shares_one():
+    maps = np.stack([np.full((4, 4), 0.2), np.full((4, 4), 0.4), np.linspace(0, 1, 16).reshape(4, 4)])
+    maps[0, 0, 0] = 0.1
+    fig = plots.attention_maps_figure(maps, np.zeros((32, 32, 3), np.uint8), groups=["gates", "gates", "cam"])
+    heats = [t for t in fig.data if isinstance(t, go.Heatmap)]
+    assert heats[0].zmin == heats[1].zmin == 0.1 and heats[0].zmax == heats[1].zmax
+    assert heats[2].zmin == 0.0 and abs(heats[2].zmax - 1.0) < 1e-5
+    assert not any(h.showscale for h in heats)  # two scales: no single colour bar would be true
+    assert plots.attention_maps_figure(maps, np.zeros((32, 32, 3), np.uint8)).data[-1].showscale
+
+
 def test_temporal_figure_grid_and_residuals():
     rng = np.random.default_rng(1)
     temporal = rng.random((2, 4, 14, 14))
