@@ -295,7 +295,9 @@ def test_variant_picker_offers_exactly_the_bundled_variants_and_clears_on_error(
 
     choices = variant_choices()
     names = [n for _, n in choices]
-    assert len(names) == len(set(names)) and set(names) <= set(service.available_weights())
+    tables = {*service.PAPER_VARIANTS["m"].values(), *service.PAPER_VARIANTS["n"].values()}
+    assert len(names) == len(set(names)) and set(names) == tables & set(service.available_weights())
+    assert set(names) == tables  # this copy bundles all of Tables VI-VII
     assert names.count(service.PAPER_VARIANTS["m"][4]) == 1  # the full model once, not per table
     a = analyze_video(face_clip, tiny_detector, num_points=3)
     md, spatial, temporal = run_mn(str(face_clip), a, a.main_track, 0, "no_such_variant", 3)

@@ -69,8 +69,8 @@ def test_bundled_checkpoint(name):
     assert (training["init"] == "scratch") == ("init: random" in card)
     assert (training["init"] == "imagenet") == pretrained
     assert DEGRADATION_LIMIT in card.split("## Limits")[1]  # the Limits say what it never saw
-    assert 0.0 <= results[("synthetic-test", "auc")] <= 1.0
-    assert 0.0 <= results[("synthetic-val", "auc")] <= 1.0
+    # a shipped checkpoint has learned the synthetic task on people it never saw (chance is 0.5)
+    assert results[("synthetic-test", "auc")] >= 0.8 and results[("synthetic-val", "auc")] >= 0.8
     with torch.inference_mode():
         out = model(torch.zeros(1, cfg.clip_length, 3, cfg.backbone_size, cfg.backbone_size))
     assert torch.isfinite(out.logits).all()
@@ -90,8 +90,10 @@ def test_default_is_the_pretrained_preset_and_measured_on_the_benchmarks():
     results = read_results(WEIGHTS_DIR / "default")
     for ds in ("external-benchmarks", "external-benchmarks-FF++", "external-benchmarks-Celeb-DF",
                "external-benchmarks-DFDC"):
-        assert 0.0 <= results[(ds, "auc")] <= 1.0
-        assert results[(ds, "auc_ci95_lo")] <= results[(ds, "auc")] <= results[(ds, "auc_ci95_hi")]
+        # a bootstrap interval around the measured AUC, not a point: ~40 clips cannot pin it down
+        assert results[(ds, "auc_ci95_lo")] < results[(ds, "auc")] < results[(ds, "auc_ci95_hi")]
+    card = (WEIGHTS_DIR / "default" / "README.md").read_text()
+    assert "--labels ../shared/data/external_dev/LABELS.tsv --groups benchmarks" in card  # with its command
 
 
 def test_readme_and_results_tables_are_the_cards_tables():

@@ -62,7 +62,7 @@ class WeightsError(ValueError):
 @dataclass(frozen=True)
 class WeightsInfo:
     source: str  # what the user asked for
-    kind: str  # "local" | "bundled" | "hub" (| "ensemble": evaluate --weights A --weights B)
+    kind: str  # "local" | "bundled" | "hub"
     location: str  # folder path or repo id
     revision: str | None = None
 
