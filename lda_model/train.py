@@ -322,7 +322,20 @@ def start_model(cfg: LDAConfig, backbone_weights: str | None, init: str | None, 
         fresh = init_from(model, init)
         if verbose:
             print(f"initialised from {init}; fresh: {fresh}", flush=True)
+            note = init_warning(len(fresh), len(model.state_dict()), init)
+            if note:
+                print(note, file=sys.stderr, flush=True)
     return model
+
+
+def init_warning(fresh: int, total: int, init: str) -> str | None:
+    """A warning when `--init` filled less than half of the network: the checkpoint is another
+    architecture (e.g. `--preset lite`, an Xception, from the EfficientNet `default`), so the run is
+    mostly from scratch."""
+    if fresh * 2 <= total:
+        return None
+    return (f"warning: {init} filled only {total - fresh} of {total} tensors: its architecture differs from "
+            f"this preset's, so most of the network starts from random weights (check --preset)")
 
 
 def make_datasets(data: str, cfg: LDAConfig, epoch_size: int, val_size: int, seed: int, mask_loss: bool,

@@ -84,6 +84,14 @@ def test_a_cache_of_smaller_crops_than_the_input_is_warned_about():
     assert "160-px" in note and "398 px" in note and "--crop 398" in note
 
 
+def test_an_init_from_another_architecture_is_warned_about():
+    from lda_model.train import init_warning
+
+    assert init_warning(3, 300, "assets/weights/default") is None and init_warning(150, 300, "x") is None
+    note = init_warning(290, 300, "assets/weights/default")
+    assert "only 10 of 300 tensors" in note and "assets/weights/default" in note and "--preset" in note
+
+
 def test_freeze_except_trains_only_the_named_part_and_keeps_batchnorm_statistics(tiny_config):
     from lda_model.train import freeze_except
 
