@@ -39,7 +39,8 @@ MAX_DURATION_S = float(os.environ.get("LDA_MAX_DURATION_S", "600"))
 MAX_FRAMES = int(os.environ.get("LDA_MAX_FRAMES", "36000"))
 TIME_LIMIT_S = float(os.environ.get("LDA_TIME_LIMIT_S", "180"))
 DEFAULT_POINTS = int(os.environ.get("LDA_POINTS", "32"))
-MAX_POINTS = 64  # the points slider's end: more points cost time on a shared Space without a steadier score
+# the points slider's end: more points cost time on a shared Space without a steadier score (or LDA_POINTS, if larger)
+MAX_POINTS = max(64, DEFAULT_POINTS)
 CACHE_CLIP_LENGTH = MAX_CLIP_LENGTH  # crops for t..t+5 are cached, so every n in 2..5 reuses one face track
 
 COMPONENT_VARIANTS = TABLE_V  # the paper's Table V, as bundled checkpoints (lda_model.inference.weights)

@@ -65,8 +65,9 @@ TEMPORAL = Help(
 ABLATION = Help(
     short="The same face, run through versions of the detector with one part removed or changed, as in the "
           "paper's Tables V–VII. The paper's own numbers are shown beside ours.",
-    more="The face tracks are cached, so a variant with the same input size as the last one re-runs only the "
-         "model; a different input size (Tables VI–VII's Xception series) finds the faces again. *Components* is Table V; *m* (number of attention "
+    more="Faces are found once per clip and input size, so a variant re-runs only the model once its input "
+         "size has been seen (Tables VI–VII's Xception series takes another size than `default`). "
+         "*Components* is Table V; *m* (number of attention "
          "maps) and *n* (following frames) are Tables VI and VII. Within a table the variants share one recipe "
          "and each changes one thing: Table V is the bundled `default` (ImageNet EfficientNet-Lite0) with a "
          "branch off; Tables VI–VII are still an earlier series (a narrow Xception trained from scratch, "

@@ -412,14 +412,17 @@ def _download(name: str, data: bytes) -> str:
 
 
 def export_point(a: VideoAnalysis | None, track, k) -> tuple[str, str]:
-    """The selected point's face and the first map of its Spatial attention panel (the one the card measures
-    best, named in the caption) as a PNG, with verdict, checkpoint and point, and the analysis as JSON."""
+    """The selected point's face and the Spatial attention panel's first map (the one the card measures best;
+    the mean gate when the gates come first, as without a card) as a PNG, titled with its name, with verdict,
+    checkpoint and point in the caption, and the analysis as JSON."""
     track, k = _selected_point(a, track, k)
     p = a.tracks[track][k]
-    panels, _ = spatial_panels(a, p)
+    panels, described = spatial_panels(a, p)
     if not panels:
         raise _fail("This checkpoint has no attention maps to export.")
     name, first = panels[0]
+    if name.startswith("gate "):  # the gates come first: their score was measured on their mean, so export that
+        name, first = "mean gate" + name[len("gate 1"):], described
     caption = [f"{a.label} - fake probability {a.fake_probability:.2f} - weights {Path(a.weights).name}",
                f"face {track}, analysis point {k + 1} of {len(a.tracks[track])} (t = {p.time_s:.2f} s)"]
     png = figures.png_bytes(figures.map_figure(p.crop, first, caption, name))

@@ -21,6 +21,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 
 import torch
 
+from lda_model.arguments import positive_int
 from lda_model.data.animation import animate, load_face_photo, write_video
 from lda_model.inference.pipeline import analyze_video, analyze_videos
 from lda_model.inference.weights import load_detector
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.batch", description=__doc__.split("\n\n")[0])
     p.add_argument("--clips", type=int, default=6)
     p.add_argument("--seconds", type=float, default=10.0)
-    p.add_argument("--points", type=int, default=32)
+    p.add_argument("--points", type=positive_int, default=32)
     p.add_argument("--weights", default=None)
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)

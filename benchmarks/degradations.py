@@ -33,6 +33,7 @@ import numpy as np
 from lda_model.inference.pipeline import DEFAULT_THRESHOLD, analyze_video
 from lda_model.evaluation.conditions import degrade_frame as damage
 from lda_model.data.prepare import clip_splits
+from lda_model.arguments import positive_int
 from lda_model.data.animation import animate, load_face_photo, write_video
 from lda_model.inference.video import VIDEO_EXTS, VideoError, iter_frames, probe_video
 from lda_model.inference.weights import load_detector
@@ -110,7 +111,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--split", default=None, help="with --manifest: e.g. val,test (identities never trained on)")
     p.add_argument("--weights", default=None)
     p.add_argument("--frames", type=int, default=150, help="first frames of each clip (default 150)")
-    p.add_argument("--points", type=int, default=16, help="analysis points per clip (default 16)")
+    p.add_argument("--points", type=positive_int, default=16, help="analysis points per clip (default 16)")
     p.add_argument("--json", action="store_true")
     return p.parse_args(argv)
 

@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from lda_model.arguments import positive_int
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -34,7 +36,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.load", description=__doc__.split("\n\n")[0])
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--concurrency", type=int, default=8)
-    p.add_argument("--points", type=int, default=16)
+    p.add_argument("--points", type=positive_int, default=16)
     p.add_argument("--weights", default=None)
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)

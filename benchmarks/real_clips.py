@@ -23,6 +23,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 import numpy as np
 
 from lda_model.inference.pipeline import analyze_video
+from lda_model.arguments import positive_int
 from lda_model.data.prepare import clip_splits
 from lda_model.inference.video import VIDEO_EXTS, VideoError
 from lda_model.inference.weights import load_detector
@@ -40,7 +41,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.real_clips", description=__doc__.split("\n\n")[0])
     p.add_argument("folder")
     p.add_argument("--weights", default=None)
-    p.add_argument("--points", type=int, default=32)
+    p.add_argument("--points", type=positive_int, default=32)
     p.add_argument("--json", action="store_true")
     p.add_argument("--manifest", default=None, help="identities for a per-split summary")
     args = p.parse_args(argv)

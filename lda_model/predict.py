@@ -27,16 +27,10 @@ import logging
 import os
 import sys
 
+from .arguments import positive_int
+
 os.environ.setdefault("GLOG_minloglevel", "2")  # keep MediaPipe's C++ logging off the terminal
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-
-def positive_int(text: str) -> int:
-    """argparse type: an integer >= 1 (argparse turns the ValueError into a usage error, exit 2)."""
-    value = int(text)
-    if value < 1:
-        raise ValueError(text)
-    return value
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -351,7 +351,7 @@ def make_datasets(data: str, cfg: LDAConfig, epoch_size: int, val_size: int, see
     except ValueError as err:  # e.g. --synth-share 0 on a cache without labelled fakes
         raise SystemExit(f"error: {err}") from None
     note = upscale_warning(train.store.crops[0].shape[2], cfg.backbone_size, data)
-    if note:
+    if note and os.environ.get("RANK", "0") == "0":  # once, not per DDP process
         print(note, file=sys.stderr, flush=True)
     return train, val
 

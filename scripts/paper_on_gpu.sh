@@ -2,6 +2,8 @@
 # Train and evaluate the paper preset on one rented GPU inside a fixed wall time.
 #
 #   python -m tools.cache_pack pack cache/real_faces packed/real_faces     # here: 829 MB -> 57 MB
+#   (160-px crops, upscaled to the paper preset's 398 px, as train warns: a 398-px pack would be ~6x larger
+#   than a rented machine's 64 MiB transfer; a cache prepared with --crop 398 there avoids the upscaling)
 #   bash scripts/paper_on_gpu.sh packed/real_faces results/ 5                  # there: 5 min of training
 #
 # Steps: unpack the packed cache; measure the model's and the data pipeline's clips/s

@@ -530,6 +530,8 @@ def test_an_example_click_analyzes_with_the_loaded_checkpoint_and_points(monkeyp
     assert len(runs) == 2, "the Analyze button and an example click"
     button, example = ([c._id for c in f.inputs] for f in runs)
     assert example == button and len(example) == 3  # video, the loaded weights' state, the points slider
+    loads = [f for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "load_example"]
+    assert [[c._id for c in f.outputs] for f in loads] == [button[:1]]  # a click fills in the video, nothing else
 
 
 def test_the_png_export_holds_the_first_panel_the_analyze_tab_shows(face_clip, tiny_weights, monkeypatch):
@@ -547,6 +549,11 @@ def test_the_png_export_holds_the_first_panel_the_analyze_tab_shows(face_clip, t
                         or np.zeros((8, 8, 3), np.uint8))
     ui.export_point(a, a.main_track, 1)
     assert drawn["title"] == "Grad-CAM · 0.90" and np.allclose(drawn["map"], 0.3)
+    mean = np.full((7, 7), 0.6)  # the gates first (no card, or a card that ranks them best): their mean is exported
+    monkeypatch.setattr(ui, "spatial_panels", lambda a, p: ([("gate 1 · 0.72", np.zeros((7, 7))),
+                                                              ("gate 2", np.ones((7, 7)))], mean))
+    ui.export_point(a, a.main_track, 1)
+    assert drawn["title"] == "mean gate · 0.72" and drawn["map"] is mean
     monkeypatch.setattr(ui, "spatial_panels", lambda a, p: ([], None))
     with pytest.raises(ui.gr.Error, match="no attention maps"):
         ui.export_point(a, a.main_track, 1)
@@ -562,7 +569,7 @@ def test_a_broken_face_model_is_a_message_in_the_labs(tiny_weights, monkeypatch)
     monkeypatch.setattr(ui, "bundled_face_clip", broken)
     monkeypatch.setattr(ui, "bundled_face_segment", broken)
     with pytest.raises(ui.gr.Error, match="face model could not be loaded: missing file"):
-        ui._lab_face("bundled photo", None, None, 0, str(tiny_weights))
+        ui._lab_face("bundled face", None, None, 0, str(tiny_weights))
     with pytest.raises(ui.gr.Error, match="face model could not be loaded"):
         ui.run_forgeries(str(tiny_weights), "any", 0, 2)
 

@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# each layer may import itself and the layers before it; `paths` is below them all, the CLIs above
-LAYERS = ["paths", "model", "inference", "data", "evaluation", "release", "cli"]
+# each layer may import itself and the layers before it; `paths` and `arguments` (argparse types) are below
+# them all, the CLIs above
+LAYERS = ["paths", "arguments", "model", "inference", "data", "evaluation", "release", "cli"]
 FORBIDDEN = ("gradio", "plotly", "app", "tools", "benchmarks")
 
 

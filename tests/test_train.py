@@ -84,6 +84,16 @@ def test_a_cache_of_smaller_crops_than_the_input_is_warned_about():
     assert "160-px" in note and "398 px" in note and "--crop 398" in note
 
 
+def test_training_on_a_cache_of_smaller_crops_warns_once(tiny_cache, tiny_config, capsys):
+    from lda_model.train import make_datasets
+
+    args = dict(epoch_size=4, val_size=4, seed=0, mask_loss=False, synth_share=None, regions="whole")
+    make_datasets(str(tiny_cache), tiny_config, **args)  # 72-px crops, a 64-px input
+    assert "warning" not in capsys.readouterr().err
+    make_datasets(str(tiny_cache), tiny_config.replace(backbone_size=96), **args)
+    assert capsys.readouterr().err.count("72-px crops, the model takes 96 px") == 1
+
+
 def test_an_init_from_another_architecture_is_warned_about():
     from lda_model.train import init_warning
 

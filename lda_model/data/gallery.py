@@ -21,6 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..inference.faces import FaceModelError
 from .forgery import TEMPORAL_MODES, forge_clip, wants_swap
 from ..model.config import MAX_CLIP_LENGTH
 from ..paths import EXAMPLES_DIR
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--rows must be at least 1")
     try:
         segments = cache_segments(args.data, args.split) if args.data else bundled_segments()
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, FaceModelError) as e:  # the bundled clip is tracked with the face landmarker
         print(f"error: {e}", file=sys.stderr)
         return 1
     rows = forge_rows(segments, args.rows, np.random.default_rng(args.seed), args.kind, args.temporal)

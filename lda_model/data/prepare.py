@@ -13,7 +13,9 @@ the first `--length`, for motion as calm as a tracked clip's). `--labels TSV` ad
 label file (`python -m lda_model.data.labels`) with their label (the index's `label`: 1 = a fake to
 train on as it is), group and split (fixed by the file, `splits.resolve_splits`); for example
 
-    python -m lda_model.data.prepare --labels /data/FaceForensics++/labels.tsv --out cache/ffpp
+    python -m lda_model.data.prepare --labels /data/FaceForensics++/labels.tsv --crop 398 --out cache/ffpp
+
+(`--crop`: the side of the model's input, 398 for the paper preset; the default 160 is `default`'s.)
 
 Otherwise identities come from the manifest's `identity` column
 (the file stem without one) and decide an identity-disjoint split, stratified by kind

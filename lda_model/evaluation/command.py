@@ -16,6 +16,7 @@ import torch
 
 from ..inference.faces import FaceModelError
 from ..inference.weights import WeightsError, load_detector
+from ..arguments import positive_int
 from .detection import evaluate_detection
 from .localization import localization_report
 from .synthetic import evaluate_synthetic
@@ -36,7 +37,7 @@ def parse_args(argv: list[str]) -> tuple[str, argparse.Namespace]:
     p.add_argument("--weights", default=None,
                    help="checkpoint folder, bundled name or Hub repo (default: the bundled default)")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--points", type=int, default=16, help="analysis points per clip (default 16)")
+    p.add_argument("--points", type=positive_int, default=16, help="analysis points per clip (default 16)")
     if mode == "detection":
         p.add_argument("--videos", default=None, help="only clips under this folder")
         p.add_argument("--labels", required=True)
@@ -79,8 +80,8 @@ def _on_device(detector, name: str):
 
 
 def run(argv: list[str]) -> dict:
-    """The evaluation a command line asks for, as its result dict (what `--json` prints). WeightsError or
-    ValueError for bad input; `release` calls this with the very arguments its card prints."""
+    """The evaluation a command line asks for, as its result dict (what `--json` prints). WeightsError,
+    FaceModelError (the face landmarker cannot load) or ValueError for bad input; `release` calls this with the very arguments its card prints."""
     mode, a = parse_args(argv)
     detector, info = load_detector(a.weights)
     if mode == "detection":

@@ -224,7 +224,7 @@ class PointResult:
         gating map (spatial maps and temporal guide), which localizes blended patches better than the
         modules' raw activation on held-out forgeries (`evaluate localization --data`, in the default's
         card); the activation for a model without gates; None without attention. The app's Analyze tab
-        shows and exports first whichever map the card measures best (Grad-CAM for `default`)."""
+        shows and exports first whichever map the card measures best (for `default` a post-hoc one)."""
         gates = [m.mean(0) for m in (self.spatial_maps, self.temporal_guide) if m is not None]
         return np.mean(gates, 0) if gates else self.module_activation
 

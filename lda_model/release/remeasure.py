@@ -20,6 +20,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..arguments import positive_int
 from ..inference.weights import resolve_source
 from .cards import has_measured, replace_measured
 from .ship import Measured, measure_localization, measured_line
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", required=True, help="the prepare cache whose test split gives the blend patch AUCs")
     p.add_argument("--videos", required=True, help="real clips for the Fig. 8 defects")
     p.add_argument("--manifest", default=None, help="keeps the clips of val + test identities only")
-    p.add_argument("--points", type=int, default=16)
+    p.add_argument("--points", type=positive_int, default=16)
     args = p.parse_args(argv)
     try:
         res = remeasure_localization(args.weights, Path(args.data), args.videos, args.manifest, args.points)

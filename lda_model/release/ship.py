@@ -29,6 +29,7 @@ os.environ.setdefault("GLOG_minloglevel", "2")
 from .cards import write_card
 from ..inference.gradcam import POST_HOC
 from ..model.config import LDAConfig
+from ..arguments import positive_int
 from ..model.detector import LDADetector
 from ..paths import WEIGHTS_DIR
 
@@ -437,7 +438,7 @@ def main(argv=None) -> int:
     p.add_argument("--manifest", default=None)
     p.add_argument("--out", default=str(WEIGHTS_DIR))
     p.add_argument("--note", default="", help="extra sentence for the card (e.g. fine-tuned from default)")
-    p.add_argument("--points", type=int, default=16)
+    p.add_argument("--points", type=positive_int, default=16)
     args = p.parse_args(argv)
 
     run, data, dest = Path(args.run), Path(args.data), Path(args.out) / args.name
