@@ -82,8 +82,10 @@ def group_ranges(maps: np.ndarray, groups: Sequence[object] | None) -> list[tupl
     `groups` None is one group. Maps of different kinds (a gate, Grad-CAM divided by its peak) live on
     different scales, and one range over both would wash out the lower one."""
     keys = list(groups) if groups is not None else [0] * len(maps)
-    span = {key: (float(min(maps[i].min() for i in range(len(maps)) if keys[i] == key)),
-                  float(max(maps[i].max() for i in range(len(maps)) if keys[i] == key))) for key in set(keys)}
+    span: dict[object, tuple[float, float]] = {}
+    for key, m in zip(keys, maps):
+        lo, hi = span.get(key, (np.inf, -np.inf))
+        span[key] = (min(lo, float(m.min())), max(hi, float(m.max())))
     return [(span[key][0], span[key][1] + 1e-6) for key in keys]
 
 

@@ -78,6 +78,11 @@ def _fail(err: Exception | str) -> gr.Error:
     return gr.Error(str(err), print_exception=False)
 
 
+def _no_face_model(err: FaceModelError) -> gr.Error:
+    """The landmarker is missing or broken: the labs say so and the app keeps serving."""
+    return _fail(f"The face model could not be loaded: {err}")
+
+
 # --- Analyze --------------------------------------------------------------------------------
 def verdict_markdown(a: VideoAnalysis) -> str:
     if a.main_track is None:
@@ -302,8 +307,8 @@ def _lab_face(source, a: VideoAnalysis | None, track, k, weights):
         return detector, p.crops, p.crop_landmarks
     try:
         return detector, *bundled_face_clip(size, detector.config.clip_length)
-    except FaceModelError as err:  # the landmarker is missing or broken: say so, keep serving
-        raise _fail(f"The face model could not be loaded: {err}") from None
+    except FaceModelError as err:
+        raise _no_face_model(err) from None
 
 
 def run_defect(source, a: VideoAnalysis | None, track, k, weights, kind, strength, x0, y0, x1, y1):
@@ -376,7 +381,7 @@ def run_forgeries(weights: str, temporal: str, seed: float, rows: float) -> tupl
     try:
         segments = bundled_face_segment()
     except FaceModelError as err:
-        raise _fail(f"The face model could not be loaded: {err}") from None
+        raise _no_face_model(err) from None
     forged = gallery.forge_rows(segments, int(rows), np.random.default_rng(int(seed)), "self_blend", mode)
     try:
         scores = gallery.score_rows(detector, forged)
@@ -421,8 +426,9 @@ def export_point(a: VideoAnalysis | None, track, k) -> tuple[str, str]:
     if not panels:
         raise _fail("This checkpoint has no attention maps to export.")
     name, first = panels[0]
-    if name.startswith("gate "):  # the gates come first: their score was measured on their mean, so export that
-        name, first = "mean gate" + name[len("gate 1"):], described
+    if scale_group(name) == "gates":  # the gates come first: their score was measured on their mean, so export that
+        _, sep, score = name.partition(" · ")
+        name, first = f"mean gate{sep}{score}", described
     caption = [f"{a.label} - fake probability {a.fake_probability:.2f} - weights {Path(a.weights).name}",
                f"face {track}, analysis point {k + 1} of {len(a.tracks[track])} (t = {p.time_s:.2f} s)"]
     png = figures.png_bytes(figures.map_figure(p.crop, first, caption, name))

@@ -1,7 +1,7 @@
 """Train an LDA detector on real faces + synthesized forgeries, or on a dataset's real and fake clips.
 
-    python -m lda_model.train --preset lite0 --data cache/real_faces --out runs/default   # the full recipe: docs/training.md
-    python -m lda_model.train --preset paper --data cache/ffpp --out runs/ffpp   # labelled fakes (prepare --labels --crop 398)
+    python -m lda_model.train --preset lite0 --data cache/real_faces --out runs/default   # recipe: docs/training.md
+    python -m lda_model.train --preset paper --data cache/ffpp --out runs/ffpp   # prepare --labels ... --crop 398
     python -m lda_model.train --preset lite0 --num-maps 2 --init assets/weights/default --data ... --out runs/m2
     torchrun --nproc_per_node 2 -m lda_model.train --preset lite --data ... --out ...   # DDP
 
@@ -340,8 +340,9 @@ def init_warning(fresh: int, total: int, init: str) -> str | None:
 
 def make_datasets(data: str, cfg: LDAConfig, epoch_size: int, val_size: int, seed: int, mask_loss: bool,
                   synth_share: float | None, regions: str, compress: float = 0.0,
-                  colour_match: float = 0.0) -> tuple[SynthClips, SynthClips]:
-    """The training and validation datasets; SystemExit with the reason when the cache cannot serve them."""
+                  colour_match: float = 0.0, verbose: bool = True) -> tuple[SynthClips, SynthClips]:
+    """The training and validation datasets; SystemExit with the reason when the cache cannot serve them.
+    `verbose` (the main process) warns about a cache of crops smaller than the input."""
     try:
         train = SynthClips(SegmentStore(data, "train", labels=(0, 1)), cfg.clip_length, cfg.backbone_size, epoch_size,
                            seed=seed, mean=cfg.mean, std=cfg.std, mask_grid=cfg.grid_size if mask_loss else None,
@@ -351,7 +352,7 @@ def make_datasets(data: str, cfg: LDAConfig, epoch_size: int, val_size: int, see
     except ValueError as err:  # e.g. --synth-share 0 on a cache without labelled fakes
         raise SystemExit(f"error: {err}") from None
     note = upscale_warning(train.store.crops[0].shape[2], cfg.backbone_size, data)
-    if note and os.environ.get("RANK", "0") == "0":  # once, not per DDP process
+    if note and verbose:
         print(note, file=sys.stderr, flush=True)
     return train, val
 
@@ -518,7 +519,7 @@ def main(argv=None) -> int:
         restrict_training(model, args.train_only, is_main)
     net = torch.nn.parallel.DistributedDataParallel(model) if distributed else model
     train, val = make_datasets(args.data, cfg, args.epoch_size, args.val_size, args.seed, args.mask_loss > 0,
-                               args.synth_share, args.forgery_regions, args.compress, args.colour_match)
+                               args.synth_share, args.forgery_regions, args.compress, args.colour_match, is_main)
     args.synth_share = train.synth_share  # the effective probability, saved with the run for its model card
     if is_main:
         print(f"train split: {len(train.store.real_segments)} real segments, {len(train.store.fake_segments)} of "

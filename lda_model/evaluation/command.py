@@ -81,7 +81,8 @@ def _on_device(detector, name: str):
 
 def run(argv: list[str]) -> dict:
     """The evaluation a command line asks for, as its result dict (what `--json` prints). WeightsError,
-    FaceModelError (the face landmarker cannot load) or ValueError for bad input; `release` calls this with the very arguments its card prints."""
+    FaceModelError (the face landmarker cannot load) or ValueError for bad input; `release` calls this
+    with the very arguments its card prints."""
     mode, a = parse_args(argv)
     detector, info = load_detector(a.weights)
     if mode == "detection":

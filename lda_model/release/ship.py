@@ -27,9 +27,9 @@ from pathlib import Path
 os.environ.setdefault("GLOG_minloglevel", "2")
 
 from .cards import write_card
+from ..arguments import positive_int
 from ..inference.gradcam import POST_HOC
 from ..model.config import LDAConfig
-from ..arguments import positive_int
 from ..model.detector import LDADetector
 from ..paths import WEIGHTS_DIR
 
