@@ -11,18 +11,39 @@ Subpackages, each importing only the ones before it (docs/architecture.md):
 Importing this package loads no model and downloads nothing.
 """
 
-from .model.attention import LDAAttention, LDAModules, guide_features, motion_residuals, patchify
-from .model.config import LDAConfig
-from .model.detector import LDADetector, LDAOutput, UnsafeWeightsError
+from __future__ import annotations
 
-__all__ = [
-    "LDAAttention",
-    "LDAConfig",
-    "LDADetector",
-    "LDAModules",
-    "LDAOutput",
-    "UnsafeWeightsError",
-    "guide_features",
-    "motion_residuals",
-    "patchify",
-]
+import importlib
+from typing import TYPE_CHECKING
+
+# public name -> the submodule that defines it; imported on first use (PEP 562), so a CLI's --help or a
+# usage error answers in a fraction of a second instead of waiting for torch and timm to load
+_EXPORTS = {
+    "LDAAttention": ".model.attention",
+    "LDAModules": ".model.attention",
+    "guide_features": ".model.attention",
+    "motion_residuals": ".model.attention",
+    "patchify": ".model.attention",
+    "LDAConfig": ".model.config",
+    "LDADetector": ".model.detector",
+    "LDAOutput": ".model.detector",
+    "UnsafeWeightsError": ".model.detector",
+}
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from .model.attention import LDAAttention, LDAModules, guide_features, motion_residuals, patchify
+    from .model.config import LDAConfig
+    from .model.detector import LDADetector, LDAOutput, UnsafeWeightsError
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
