@@ -242,11 +242,12 @@ def run_components(video, a: VideoAnalysis | None, track, k, points):
 
 
 def variant_choices() -> list[tuple[str, str]]:
-    """(label, checkpoint) for exactly the bundled m / n variants of Tables VI-VII (m = 4, n = 3 once)."""
+    """(label, checkpoint) for exactly the bundled m / n variants of Tables VI-VII; a full model (m = 4, n = 3)
+    that is both tables' is listed once, under Table VI."""
     bundled = set(service.available_weights())
     choices = [(f"m = {m}, n = 3 · Table VI · {name}", name) for m, name in service.PAPER_VARIANTS["m"].items()]
     choices += [(f"m = 4, n = {n} · Table VII · {name}", name) for n, name in service.PAPER_VARIANTS["n"].items()
-                if n != 3]
+                if name not in service.PAPER_VARIANTS["m"].values()]
     return [(label, name) for label, name in choices if name in bundled]
 
 

@@ -14,11 +14,12 @@
 # not depend on how busy the machine was during its first epoch; only the variant's own setting
 # differs. `backbone_only` has no attention branch, so it trains without the mask loss.
 # Within one paper table the bundled variants share their full model's recipe (lda_model/inference/weights.py):
-# Table V (backbone_only, spatial_only, temporal_only) is this recipe's and has moved to assets/weights/ beside
-# `default`; Tables VI-VII are still the Xception series with `xception_lite` as full model. The seven m / n
-# variants wait in assets/weights/next/ (not listed by the app: bundled_weights() looks one level down only)
-# until all seven are there; then they replace the Xception ones together and MN_FULL becomes DEFAULT_WEIGHTS
-# (and app/texts.py's ABLATION and the README say so), never some of them, or one table would mix two recipes.
+# Tables V (backbone_only, spatial_only, temporal_only) and VI (m1, m2, m3, m5) are this recipe's and have moved
+# to assets/weights/ beside `default`; Table VII is still the Xception series with `xception_lite` as full model.
+# Its n variants wait in assets/weights/next/ (not listed by the app: bundled_weights() looks one level down
+# only) until all three are there; then they replace the Xception ones together and TABLE_VII_FULL becomes
+# DEFAULT_WEIGHTS (and app/texts.py's ABLATION and the README say so), never some of them, or the table would
+# mix two recipes.
 # Environment: DATA (cache/real_faces), RUNS (runs/variants), OUT (assets/weights/next), BUNDLED (assets/weights),
 # SHARED (../shared/data), PYTHON (the interpreter with the project installed).
 set -euo pipefail

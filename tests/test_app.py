@@ -253,8 +253,9 @@ def test_results_table_says_how_each_variant_trained():
     assert set(rows) <= set(VARIANT_TABLE) and "default" in rows
     assert all(len(r) == 7 for r in table)  # variant, table, trained, measured AUC/ACC, paper AUC/ACC
     assert rows["default"][2].endswith(" ep from ImageNet")  # the pretrained default
-    for name, row in rows.items():  # Table V is `default`'s recipe, Tables VI-VII still the Xception series
-        assert row[2].endswith(" ep from ImageNet" if row[1] == "V" else "from scratch"), row
+    for name, row in rows.items():  # Tables V-VI are `default`'s recipe, Table VII still the Xception series
+        assert row[2].endswith("from scratch" if row[1] == "VII" else " ep from ImageNet"), row
+    assert rows["default"][1] == "V/VI" and rows["m1"][1] == "VI" and rows["xception_lite"][1] == "VII"
     assert rows["default"][5] == rows["xception_lite"][5] == "0.999"  # the paper's full model beside both
 
 

@@ -13,7 +13,8 @@ from lda_model.release.cards import VARIANT_TABLE, benchmarks_markdown, read_res
 from lda_model.release.ship import DEGRADATION_LIMIT
 from lda_model.inference.faces import FACE_MODEL_SHA256
 from lda_model.inference.video import count_frames
-from lda_model.inference.weights import MN_FULL, TABLE_V, TABLE_V_FULL, TABLE_VI, TABLE_VII, bundled_weights
+from lda_model.inference.weights import (TABLE_V, TABLE_V_FULL, TABLE_VI, TABLE_VI_FULL, TABLE_VII, TABLE_VII_FULL,
+                                         bundled_weights)
 from lda_model.paths import WEIGHTS_DIR
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
@@ -36,7 +37,8 @@ def test_default_and_variants_are_bundled():
     assert set(VARIANT_TABLE) <= set(bundled_weights())
 
 
-@pytest.mark.parametrize("table, full", [(TABLE_V, TABLE_V_FULL), (TABLE_VI, MN_FULL), (TABLE_VII, MN_FULL)],
+@pytest.mark.parametrize("table, full", [(TABLE_V, TABLE_V_FULL), (TABLE_VI, TABLE_VI_FULL),
+                                         (TABLE_VII, TABLE_VII_FULL)],
                          ids=["V", "VI", "VII"])
 def test_each_paper_table_is_one_recipe(table, full):
     """Every variant of a table shares its full model's backbone, sizes and init: only its own change differs."""
