@@ -299,10 +299,22 @@ def test_variant_picker_offers_exactly_the_bundled_variants_and_clears_on_error(
     tables = {*service.PAPER_VARIANTS["m"].values(), *service.PAPER_VARIANTS["n"].values()}
     assert len(names) == len(set(names)) and set(names) == tables & set(service.available_weights())
     assert set(names) == tables  # this copy bundles all of Tables VI-VII
-    assert names.count(service.PAPER_VARIANTS["m"][4]) == 1  # the full model once, not per table
     a = analyze_video(face_clip, tiny_detector, num_points=3)
     md, spatial, temporal = run_mn(str(face_clip), a, a.main_track, 0, "no_such_variant", 3)
     assert "not bundled" in md and spatial is None and temporal is None
+
+
+def test_a_full_model_shared_by_tables_vi_and_vii_is_listed_once(monkeypatch):
+    from app import service
+    from app.ui import variant_choices
+
+    monkeypatch.setitem(service.PAPER_VARIANTS["n"], 3, service.PAPER_VARIANTS["m"][4])
+    monkeypatch.setattr(service, "available_weights", lambda: ["default", "m1", "n2", "n4", "n5", "xception_lite"])
+    choices = variant_choices()
+    names = [n for _, n in choices]
+    assert names.count("default") == 1 and "Table VI" in dict((n, l) for l, n in choices)["default"]
+    assert [n for n in names if n.startswith("n")] == ["n2", "n4", "n5"]
+    assert "m2" not in names and "xception_lite" not in names  # not bundled here / no longer a table's
 
 
 def test_every_panel_help_is_short_and_cites_no_cli_or_readme():

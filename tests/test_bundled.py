@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,8 @@ def test_bundled_checkpoint(name):
     assert getattr(cfg, expected[0]) == expected[1]
     assert all(p.dtype == torch.float32 for p in model.parameters())  # fp16 on disk, fp32 in memory
     card = (folder / "README.md").read_text()
+    # its reproduce commands point at this folder (or the card's THIS placeholder), never at a staging one
+    assert set(re.findall(r"--weights (\S+?)[`\s]", card)) <= {name, "THIS"} and "assets/weights/next" not in card
     pretrained = cfg.backbone_pretrained == "imagenet"
     assert "What it saw" in card and ("ImageNet-1k weights" if pretrained else "from scratch") in card
     results = read_results(folder)
