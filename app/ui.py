@@ -196,7 +196,7 @@ def run_analysis(video: str | None, weights: str, points: float, progress=gr.Pro
     n_points = len(a.tracks[track]) if track is not None else 1
     timeline, spatial, temporal = point_figures(a, track, 0, 0.55)
     tracks = [(f"face {t} ({len(v)} points)", t) for t, v in sorted(a.tracks.items())]
-    return (record, verdict_markdown(a), first_frame_with_boxes(a), timeline,
+    return (record, verdict_markdown(a), shown(first_frame_with_boxes(a), "faces"), timeline,
             gr.update(choices=tracks, value=track, visible=len(tracks) > 1),
             gr.update(maximum=max(n_points - 1, 0), value=0, visible=n_points > 1),
             spatial, temporal, a)
@@ -342,7 +342,7 @@ def run_defect(source, a: VideoAnalysis | None, track, k, weights, kind, strengt
     post_hoc = None if cam is None else plots.difference_figure(
         cam, r.cells, r.tampered, np.unravel_index(int(np.argmax(cam)), cam.shape),
         title=f"{POST_HOC[lab]}<br>tampered − original")  # two lines fit a narrow column
-    return r.original, outlined, both, lda, post_hoc, md
+    return shown(r.original, "original"), shown(outlined, "defect"), both, lda, post_hoc, md
 
 
 def run_condition(source, a: VideoAnalysis | None, track, k, weights, kind, strength):
@@ -361,7 +361,7 @@ def run_condition(source, a: VideoAnalysis | None, track, k, weights, kind, stre
     else:
         md += ("\n\nNo caution: the degraded face is still as bright and as sharp as 99 % of the training faces, "
                "so a verdict on it is shown without one, whatever its score.")
-    return r.original, r.degraded, md
+    return shown(r.original, "original"), shown(r.degraded, "degraded"), md
 
 
 # --- Training forgeries ---------------------------------------------------------------------
@@ -371,7 +371,7 @@ def bundled_face_segment() -> list:
     return gallery.bundled_segments()
 
 
-def run_forgeries(weights: str, temporal: str, seed: float, rows: float) -> tuple[np.ndarray, str]:
+def run_forgeries(weights: str, temporal: str, seed: float, rows: float) -> tuple[str, str]:
     try:
         detector, _ = service.get_detector(weights)
     except UserError as err:
@@ -392,7 +392,7 @@ def run_forgeries(weights: str, temporal: str, seed: float, rows: float) -> tupl
     for i, (row, (p_real, p_fake)) in enumerate(zip(forged, scores), 1):
         row["caption"] = f"{i}. {row['kind']}/{row['temporal']}  p(fake) {p_real:.2f} -> {p_fake:.2f}"
         lines.append(f"| {i} | {row['kind']} / {row['temporal']} | {p_real:.3f} | {p_fake:.3f} |")
-    return gallery.gallery_grid(forged, tile=160), "\n".join(lines)
+    return shown(gallery.gallery_grid(forged, tile=160), "forgeries"), "\n".join(lines)
 
 
 # --- Compare and take-away ----------------------------------------------------------------
@@ -417,6 +417,14 @@ def _download(name: str, data: bytes) -> str:
     return str(path)
 
 
+def shown(image: np.ndarray | None, name: str = "image") -> str | None:
+    """An RGB image for a gr.Image output, as a PNG file of its own. Gradio stores an array output in a cache
+    file named by its content and rewrites that file in place each time, so two sessions shown the same image
+    at once (a class clicking one demo) can cut each other's download short; a file path is copied into that
+    cache atomically instead."""
+    return None if image is None else _download(f"{name}.png", figures.png_bytes(image))
+
+
 def export_point(a: VideoAnalysis | None, track, k) -> tuple[str, str]:
     """The selected point's face and the Spatial attention panel's first map (the one the card measures best;
     the mean gate when the gates come first, as without a card) as a PNG, titled with its name, with verdict,
@@ -439,10 +447,15 @@ def export_point(a: VideoAnalysis | None, track, k) -> tuple[str, str]:
     return _download(f"{stem}_maps.png", png), _download(f"{stem}_analysis.json", json.dumps(record, indent=1).encode())
 
 
-def compare_view(state, k: int) -> tuple[np.ndarray | None, str]:
-    """The comparison figure and its sentence at aligned point k."""
+def compare_view(state, k: int) -> tuple[str | None, str]:
+    """The comparison figure (a PNG path) and its sentence at aligned point k."""
     if not state:
         return None, ""
+    image, sentence = _comparison(state, k)
+    return shown(image, "comparison"), sentence
+
+
+def _comparison(state, k: int) -> tuple[np.ndarray, str]:
     a, b, diffs = state[:3]
     k = int(np.clip(k, 0, len(diffs) - 1))
     d = diffs[k]
@@ -484,7 +497,7 @@ def run_compare(video_a: str | None, video_b: str | None, weights: str, points: 
 def export_compare(state, k) -> tuple[str, str]:
     if not state:
         raise _fail("Compare two clips first.")
-    image, _ = compare_view(state, k)
+    image, _ = _comparison(state, k)
     record = state[3]  # the /compare answer, as returned
     return (_download("comparison.png", figures.png_bytes(image)),
             _download("comparison.json", json.dumps(record, indent=1).encode()))

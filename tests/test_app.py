@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -162,6 +163,21 @@ def test_browser_upload_verdict_and_maps(server, tmp_path):
     assert downloads["comparison.png"] > 1000 and downloads["comparison.json"] > 100
 
 
+def _image(path: str) -> np.ndarray:
+    """An image output (a PNG path, see app.ui.shown) as RGB."""
+    return cv2.cvtColor(cv2.imread(path), cv2.COLOR_BGR2RGB)
+
+
+def test_an_image_output_is_a_file_of_its_own_each_time():
+    from app.ui import shown
+
+    image = np.zeros((8, 6, 3), np.uint8)
+    image[2, 3] = (255, 0, 10)
+    first, second = shown(image), shown(image)
+    assert first != second and Path(first).read_bytes() == Path(second).read_bytes()  # no file shared by two calls
+    assert np.array_equal(_image(first), image) and shown(None) is None
+
+
 def test_forgeries_handler_scores_each_row(tiny_weights):
     import gradio as gr
 
@@ -169,7 +185,7 @@ def test_forgeries_handler_scores_each_row(tiny_weights):
     from lda_model.data.gallery import CAPTION_HEIGHT
 
     grid, md = run_forgeries(str(tiny_weights), "drift", 7, 2)
-    assert grid.shape == (CAPTION_HEIGHT + 2 * (160 + CAPTION_HEIGHT), 4 * 160, 3)
+    assert _image(grid).shape == (CAPTION_HEIGHT + 2 * (160 + CAPTION_HEIGHT), 4 * 160, 3)
     rows = [line for line in md.splitlines() if line.startswith("| 1 ") or line.startswith("| 2 ")]
     assert len(rows) == 2 and all("self_blend / drift" in r for r in rows)
     probs = [float(v) for r in rows for v in r.strip("| ").split(" | ")[2:]]
@@ -237,7 +253,8 @@ def test_verdict_shows_the_uncertain_band_and_what_real_cannot_mean(face_clip, t
 def test_condition_handler_scores_and_cautions(tiny_weights):
     from app.ui import run_condition
 
-    original, degraded, md = run_condition("bundled face", None, None, 0, str(tiny_weights), "dark", 1.0)
+    original, degraded, md = (_image(v) if i < 2 else v for i, v in enumerate(
+        run_condition("bundled face", None, None, 0, str(tiny_weights), "dark", 1.0)))
     assert original.shape == degraded.shape and degraded.mean() < 0.5 * original.mean()
     assert md.startswith("### p(fake): ") and "⚠️ The face is darker" in md
     _, _, mild = run_condition("bundled face", None, None, 0, str(tiny_weights), "dark", 0.05)
@@ -346,7 +363,7 @@ def test_compare_the_bundled_pair_and_take_the_results_away(tiny_weights):
     assert set(record) == {"a", "b", "summary"} and record["a"]["video"] == "real_astronaut.webm"
     assert record["summary"]["points"] == len(state[2]) >= 1 and record["summary"]["largest_region"]
     assert "original:" in md and len(timeline.data) == 2
-    assert image.ndim == 3 and image.shape[1] == 3 * 256 and "differ most" in where
+    assert _image(image).ndim == 3 and _image(image).shape[1] == 3 * 256 and "differ most" in where
     from lda_model.inference.pairs import compare_analyses
 
     _, same_where = compare_view((state[0], state[0], compare_analyses(state[0], state[0]), {}), 0)
