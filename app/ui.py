@@ -39,7 +39,6 @@ from .service import UserError
 LOG = logging.getLogger("lda_app")
 QUEUE_MAX_SIZE = int(os.environ.get("LDA_QUEUE_MAX_SIZE", "16"))
 CONCURRENCY = int(os.environ.get("LDA_CONCURRENCY", "1"))  # 2 vCPUs: one analysis at a time is fastest
-CACHE_EXAMPLES = os.environ.get("LDA_CACHE_EXAMPLES", "0") == "1"
 # the post-hoc maps drawn beside the LDA maps (those a checkpoint has: forgery_map_cam needs a forgery-map
 # head); HiResCAM alone is left out: it marks untouched skin of a blended face as much as the blend (blend
 # patch AUC in the default's card), its sum with Grad-CAM does not
@@ -751,21 +750,19 @@ def _analyze_tab() -> _AnalyzeTab:
                        export_png=export_png, export_json=export_json)
 
 
-def _examples(an: _AnalyzeTab, state: gr.State, weights: gr.State, default_weights: str) -> None:
+def _examples(an: _AnalyzeTab, state: gr.State, weights: gr.State) -> None:
     """The example clips under the Analyze tab's upload (when any are bundled)."""
     clips = example_clips()
     if not clips:
         return
-    if CACHE_EXAMPLES:  # a cached result is computed once, so it is the default detector's at the default points
-        inputs, rows = [an.video], clips
-        fn = lambda v: run_analysis(v, default_weights, service.DEFAULT_POINTS)  # noqa: E731
-    else:  # a click runs the analysis with the loaded checkpoint and the points slider, like the Analyze button
-        inputs, rows, fn = [an.video, weights, an.points], [[c[0], None, None] for c in clips], run_analysis
+    # A click runs the analysis with the loaded checkpoint and the points slider, like the Analyze button. The
+    # examples are never cached: Gradio's cache keeps the shown values only, not the session's VideoAnalysis
+    # (a gr.State), which the point slider, the exports and the labs read.
+    rows = [[c[0], None, None] for c in clips]
     with an.left:
-        gr.Examples(rows, inputs=inputs, label="Synthetic demo clips (made by this project)",
-                    example_labels=example_labels(), fn=fn, outputs=an.outputs(state), run_on_click=True,
-                    api_visibility="private", cache_examples=CACHE_EXAMPLES,
-                    cache_mode="lazy" if CACHE_EXAMPLES else None)
+        gr.Examples(rows, inputs=[an.video, weights, an.points], label="Synthetic demo clips (made by this project)",
+                    example_labels=example_labels(), fn=run_analysis, outputs=an.outputs(state), run_on_click=True,
+                    api_visibility="private", cache_examples=False)
 
 
 def _compare_tab() -> _CompareTab:
@@ -891,22 +888,26 @@ def _model_tab(weights_choices: list[str], default_weights: str) -> _ModelTab:
 
 
 def _wire_analyze_compare(state: gr.State, weights: gr.State, an: _AnalyzeTab, cmp: _CompareTab) -> None:
-    """The Analyze tab's and the Compare tab's events (the `analyze` and `compare` APIs)."""
+    """The Analyze tab's and the Compare tab's events (the `analyze` and `compare` APIs). Quick per-session
+    events (a slider, an export, a button that fills inputs) skip the queue (`queue=False`): Gradio's
+    `max_size` counts every waiting event of every kind, so a class's burst of analyses would refuse them."""
     an.go_btn.click(run_analysis, [an.video, weights, an.points], an.outputs(state), api_name="analyze",
                     concurrency_limit=CONCURRENCY)
     an.export_btn.click(export_point, [state, an.track, an.point], [an.export_png, an.export_json],
-                        api_visibility="private")
+                        api_visibility="private", queue=False)
     cmp.pair_btn.click(lambda: tuple(str(p) for p in BUNDLED_PAIR), None, [cmp.cmp_a, cmp.cmp_b],
-                       api_visibility="private")
+                       api_visibility="private", queue=False)
     cmp.cmp_btn.click(run_compare, [cmp.cmp_a, cmp.cmp_b, weights, an.points],
                       [cmp.record, cmp.md, cmp.timeline, cmp.point, cmp.img, cmp.where, cmp.state],
                       api_name="compare", concurrency_limit=CONCURRENCY)
     cmp.point.change(compare_view, [cmp.state, cmp.point], [cmp.img, cmp.where], api_visibility="private",
-                     show_progress="hidden")
-    cmp.export.click(export_compare, [cmp.state, cmp.point], [cmp.png, cmp.json], api_visibility="private")
+                     show_progress="hidden", queue=False)
+    cmp.export.click(export_compare, [cmp.state, cmp.point], [cmp.png, cmp.json], api_visibility="private",
+                     queue=False)
     for ctl in (an.track, an.point):
         ctl.change(show_point, [state, an.track, an.point, an.opacity],
-                   [an.timeline, an.spatial_plot, an.temporal_plot], api_visibility="private", show_progress="hidden")
+                   [an.timeline, an.spatial_plot, an.temporal_plot], api_visibility="private", show_progress="hidden",
+                   queue=False)
     for ctl in (an.opacity, an.spatial_plot, an.temporal_plot):  # new figures (an example, an analysis) too
         ctl.change(None, [an.opacity], None, js=OPACITY_JS)
 
@@ -921,7 +922,8 @@ def _wire_labs(state: gr.State, weights: gr.State, an: _AnalyzeTab, abl: _Ablati
     abl.mn_btn.click(run_mn, [an.video, *selected, abl.mn_sel, an.points],
                      [abl.mn_md, abl.mn_spatial, abl.mn_temporal], api_visibility="private",
                      concurrency_limit=CONCURRENCY)
-    lab.kind.change(lambda k: gr.update(visible=k == "region"), lab.kind, lab.region_row, api_visibility="private")
+    lab.kind.change(lambda k: gr.update(visible=k == "region"), lab.kind, lab.region_row, api_visibility="private",
+                    queue=False)  # instant, like the sliders (see _wire_analyze_compare)
     lab.defect_btn.click(run_defect, [lab.source, *selected, weights, lab.kind, lab.strength, *lab.region],
                          [lab.before_img, lab.after_img, lab.defect_maps, lab.diff_plot, lab.cam_diff_plot, lab.defect_md],
                          api_visibility="private", concurrency_limit=CONCURRENCY)
@@ -941,7 +943,7 @@ def build_demo() -> gr.Blocks:
         weights = gr.State(default_weights)
         gr.Markdown(texts.INTRO)
         analyze = _analyze_tab()
-        _examples(analyze, state, weights, default_weights)
+        _examples(analyze, state, weights)
         compare = _compare_tab()
         ablations = _ablations_tab()
         lab = _defect_tab()
@@ -950,7 +952,8 @@ def build_demo() -> gr.Blocks:
         model = _model_tab(weights_choices, default_weights)
         _wire_analyze_compare(state, weights, analyze, compare)
         _wire_labs(state, weights, analyze, ablations, lab, forgeries, model, pipeline)
-        demo.load(results_table, None, [ablations.res_table, ablations.res_plot], api_visibility="private")
+        demo.load(results_table, None, [ablations.res_table, ablations.res_plot], api_visibility="private",
+                  queue=False)  # a page opened during a burst of analyses still gets its table
     return demo
 
 

@@ -99,6 +99,18 @@ def test_cache_skips_decoding_for_another_checkpoint(face_clip, tiny_detector, m
     assert b.tracks[0][0].temporal_maps.shape[:2] == (2, 6)
 
 
+def test_a_cache_hit_is_the_clip_asked_for(face_clip, tiny_detector, tmp_path):
+    """The same bytes under another name (a second upload) are that file's analysis, not the first one's."""
+    cache = TrackCache()
+    first = analyze_video(face_clip, tiny_detector, num_points=3, cache=cache)
+    copy = tmp_path / "clip (1).mp4"
+    copy.write_bytes(face_clip.read_bytes())
+    second = analyze_video(copy, tiny_detector, num_points=3, cache=cache)
+    assert len(cache) == 1 and second.video == str(copy) and second.info.path == str(copy)
+    assert first.video == str(face_clip)  # the first answer is untouched
+    assert [p.fake_probability for p in first.tracks[0]] == [p.fake_probability for p in second.tracks[0]]
+
+
 def test_time_limit(face_clip, tiny_detector):
     with pytest.raises(VideoError, match="time limit"):
         analyze_video(face_clip, tiny_detector, time_limit_s=0.0)

@@ -552,9 +552,8 @@ def test_the_how_it_works_tab_draws_the_head_only_when_there_is_one(tiny_config,
 
 
 
-def test_an_example_click_analyzes_with_the_loaded_checkpoint_and_points(monkeypatch):
+def test_an_example_click_analyzes_with_the_loaded_checkpoint_and_points():
     from app import ui
-    monkeypatch.setattr(ui, "CACHE_EXAMPLES", False)
     demo = ui.build_demo()
     runs = [f for f in demo.fns.values() if f.fn is ui.run_analysis]
     assert len(runs) == 2, "the Analyze button and an example click"
@@ -562,6 +561,17 @@ def test_an_example_click_analyzes_with_the_loaded_checkpoint_and_points(monkeyp
     assert example == button and len(example) == 3  # video, the loaded weights' state, the points slider
     loads = [f for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "load_example"]
     assert [[c._id for c in f.outputs] for f in loads] == [button[:1]]  # a click fills in the video, nothing else
+
+
+def test_quick_events_skip_the_queue_that_analyses_fill():
+    """Gradio's queue limit counts waiting events of every kind: a slider move, an export or the results table
+    of a page opened during a class's burst of analyses must not be refused as "Queue is full"."""
+    from app import ui
+
+    demo = ui.build_demo()
+    queued = {getattr(f.fn, "__name__", ""): f.queue for f in demo.fns.values() if f.fn is not None}
+    assert not any(queued[n] for n in ("show_point", "export_point", "compare_view", "export_compare", "results_table"))
+    assert all(queued[n] for n in ("run_analysis", "run_compare", "run_defect", "run_forgeries"))  # the heavy work waits
 
 
 def test_the_png_export_holds_the_first_panel_the_analyze_tab_shows(face_clip, tiny_weights, monkeypatch):

@@ -24,7 +24,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -173,7 +173,8 @@ def _track_and_crop(path, points, clip_length, crop_size, margin, max_side, max_
 
 
 class TrackCache:
-    """LRU of `ClipFaces` keyed by file content + extraction settings."""
+    """LRU of `ClipFaces` keyed by file content + extraction settings; a hit is answered for the path asked
+    (the same bytes uploaded under another name, or again after the first upload was deleted)."""
 
     def __init__(self, max_items: int = 8) -> None:
         self.max_items = max_items
@@ -186,7 +187,7 @@ class TrackCache:
         cached = self._items.get(key)
         if cached is not None:
             self._items.move_to_end(key)
-            return cached
+            return replace(cached, info=replace(cached.info, path=str(path)))
         faces = extract_faces(path, progress=progress, deadline=deadline, **settings)
         self._items[key] = faces
         while len(self._items) > self.max_items:
