@@ -39,6 +39,9 @@ from .service import UserError
 LOG = logging.getLogger("lda_app")
 QUEUE_MAX_SIZE = int(os.environ.get("LDA_QUEUE_MAX_SIZE", "16"))
 CONCURRENCY = int(os.environ.get("LDA_CONCURRENCY", "1"))  # 2 vCPUs: one analysis at a time is fastest
+# every event that runs a model shares one concurrency group: otherwise Gradio gives each its own, and an
+# analysis, a defect trial and a forgery gallery of three users would run at once on the 2 vCPUs
+MODEL_WORK = {"concurrency_limit": CONCURRENCY, "concurrency_id": "model"}
 # the post-hoc maps drawn beside the LDA maps (those a checkpoint has: forgery_map_cam needs a forgery-map
 # head); HiResCAM alone is left out: it marks untouched skin of a blended face as much as the blend (blend
 # patch AUC in the default's card), its sum with Grad-CAM does not
@@ -892,14 +895,14 @@ def _wire_analyze_compare(state: gr.State, weights: gr.State, an: _AnalyzeTab, c
     events (a slider, an export, a button that fills inputs) skip the queue (`queue=False`): Gradio's
     `max_size` counts every waiting event of every kind, so a class's burst of analyses would refuse them."""
     an.go_btn.click(run_analysis, [an.video, weights, an.points], an.outputs(state), api_name="analyze",
-                    concurrency_limit=CONCURRENCY)
+                    **MODEL_WORK)
     an.export_btn.click(export_point, [state, an.track, an.point], [an.export_png, an.export_json],
                         api_visibility="private", queue=False)
     cmp.pair_btn.click(lambda: tuple(str(p) for p in BUNDLED_PAIR), None, [cmp.cmp_a, cmp.cmp_b],
                        api_visibility="private", queue=False)
     cmp.cmp_btn.click(run_compare, [cmp.cmp_a, cmp.cmp_b, weights, an.points],
                       [cmp.record, cmp.md, cmp.timeline, cmp.point, cmp.img, cmp.where, cmp.state],
-                      api_name="compare", concurrency_limit=CONCURRENCY)
+                      api_name="compare", **MODEL_WORK)
     cmp.point.change(compare_view, [cmp.state, cmp.point], [cmp.img, cmp.where], api_visibility="private",
                      show_progress="hidden", queue=False)
     cmp.export.click(export_compare, [cmp.state, cmp.point], [cmp.png, cmp.json], api_visibility="private",
@@ -918,19 +921,19 @@ def _wire_labs(state: gr.State, weights: gr.State, an: _AnalyzeTab, abl: _Ablati
     selected = [state, an.track, an.point]
     abl.comp_btn.click(run_components, [an.video, *selected, an.points],
                        [abl.comp_plot, abl.comp_table, abl.comp_maps], api_visibility="private",
-                       concurrency_limit=CONCURRENCY)
+                       **MODEL_WORK)
     abl.mn_btn.click(run_mn, [an.video, *selected, abl.mn_sel, an.points],
                      [abl.mn_md, abl.mn_spatial, abl.mn_temporal], api_visibility="private",
-                     concurrency_limit=CONCURRENCY)
+                     **MODEL_WORK)
     lab.kind.change(lambda k: gr.update(visible=k == "region"), lab.kind, lab.region_row, api_visibility="private",
                     queue=False)  # instant, like the sliders (see _wire_analyze_compare)
     lab.defect_btn.click(run_defect, [lab.source, *selected, weights, lab.kind, lab.strength, *lab.region],
                          [lab.before_img, lab.after_img, lab.defect_maps, lab.diff_plot, lab.cam_diff_plot, lab.defect_md],
-                         api_visibility="private", concurrency_limit=CONCURRENCY)
+                         api_visibility="private", **MODEL_WORK)
     lab.c_btn.click(run_condition, [lab.source, *selected, weights, lab.c_kind, lab.c_strength],
-                    [lab.c_before, lab.c_after, lab.c_md], api_visibility="private", concurrency_limit=CONCURRENCY)
+                    [lab.c_before, lab.c_after, lab.c_md], api_visibility="private", **MODEL_WORK)
     forge.forge_btn.click(run_forgeries, [weights, forge.temporal, forge.seed, forge.rows],
-                          [forge.forge_img, forge.forge_md], api_visibility="private", concurrency_limit=CONCURRENCY)
+                          [forge.forge_img, forge.forge_md], api_visibility="private", **MODEL_WORK)
     model.load_btn.click(load_weights, [model.weights_dd, model.custom],
                          [weights, model.weights_md, model.card_md, pipeline], api_visibility="private")
 

@@ -572,6 +572,9 @@ def test_quick_events_skip_the_queue_that_analyses_fill():
     queued = {getattr(f.fn, "__name__", ""): f.queue for f in demo.fns.values() if f.fn is not None}
     assert not any(queued[n] for n in ("show_point", "export_point", "compare_view", "export_compare", "results_table"))
     assert all(queued[n] for n in ("run_analysis", "run_compare", "run_defect", "run_forgeries"))  # the heavy work waits
+    groups = {f.concurrency_id for f in demo.fns.values() if f.fn in (ui.run_compare, ui.run_defect, ui.run_condition,
+                                                                       ui.run_forgeries, ui.run_components, ui.run_mn)}
+    assert len(groups) == 1  # and takes turns: one model at a time on the 2 vCPUs
 
 
 def test_the_png_export_holds_the_first_panel_the_analyze_tab_shows(face_clip, tiny_weights, monkeypatch):
