@@ -65,13 +65,10 @@ TEMPORAL = Help(
 ABLATION = Help(
     short="The same face, run through versions of the detector with one part removed or changed, as in the "
           "paper's Tables V–VII. The paper's own numbers are shown beside ours.",
-    more="Faces are found once per clip and input size, so a variant re-runs only the model once its input "
-         "size has been seen (Table VII's Xception series takes another size than `default`). "
-         "*Components* is Table V; *m* (number of attention "
-         "maps) and *n* (following frames) are Tables VI and VII. Within a table the variants share one recipe "
-         "and each changes one thing: Table V is the bundled `default` (ImageNet EfficientNet-Lite0) with a "
-         "branch off, Table VI is `default` with m changed; Table VII is still an earlier series (a narrow Xception "
-         "trained from scratch, full model `xception_lite`), so compare bars within a table, not across. The paper trained and tested on "
+    more="Faces are found once per clip (all variants take the same input size), so a variant re-runs only "
+         "the model. *Components* is Table V; *m* (number of attention maps) and *n* (following frames) are "
+         "Tables VI and VII. Every variant is the bundled `default` (ImageNet EfficientNet-Lite0) "
+         "retrained on its recipe with one thing changed: a branch off, m or n. The paper trained and tested on "
          "FaceForensics++ (in-dataset); ours learned from real faces only and are tested on people and "
          "forgeries they never saw, so our numbers are lower and not directly comparable. Two training runs "
          "of one recipe differ by a few hundredths of AUC: small gaps between bars are not findings.",

@@ -274,7 +274,7 @@ def results_table():
     from lda_model.release.cards import variant_results
 
     rows = variant_results()
-    table = [[r["variant"], r["table"], r["trained"], _fmt(r.get("measured_auc")), _fmt(r.get("measured_acc")),
+    table = [[r["variant"], r["table"] or "—", r["trained"], _fmt(r.get("measured_auc")), _fmt(r.get("measured_acc")),
               _fmt(r.get("paper_auc")), _fmt(r.get("paper_acc"))] for r in rows]
     return table, plots.measured_vs_paper_figure(rows)
 

@@ -14,12 +14,10 @@
 # not depend on how busy the machine was during its first epoch; only the variant's own setting
 # differs. `backbone_only` has no attention branch, so it trains without the mask loss.
 # Within one paper table the bundled variants share their full model's recipe (lda_model/inference/weights.py):
-# Tables V (backbone_only, spatial_only, temporal_only) and VI (m1, m2, m3, m5) are this recipe's and have moved
-# to assets/weights/ beside `default`; Table VII is still the Xception series with `xception_lite` as full model.
-# Its n variants wait in assets/weights/next/ (not listed by the app: bundled_weights() looks one level down
-# only) until all three are there; then they replace the Xception ones together and TABLE_VII_FULL becomes
-# DEFAULT_WEIGHTS (and app/texts.py's ABLATION and the README say so), never some of them, or the table would
-# mix two recipes.
+# all ten are this recipe's and live in $BUNDLED beside `default`, each table's full model. A retraining (a new
+# default recipe) releases into $OUT, which the app does not list (bundled_weights() looks one level down only),
+# and a table's variants move to $BUNDLED together once all of them are there, never some, or the table would
+# mix two recipes (tests/test_bundled.py::test_each_paper_table_is_one_recipe fails if it does).
 # Environment: DATA (cache/real_faces), RUNS (runs/variants), OUT (assets/weights/next), BUNDLED (assets/weights),
 # SHARED (../shared/data), PYTHON (the interpreter with the project installed).
 set -euo pipefail

@@ -82,7 +82,7 @@ def test_variants_script_trains_each_on_the_recipe_then_releases_once(tmp_path):
     again = run("m1", "m2")
     assert again.returncode == 0 and "m1: released already" in again.stdout and "m2: released" not in again.stdout
     assert len(log.read_text().splitlines()) == 6 and "--name m2" in log.read_text().splitlines()[-1]
-    # a variant that has moved beside `default` (Tables V-VI's) is skipped there; the older series' one of the same
+    # a variant that has moved beside `default` is skipped there; an older series' one of the same
     # name (no `variant of default` in its card) is not
     for name, card in (("temporal_only", "A Table V-VII variant of `default`"), ("n2", "Xception lite")):
         (tmp_path / "bundled" / name).mkdir(parents=True)

@@ -141,6 +141,7 @@ def test_variant_tables_name_each_checkpoint_once_with_all_its_tables():
 def test_the_bundled_series_one_full_model_per_table():
     assert weights.TABLE_V["spatial + temporal"] == weights.DEFAULT_WEIGHTS  # Table V on `default`'s recipe
     assert weights.TABLE_VI[4] == weights.TABLE_VI_FULL == weights.DEFAULT_WEIGHTS  # Table VI too
-    assert weights.TABLE_VII[3] == weights.TABLE_VII_FULL
-    assert weights.PAPER_FULL == {weights.DEFAULT_WEIGHTS, weights.TABLE_VII_FULL}
-    assert weights.VARIANT_TABLE[weights.DEFAULT_WEIGHTS].startswith("V")
+    assert weights.TABLE_VII[3] == weights.TABLE_VII_FULL == weights.DEFAULT_WEIGHTS  # and Table VII
+    assert weights.PAPER_FULL == {weights.DEFAULT_WEIGHTS}
+    assert weights.VARIANT_TABLE[weights.DEFAULT_WEIGHTS] == "V/VI/VII"
+    assert weights.VARIANT_TABLE[weights.SCRATCH_CONTROL] == ""  # bundled and listed, in no table
