@@ -270,10 +270,17 @@ def run_mn(video, a: VideoAnalysis | None, track, k, name, points):
     return md, spatial, temporal
 
 
-def results_table():
+@functools.lru_cache(maxsize=1)
+def _variant_rows() -> tuple[dict, ...]:
+    """The bundled variants' card numbers, parsed once per process (the cards do not change while it runs, and
+    every page load asks for them)."""
     from lda_model.release.cards import variant_results
 
-    rows = variant_results()
+    return tuple(variant_results())
+
+
+def results_table():
+    rows = _variant_rows()
     table = [[r["variant"], r["table"] or "—", r["trained"], _fmt(r.get("measured_auc")), _fmt(r.get("measured_acc")),
               _fmt(r.get("paper_auc")), _fmt(r.get("paper_acc"))] for r in rows]
     return table, plots.measured_vs_paper_figure(rows)
@@ -458,6 +465,7 @@ def compare_view(state, k: int) -> tuple[str | None, str]:
 
 
 def _comparison(state, k: int) -> tuple[np.ndarray, str]:
+    """The comparison figure as an array and its sentence at aligned point k (shown, or exported)."""
     a, b, diffs = state[:3]
     k = int(np.clip(k, 0, len(diffs) - 1))
     d = diffs[k]
@@ -501,7 +509,7 @@ def export_compare(state, k) -> tuple[str, str]:
         raise _fail("Compare two clips first.")
     image, _ = _comparison(state, k)
     record = state[3]  # the /compare answer, as returned
-    return (_download("comparison.png", figures.png_bytes(image)),
+    return (shown(image, "comparison"),
             _download("comparison.json", json.dumps(record, indent=1).encode()))
 
 

@@ -253,8 +253,8 @@ def test_verdict_shows_the_uncertain_band_and_what_real_cannot_mean(face_clip, t
 def test_condition_handler_scores_and_cautions(tiny_weights):
     from app.ui import run_condition
 
-    original, degraded, md = (_image(v) if i < 2 else v for i, v in enumerate(
-        run_condition("bundled face", None, None, 0, str(tiny_weights), "dark", 1.0)))
+    original, degraded, md = run_condition("bundled face", None, None, 0, str(tiny_weights), "dark", 1.0)
+    original, degraded = _image(original), _image(degraded)
     assert original.shape == degraded.shape and degraded.mean() < 0.5 * original.mean()
     assert md.startswith("### p(fake): ") and "⚠️ The face is darker" in md
     _, _, mild = run_condition("bundled face", None, None, 0, str(tiny_weights), "dark", 0.05)
@@ -364,7 +364,8 @@ def test_compare_the_bundled_pair_and_take_the_results_away(tiny_weights):
     assert set(record) == {"a", "b", "summary"} and record["a"]["video"] == "real_astronaut.webm"
     assert record["summary"]["points"] == len(state[2]) >= 1 and record["summary"]["largest_region"]
     assert "original:" in md and len(timeline.data) == 2
-    assert _image(image).ndim == 3 and _image(image).shape[1] == 3 * 256 and "differ most" in where
+    image = _image(image)
+    assert image.ndim == 3 and image.shape[1] == 3 * 256 and "differ most" in where
     from lda_model.inference.pairs import compare_analyses
 
     _, same_where = compare_view((state[0], state[0], compare_analyses(state[0], state[0]), {}), 0)
